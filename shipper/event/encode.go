@@ -1,0 +1,250 @@
+package event
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// TimestampLayout is how @timestamp and other time values are written:
+// RFC 3339 in UTC with as many fractional digits as needed.
+const TimestampLayout = time.RFC3339Nano
+
+// AppendJSON appends the document of e as one JSON object (no newline) to
+// dst: "@timestamp" first, then the fields nested by their dotted keys, keys
+// sorted at every level. It sorts e.Fields in place.
+func AppendJSON(dst []byte, e *Event) []byte {
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
+	dst = append(dst, '"')
+	f := e.Fields
+	if len(f) > 1 && !isSorted(f) {
+		slices.SortFunc(f, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	}
+	var stack [8]string
+	open := stack[:0] // object path currently open, one entry per level
+	needComma := true // @timestamp is already written
+	for i := range f {
+		key := f[i].Key
+		if key == "@timestamp" {
+			continue
+		}
+		// How many of the open objects does key share?
+		common, rest := 0, key
+		for common < len(open) {
+			seg := open[common]
+			if len(rest) > len(seg)+1 && rest[len(seg)] == '.' && rest[:len(seg)] == seg {
+				rest = rest[len(seg)+1:]
+				common++
+				continue
+			}
+			break
+		}
+		for len(open) > common {
+			dst = append(dst, '}')
+			open = open[:len(open)-1]
+			needComma = true
+		}
+		// Open the objects the rest of the key names, then write the leaf.
+		for {
+			j := strings.IndexByte(rest, '.')
+			if j <= 0 || j == len(rest)-1 {
+				break
+			}
+			if needComma {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, rest[:j])
+			dst = append(dst, ':', '{')
+			open = append(open, rest[:j])
+			rest = rest[j+1:]
+			needComma = false
+		}
+		if needComma {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, rest)
+		dst = append(dst, ':')
+		dst = appendValue(dst, f[i].Value)
+		needComma = true
+	}
+	for range open {
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+func isSorted(f Fields) bool {
+	for i := 1; i < len(f); i++ {
+		if f[i-1].Key > f[i].Key {
+			return false
+		}
+	}
+	return true
+}
+
+func appendValue(dst []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case string:
+		return appendString(dst, x)
+	case int:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(dst, x, 10)
+	case int32:
+		return strconv.AppendInt(dst, int64(x), 10)
+	case uint64:
+		return strconv.AppendUint(dst, x, 10)
+	case uint32:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case uint:
+		return strconv.AppendUint(dst, uint64(x), 10)
+	case float64:
+		return appendFloat(dst, x)
+	case float32:
+		return appendFloat(dst, float64(x))
+	case bool:
+		return strconv.AppendBool(dst, x)
+	case []string:
+		dst = append(dst, '[')
+		for i, s := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, s)
+		}
+		return append(dst, ']')
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range x {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendValue(dst, e)
+		}
+		return append(dst, ']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, k)
+			dst = append(dst, ':')
+			dst = appendValue(dst, x[k])
+		}
+		return append(dst, '}')
+	case time.Time:
+		dst = append(dst, '"')
+		dst = x.UTC().AppendFormat(dst, TimestampLayout)
+		return append(dst, '"')
+	case GeoPoint:
+		dst = append(dst, `{"lat":`...)
+		dst = appendFloat(dst, x.Lat)
+		dst = append(dst, `,"lon":`...)
+		dst = appendFloat(dst, x.Lon)
+		return append(dst, '}')
+	case RawJSON:
+		if len(x) == 0 || !json.Valid(x) {
+			return append(dst, "null"...)
+		}
+		return append(dst, x...)
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return appendString(dst, "!ENCODE_ERROR: "+err.Error())
+		}
+		return append(dst, b...)
+	}
+}
+
+// appendFloat writes f the way encoding/json does; NaN and ±Inf, which JSON
+// cannot hold, become null.
+func appendFloat(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9, as encoding/json does
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+const hex = "0123456789abcdef"
+
+// appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// with encoding/json, so that a binary byte in a log line cannot make
+// Elasticsearch reject the whole document.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// AppendString appends s as a JSON string literal.
+func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }

@@ -1,0 +1,133 @@
+package event
+
+import (
+	"encoding/json"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestAppendJSON(t *testing.T) {
+	ts := time.Date(2026, 11, 25, 8, 12, 3, 206_000_000, time.UTC)
+	f := func(name string, fields Fields, want string) {
+		t.Helper()
+		e := &Event{Timestamp: ts, Fields: fields}
+		got := string(AppendJSON(nil, e))
+		if got != want {
+			t.Errorf("%s: AppendJSON = %s\nwant %s", name, got, want)
+		}
+		if !json.Valid([]byte(got)) {
+			t.Errorf("%s: invalid JSON %s", name, got)
+		}
+	}
+	f("empty", nil, `{"@timestamp":"2026-11-25T08:12:03.206Z"}`)
+	f("nested", Fields{
+		{"source.ip", "10.0.0.1"},
+		{"http.response.status_code", 200},
+		{"http.request.method", "GET"},
+		{"message", "x"},
+		{"http.response.bytes", int64(635)},
+		{"source.port", 3128},
+	}, `{"@timestamp":"2026-11-25T08:12:03.206Z","http":{"request":{"method":"GET"},"response":{"bytes":635,"status_code":200}},"message":"x","source":{"ip":"10.0.0.1","port":3128}}`)
+	f("siblings with punctuation", Fields{
+		{"a.b.c", 1}, {"a.b-x", 2}, {"a.bz", 3}, {"a.b.d.e", 4},
+	}, `{"@timestamp":"2026-11-25T08:12:03.206Z","a":{"b-x":2,"b":{"c":1,"d":{"e":4}},"bz":3}}`)
+	f("values", Fields{
+		{"s", "q\"\\\n\x01\xff€"},
+		{"f", 0.5}, {"nan", math.NaN()}, {"big", 1e21}, {"tiny", 1e-9},
+		{"tags", []string{"a", "b"}},
+		{"m", map[string]any{"z": 1, "a": []any{"x", true, nil}}},
+		{"geo", GeoPoint{Lat: 35.5, Lon: 139.75}},
+		{"raw", RawJSON(`{"k":[1]}`)},
+		{"t", ts},
+	}, `{"@timestamp":"2026-11-25T08:12:03.206Z","big":1e+21,"f":0.5,"geo":{"lat":35.5,"lon":139.75},"m":{"a":["x",true,null],"z":1},"nan":null,"raw":{"k":[1]},"s":"q\"\\\n\u0001\ufffd€","t":"2026-11-25T08:12:03.206Z","tags":["a","b"],"tiny":1e-9}`)
+}
+
+func TestAppendJSONMatchesEncodingJSON(t *testing.T) {
+	e := &Event{Timestamp: time.Unix(1795594303, 0), Fields: Fields{
+		{"url.original", "http://x/?a=<b>&c"}, {"user.name", "bob"}, {"event.action", "TCP_MISS"},
+		{"event.duration", int64(12)}, {"destination.address", "example.org"},
+	}}
+	var got map[string]any
+	if err := json.Unmarshal(AppendJSON(nil, e), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{
+		"@timestamp":  "2026-11-25T08:11:43Z",
+		"url":         map[string]any{"original": "http://x/?a=<b>&c"},
+		"user":        map[string]any{"name": "bob"},
+		"event":       map[string]any{"action": "TCP_MISS", "duration": 12.0},
+		"destination": map[string]any{"address": "example.org"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("decoded document (-want +got):\n%s", d)
+	}
+}
+
+func TestPutConflicts(t *testing.T) {
+	var f Fields
+	f.Put("a", 1)
+	f.Put("a.b", 2) // replaces the scalar a
+	f.Put("a.c", 3)
+	f.Put("a.b", 4)
+	if d := cmp.Diff(Fields{{"a.b", 4}, {"a.c", 3}}, f); d != "" {
+		t.Errorf("fields (-want +got):\n%s", d)
+	}
+	f.Put("a", "x") // replaces both a.b and a.c
+	if d := cmp.Diff(Fields{{"a", "x"}}, f); d != "" {
+		t.Errorf("fields (-want +got):\n%s", d)
+	}
+	f.Put("m", map[string]any{"k": map[string]any{"v": 1}})
+	if v, ok := f.Get("m.k.v"); !ok || v != 1 {
+		t.Errorf("Get(m.k.v) = %v, %v; want 1, true", v, ok)
+	}
+	if !f.Delete("m") || f.Has("m.k") {
+		t.Errorf("Delete(m) left %v", f)
+	}
+}
+
+func TestTag(t *testing.T) {
+	e := New(time.Time{}, 2)
+	e.Tag("_grokparsefailure")
+	e.Tag("_grokparsefailure")
+	e.Tag("x")
+	if v, _ := e.Fields.Get("tags"); !cmp.Equal(v, []string{"_grokparsefailure", "x"}) {
+		t.Errorf("tags = %v", v)
+	}
+	if !e.HasTag("x") || e.HasTag("y") {
+		t.Errorf("HasTag wrong for %v", e.Fields)
+	}
+}
+
+func FuzzAppendJSON(f *testing.F) {
+	f.Add("a.b", "v", "a.c", "\xff")
+	f.Add(".", "", "..", "x")
+	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
+		var fs Fields
+		fs.Put(k1, v1)
+		fs.Put(k2, v2)
+		out := AppendJSON(nil, &Event{Fields: fs})
+		if !json.Valid(out) {
+			t.Fatalf("invalid JSON for %q: %s", fs, out)
+		}
+	})
+}
+
+func BenchmarkAppendJSON(b *testing.B) {
+	e := &Event{Timestamp: time.Unix(1795594303, 206e6), Fields: Fields{
+		{"source.ip", "10.0.0.1"}, {"http.response.status_code", 200}, {"http.request.method", "GET"},
+		{"message", "1795594303.206      0 127.0.0.1 TCP_MISS/200 635 GET http://127.0.0.1:9428/ - HIER_DIRECT/127.0.0.1 text/html"},
+		{"http.response.bytes", int64(635)}, {"url.original", "http://127.0.0.1:9428/"}, {"event.action", "TCP_MISS"},
+		{"squid.hierarchy_code", "HIER_DIRECT"}, {"destination.ip", "127.0.0.1"}, {"destination.address", "127.0.0.1"},
+		{"http.response.mime_type", "text/html"}, {"squid.request.duration", int64(0)}, {"log.file.path", "/var/log/squid/access.log"},
+		{"log.offset", int64(123456)}, {"input.type", "squid"}, {"ecs.version", "8.11.0"}, {"host.name", "router"},
+	}}
+	var buf []byte
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = AppendJSON(buf[:0], e)
+	}
+	b.SetBytes(int64(len(buf)))
+}
