@@ -128,3 +128,10 @@ type GeoPoint struct {
 
 // RawJSON is a value that is already valid JSON and is written as is.
 type RawJSON []byte
+
+// Add appends key without checking for an existing or conflicting key. Use it
+// where the caller knows the key is new (a parser filling a fresh event); it
+// saves Put's scan on the hot path.
+func (f *Fields) Add(key string, v any) {
+	*f = append(*f, Field{Key: key, Value: v})
+}

@@ -1,0 +1,353 @@
+// Package config loads shipper's YAML configuration: ${VAR} expansion,
+// dotted-key expansion ("output.elasticsearch.hosts" and nested mappings are
+// the same key), strict decoding (an unknown key is an error naming the file,
+// the line and the full key path, with a "did you mean" hint), and plugin
+// sections that each plugin decodes over its own defaults.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Section is a part of the configuration that a plugin decodes itself. It
+// remembers where it came from so that errors name the file, line and key.
+type Section struct {
+	Node *yaml.Node // a mapping node (nil for an empty section)
+	File string
+	Path string // full key path, e.g. "shipper.inputs[0]"
+}
+
+// Error is one configuration problem, located in a file.
+type Error struct {
+	File string
+	Line int
+	Path string // full key path
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	if e.Path != "" {
+		return loc + ": " + e.Path + ": " + e.Msg
+	}
+	return loc + ": " + e.Msg
+}
+
+// Errorf returns an Error located at the section's key path (or one of its
+// keys, when key is not empty).
+func (s Section) Errorf(key string, format string, args ...any) error {
+	line := 0
+	if s.Node != nil {
+		line = s.Node.Line
+		if key != "" {
+			if n := s.Lookup(key); n != nil {
+				line = n.Line
+			}
+		}
+	}
+	p := s.Path
+	if key != "" {
+		p = joinPath(p, key)
+	}
+	return &Error{File: s.File, Line: line, Path: p, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Lookup returns the value node of a dotted key inside the section, or nil.
+func (s Section) Lookup(key string) *yaml.Node {
+	n := s.Node
+	for _, part := range strings.Split(key, ".") {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == part {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+// String returns the value of a scalar key, or "".
+func (s Section) String(key string) string {
+	if n := s.Lookup(key); n != nil && n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return ""
+}
+
+// Sub returns the section under key (possibly empty).
+func (s Section) Sub(key string) Section {
+	return Section{Node: s.Lookup(key), File: s.File, Path: joinPath(s.Path, key)}
+}
+
+// Decode decodes the section strictly into v, which holds the defaults. Keys
+// named in skip (e.g. "type", "processors") are handled by the framework and
+// ignored here. Every unknown key and every type error is reported, each with
+// file, line and key path.
+func (s Section) Decode(v any, skip ...string) error {
+	if s.Node == nil || s.Node.Kind == 0 {
+		return nil
+	}
+	if s.Node.Tag == "!!null" {
+		return nil
+	}
+	var errs []error
+	checkKnown(s.Node, reflect.TypeOf(v), s.File, s.Path, skip, &errs)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	if err := s.Node.Decode(v); err != nil {
+		return s.typeError(err)
+	}
+	if val, ok := v.(interface{ Validate() error }); ok {
+		if err := val.Validate(); err != nil {
+			return s.validationError(err)
+		}
+	}
+	return nil
+}
+
+// typeError rewrites yaml.v3's "line N: cannot unmarshal …" errors into our
+// file:line: key form.
+func (s Section) typeError(err error) error {
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		return &Error{File: s.File, Line: s.Node.Line, Path: s.Path, Msg: err.Error()}
+	}
+	var errs []error
+	for _, m := range te.Errors {
+		line := 0
+		msg := m
+		if strings.HasPrefix(m, "line ") {
+			if i := strings.IndexByte(m, ':'); i > 0 {
+				line, _ = strconv.Atoi(m[5:i])
+				msg = strings.TrimSpace(m[i+1:])
+			}
+		}
+		path := s.Path
+		if k := keyAtLine(s.Node, line, s.Path); k != "" {
+			path = k
+		}
+		errs = append(errs, &Error{File: s.File, Line: line, Path: path, Msg: msg})
+	}
+	return errors.Join(errs...)
+}
+
+// validationError locates Validate's errors: when a message starts with a
+// key ("paths: …") the line of that key is used.
+func (s Section) validationError(err error) error {
+	var errs []error
+	for _, e := range unjoin(err) {
+		var ce *Error
+		if errors.As(e, &ce) {
+			errs = append(errs, ce)
+			continue
+		}
+		msg := e.Error()
+		key := ""
+		if i := strings.Index(msg, ": "); i > 0 && !strings.ContainsAny(msg[:i], " \t") {
+			key, msg = msg[:i], msg[i+2:]
+		}
+		errs = append(errs, s.Errorf(key, "%s", msg))
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, unjoin(e)...)
+		}
+		return out
+	}
+	return []error{err}
+}
+
+// keyAtLine finds the full path of the key whose value starts at line.
+func keyAtLine(n *yaml.Node, line int, path string) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := joinPath(path, k.Value)
+			if v.Line == line && v.Kind == yaml.ScalarNode || k.Line == line && v.Kind == yaml.ScalarNode {
+				return p
+			}
+			if r := keyAtLine(v, line, p); r != "" {
+				return r
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			if c.Kind == yaml.ScalarNode && c.Line == line {
+				return p
+			}
+			if r := keyAtLine(c, line, p); r != "" {
+				return r
+			}
+		}
+	}
+	return ""
+}
+
+func joinPath(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "." + b
+}
+
+// checkKnown walks node against the yaml tags of t and reports every key t
+// does not know. yaml.v3's Node.Decode has no KnownFields option, so this is
+// done here, with the node's own line numbers.
+func checkKnown(n *yaml.Node, t reflect.Type, file, path string, skip []string, errs *[]error) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()) {
+		return // the type decodes itself
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			return // a type error, reported by Decode
+		}
+		known := map[string]reflect.Type{}
+		collectFields(t, known)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if contains(skip, k.Value) {
+				continue
+			}
+			ft, ok := known[k.Value]
+			if !ok {
+				msg := fmt.Sprintf("unknown key %q", k.Value)
+				if s := suggest(k.Value, keys(known)); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				*errs = append(*errs, &Error{File: file, Line: k.Line, Path: joinPath(path, k.Value), Msg: msg})
+				continue
+			}
+			checkKnown(v, ft, file, joinPath(path, k.Value), nil, errs)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			return
+		}
+		for i, c := range n.Content {
+			checkKnown(c, t.Elem(), file, path+"["+strconv.Itoa(i)+"]", nil, errs)
+		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			checkKnown(n.Content[i+1], t.Elem(), file, joinPath(path, n.Content[i].Value), nil, errs)
+		}
+	}
+}
+
+func collectFields(t reflect.Type, known map[string]reflect.Type) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		name, opts, _ := strings.Cut(tag, ",")
+		if name == "-" {
+			continue
+		}
+		if strings.Contains(opts, "inline") {
+			ft := f.Type
+			for ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			collectFields(ft, known)
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		known[name] = f.Type
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func keys(m map[string]reflect.Type) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// suggest returns the known key closest to k, if it is close enough to be a
+// typo.
+func suggest(k string, known []string) string {
+	best, bestD := "", 1<<30
+	for _, c := range known {
+		d := levenshtein(k, c)
+		if d < bestD {
+			best, bestD = c, d
+		}
+	}
+	if bestD <= 2 || (bestD <= len(k)/3 && bestD < len(k)) {
+		return best
+	}
+	return ""
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// ReadFile reads a configuration file.
+func ReadFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return b, nil
+}

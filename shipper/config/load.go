@@ -1,0 +1,188 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// UnmarshalYAML keeps the node for the plugin to decode later.
+func (s *Section) UnmarshalYAML(n *yaml.Node) error {
+	s.Node = n
+	return nil
+}
+
+// Parse reads YAML text (from file, for messages), expands ${VAR} in scalar
+// values, applies overrides ("key=value", as `-E` gives them) and expands dotted
+// keys. It returns the root mapping node.
+func Parse(data []byte, file string, overrides []string) (*yaml.Node, error) {
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		if err.Error() == "EOF" {
+			doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
+		} else {
+			return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+		}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: file, Line: root.Line, Msg: "the top level must be a mapping of keys"}
+	}
+	var errs []error
+	expandEnv(root, file, "", &errs)
+	for _, o := range overrides {
+		k, v, ok := strings.Cut(o, "=")
+		if !ok || k == "" {
+			errs = append(errs, fmt.Errorf("-E %q: want key=value", o))
+			continue
+		}
+		var val yaml.Node
+		if err := yaml.Unmarshal([]byte(v), &val); err != nil || len(val.Content) == 0 {
+			val = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}}}
+		}
+		root.Content = append(root.Content,
+			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
+			val.Content[0])
+		markOverride(root.Content[len(root.Content)-2])
+	}
+	if err := expandDotted(root, file, ""); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return root, nil
+}
+
+// overrideLine marks keys that came from -E; they win over the file's.
+const overrideLine = -1
+
+func markOverride(n *yaml.Node) { n.Line = overrideLine }
+
+var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::([^}]*))?\}`)
+
+// expandEnv replaces ${VAR} and ${VAR:default} in every scalar value. An unset
+// variable without a default is an error naming the key; the value itself
+// is never printed (it may be a secret).
+func expandEnv(n *yaml.Node, file, path string, errs *[]error) {
+	switch n.Kind {
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		whole := envRe.FindStringSubmatchIndex(n.Value)
+		n.Value = envRe.ReplaceAllStringFunc(n.Value, func(m string) string {
+			sub := envRe.FindStringSubmatch(m)
+			if v, ok := os.LookupEnv(sub[1]); ok {
+				return v
+			}
+			if strings.Contains(m, ":") {
+				return sub[2]
+			}
+			*errs = append(*errs, &Error{File: file, Line: n.Line, Path: path,
+				Msg: fmt.Sprintf("environment variable %s is not set (use ${%s:default} for a default)", sub[1], sub[1])})
+			return ""
+		})
+		// A value that was only a variable takes the variable's type
+		// (a number, a bool); anything longer stays a string.
+		if whole != nil && whole[0] == 0 && n.Style == 0 {
+			n.Tag = ""
+			var probe yaml.Node
+			if yaml.Unmarshal([]byte(n.Value), &probe) == nil && len(probe.Content) == 1 && probe.Content[0].Kind == yaml.ScalarNode {
+				n.Tag = probe.Content[0].Tag
+			} else {
+				n.Tag = "!!str"
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			expandEnv(n.Content[i+1], file, joinPath(path, n.Content[i].Value), errs)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			expandEnv(c, file, fmt.Sprintf("%s[%d]", path, i), errs)
+		}
+	}
+}
+
+// expandDotted rewrites {"a.b": v} into {"a": {"b": v}}, merging with an
+// existing "a" mapping. The same key given twice (in any spelling) is an
+// error naming both lines, except that -E overrides replace file values.
+func expandDotted(n *yaml.Node, file, path string) error {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		var errs []error
+		for i, c := range n.Content {
+			if err := expandDotted(c, file, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		return errors.Join(errs...)
+	case yaml.MappingNode:
+	default:
+		return nil
+	}
+	old := n.Content
+	n.Content = nil
+	var errs []error
+	for i := 0; i+1 < len(old); i += 2 {
+		k, v := old[i], old[i+1]
+		parts := strings.Split(k.Value, ".")
+		if k.Style != 0 || len(parts) == 1 || contains(parts, "") {
+			// quoted keys stay as they are: "a.b" in quotes means one key
+			if err := setKey(n, k, v, file, path); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		}
+		// build the nested mapping for a.b.c: v
+		for j := len(parts) - 1; j >= 1; j-- {
+			m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: k.Line, Column: k.Column}
+			m.Content = []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: parts[j], Line: k.Line, Column: k.Column}, v}
+			v = m
+		}
+		nk := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: parts[0], Line: k.Line, Column: k.Column}
+		if err := setKey(n, nk, v, file, path); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for i := 1; i < len(n.Content); i += 2 {
+		if err := expandDotted(n.Content[i], file, joinPath(path, n.Content[i-1].Value)); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// setKey adds k: v to mapping n, merging mappings given under the same key.
+func setKey(n, k, v *yaml.Node, file, path string) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != k.Value {
+			continue
+		}
+		ek, ev := n.Content[i], n.Content[i+1]
+		if ev.Kind == yaml.MappingNode && v.Kind == yaml.MappingNode {
+			var errs []error
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if err := setKey(ev, v.Content[j], v.Content[j+1], file, joinPath(path, k.Value)); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return errors.Join(errs...)
+		}
+		if k.Line == overrideLine {
+			n.Content[i+1] = v
+			return nil
+		}
+		return &Error{File: file, Line: k.Line, Path: joinPath(path, k.Value),
+			Msg: fmt.Sprintf("set twice (also on line %d)", ek.Line)}
+	}
+	n.Content = append(n.Content, k, v)
+	return nil
+}

@@ -1,0 +1,118 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+)
+
+// Client is what an input publishes through.
+type Client interface {
+	// Publish runs the processors on e and queues it. It blocks while the
+	// queue is full and returns an error only when ctx is done or the
+	// pipeline is closing; e is then not queued and the input must not
+	// advance its cursor past it.
+	Publish(ctx context.Context, e *event.Event) error
+}
+
+// ClientConfig describes one connected input.
+type ClientConfig struct {
+	// Processors run in order on every event: the input's own, then the
+	// global ones.
+	Processors []processors.Processor
+	// Static fields added to every event before the processors run
+	// (input.type, agent.*, host.name, ecs.version, fields, tags…).
+	Static event.Fields
+	// ACK receives the Private values of the input's events that reached
+	// a final outcome, in publish order. May be nil.
+	ACK func(private []any)
+	// Metrics prefix, e.g. "input.squid-access".
+	Name string
+	Log  *slog.Logger
+}
+
+type client struct {
+	p          *Pipeline
+	cfg        ClientConfig
+	published  *monitoring.Counter
+	finished   *monitoring.Counter
+	procErrors *monitoring.Counter
+	privs      []any
+}
+
+// Connect returns a Client for one input.
+func (p *Pipeline) Connect(cfg ClientConfig, m *monitoring.Registry) Client {
+	if cfg.Log == nil {
+		cfg.Log = p.log
+	}
+	return &client{
+		p:          p,
+		cfg:        cfg,
+		published:  m.Counter(cfg.Name + ".events.published"),
+		finished:   m.Counter(cfg.Name + ".events.acked"),
+		procErrors: m.Counter(cfg.Name + ".events.processor_errors"),
+	}
+}
+
+// tagger is implemented by processor errors that name their failure tag
+// (grok's _grokparsefailure, geoip's _geoip_lookup_failure, …).
+type tagger interface{ Tag() string }
+
+func (c *client) Publish(ctx context.Context, e *event.Event) error {
+	for _, f := range c.cfg.Static {
+		if !e.Fields.Has(f.Key) {
+			e.Fields.Add(f.Key, f.Value)
+		}
+	}
+	if e.Timestamp.IsZero() {
+		e.Timestamp = time.Now()
+	}
+	outcome := Pending
+	for _, proc := range c.cfg.Processors {
+		out, err := proc.Run(e)
+		if err != nil {
+			c.procErrors.Inc()
+			c.p.failed.Inc()
+			e.Fields.Put("error.message", fmt.Sprintf("%s: %v", proc, err))
+			tag := "_processor_failure"
+			var t tagger
+			if errors.As(err, &t) {
+				tag = t.Tag()
+			}
+			e.Tag(tag)
+			continue
+		}
+		if out == nil {
+			outcome = Dropped
+			c.p.filtered.Inc()
+			break
+		}
+		e = out
+	}
+	if err := c.p.enqueue(ctx, item{ev: e, c: c, outcome: outcome}); err != nil {
+		return err
+	}
+	c.published.Inc()
+	return nil
+}
+
+// acked is called by the acker, in order, with a run of this client's items.
+func (c *client) acked(items []item) {
+	c.finished.Add(int64(len(items)))
+	if c.cfg.ACK == nil {
+		return
+	}
+	privs := c.privs[:0]
+	for i := range items {
+		privs = append(privs, items[i].ev.Private)
+	}
+	c.cfg.ACK(privs)
+	clear(privs)
+	c.privs = privs[:0]
+}

@@ -1,0 +1,34 @@
+// Package pipeline moves events from inputs to the output with at-least-once
+// delivery.
+//
+//	input.Run ──Publish──▶ input processors ─▶ global processors ─▶ queue (bounded; Publish blocks when full)
+//	   ▲                                                                 │
+//	   │ ACKed(Private…) in publish order                                ▼
+//	 state registry ◀── acker ◀── per-item outcome ◀── output worker(s) ◀── batcher (batch size, flush timeout)
+//
+// The at-least-once story, in full:
+//
+//   - Publish takes a slot of the queue (queue.mem.events slots in all) and
+//     blocks while none is free: back-pressure, never a drop. A slot is freed
+//     only when its event reached a final outcome, so the queue bounds
+//     everything in flight, including events inside a bulk request.
+//   - The batcher cuts batches in publish order. Output workers send them;
+//     the output marks every item: Ack (indexed), Duplicate (409 on a create
+//     with a known _id: a previous attempt succeeded), DeadLetter (rejected
+//     for good; written with the reason to the dead-letter file before it is
+//     final) or Retry (429, 5xx, transport errors). An error from the output
+//     means "retry the whole batch". Retries back off exponentially with
+//     jitter and never give up: an event is not final until it is indexed or
+//     dead-lettered.
+//   - Events a processor dropped on purpose travel through the queue too,
+//     already final, so that acknowledgements stay in order.
+//   - The acker releases batches strictly in the order they were cut and hands
+//     each input the Private values of its events in publish order
+//     (inputs.Cursorer). The input advances its cursor in shipper/state,
+//     which writes at most once per registry.flush interval and on shutdown.
+//
+// A crash therefore loses nothing: an event whose cursor was committed was
+// indexed; anything after the committed cursor is read again on restart, and
+// the deterministic document _id (event.Meta.ID) lets Elasticsearch refuse the
+// second copy with a 409.
+package pipeline

@@ -1,0 +1,380 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+)
+
+// Output sends batches. It marks every item of the attempt (Ack, Duplicate,
+// Retry, DeadLetter); a returned error means "retry the whole batch".
+type Output interface {
+	Publish(ctx context.Context, b *Batch) error
+	Close() error
+}
+
+// DeadLetterWriter stores events rejected for good, with the reason.
+type DeadLetterWriter interface {
+	Write(e *event.Event, status int, reason string) error
+}
+
+// Settings tune the pipeline.
+type Settings struct {
+	QueueEvents  int           // queue.mem.events: slots for events not yet final
+	BatchSize    int           // events per batch (the output's bulk_max_size)
+	FlushTimeout time.Duration // a partial batch is sent after this long
+	Workers      int           // concurrent output requests
+	BackoffInit  time.Duration
+	BackoffMax   time.Duration
+	DeadLetter   DeadLetterWriter // nil: dead-lettered items are retried instead (never dropped)
+}
+
+func (s *Settings) defaults() {
+	if s.QueueEvents <= 0 {
+		s.QueueEvents = 4096
+	}
+	if s.BatchSize <= 0 {
+		s.BatchSize = 2048
+	}
+	if s.BatchSize > s.QueueEvents {
+		s.BatchSize = s.QueueEvents
+	}
+	if s.FlushTimeout <= 0 {
+		s.FlushTimeout = time.Second
+	}
+	if s.Workers <= 0 {
+		s.Workers = 1
+	}
+	if s.BackoffInit <= 0 {
+		s.BackoffInit = time.Second
+	}
+	if s.BackoffMax < s.BackoffInit {
+		s.BackoffMax = 60 * time.Second
+	}
+}
+
+// Pipeline is the queue, batcher, output workers and acker of one run.
+type Pipeline struct {
+	set Settings
+	out Output
+	log *slog.Logger
+
+	slots   chan struct{} // one token per event not yet final
+	events  chan item
+	batches chan *Batch
+
+	ackMu   sync.Mutex
+	pending map[uint64]*Batch // done batches waiting for their predecessors
+	nextAck uint64
+	nextSeq uint64 // owned by the batcher
+
+	progress chan struct{} // pinged after every acknowledgement round
+	idle     atomic.Int32  // workers waiting for a batch
+
+	stop    context.CancelFunc
+	stopCtx context.Context
+	wg      sync.WaitGroup
+
+	published, finished *monitoring.Counter
+	filtered, failed    *monitoring.Counter
+	acked, duplicates   *monitoring.Counter
+	deadLettered        *monitoring.Counter
+	retried, batchErrs  *monitoring.Counter
+	batchesSent         *monitoring.Counter
+	queued              *monitoring.Counter
+}
+
+// New builds a pipeline sending to out. Start it before publishing.
+func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pipeline {
+	set.defaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pipeline{
+		set:          set,
+		out:          out,
+		log:          log,
+		slots:        make(chan struct{}, set.QueueEvents),
+		events:       make(chan item, set.QueueEvents),
+		batches:      make(chan *Batch),
+		pending:      map[uint64]*Batch{},
+		progress:     make(chan struct{}, 1),
+		stop:         cancel,
+		stopCtx:      ctx,
+		published:    m.Counter("pipeline.events.published"),
+		finished:     m.Counter("pipeline.events.final"),
+		filtered:     m.Counter("pipeline.events.filtered"),
+		failed:       m.Counter("pipeline.events.processor_errors"),
+		acked:        m.Counter("output.events.acked"),
+		duplicates:   m.Counter("output.events.duplicates"),
+		deadLettered: m.Counter("output.events.dead_letter"),
+		retried:      m.Counter("output.events.retried"),
+		batchErrs:    m.Counter("output.batches.failed"),
+		batchesSent:  m.Counter("output.batches.sent"),
+		queued:       m.Counter("pipeline.queue.filled"),
+	}
+}
+
+// Start launches the batcher, the output workers and nothing else; the acker
+// runs in the workers' goroutines.
+func (p *Pipeline) Start() {
+	p.wg.Go(p.batcher)
+	for range p.set.Workers {
+		p.wg.Go(p.worker)
+	}
+}
+
+// Close stops the workers without waiting for events in flight (call Drain
+// first for a graceful stop) and closes the output.
+func (p *Pipeline) Close() error {
+	p.stop()
+	p.wg.Wait()
+	return p.out.Close()
+}
+
+// Pending is the number of published events not yet final.
+func (p *Pipeline) Pending() int64 { return p.published.Load() - p.finished.Load() }
+
+// Drain waits until every published event reached a final outcome, or ctx
+// is done.
+func (p *Pipeline) Drain(ctx context.Context) error {
+	for p.Pending() > 0 {
+		select {
+		case <-p.progress:
+		case <-ctx.Done():
+			return fmt.Errorf("%d events not yet acknowledged: %w", p.Pending(), ctx.Err())
+		}
+	}
+	return nil
+}
+
+// enqueue takes a slot (blocking while the queue is full) and queues it.
+func (p *Pipeline) enqueue(ctx context.Context, it item) error {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-p.stopCtx.Done():
+		return errors.New("pipeline closed")
+	}
+	p.published.Inc()
+	p.queued.Add(1)
+	p.events <- it // never blocks: events has as many places as slots
+	return nil
+}
+
+func (p *Pipeline) batcher() {
+	buf := make([]item, 0, p.set.BatchSize)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	flush := func() bool {
+		if len(buf) == 0 {
+			return true
+		}
+		b := &Batch{seq: p.nextSeq, items: buf}
+		p.nextSeq++
+		buf = make([]item, 0, p.set.BatchSize)
+		select {
+		case p.batches <- b:
+			return true
+		case <-p.stopCtx.Done():
+			return false
+		}
+	}
+	for {
+		select {
+		case it := <-p.events:
+			if len(buf) == 0 {
+				timer.Reset(p.set.FlushTimeout)
+			}
+			buf = append(buf, it)
+			// Take what is already queued without waiting for the timer.
+			for len(buf) < p.set.BatchSize {
+				select {
+				case it := <-p.events:
+					buf = append(buf, it)
+					continue
+				default:
+				}
+				break
+			}
+			if len(buf) >= p.set.BatchSize || len(p.events) == 0 && p.set.Workers > 0 && p.idleWorkers() {
+				timer.Stop()
+				if !flush() {
+					return
+				}
+			}
+		case <-timer.C:
+			if !flush() {
+				return
+			}
+		case <-p.stopCtx.Done():
+			return
+		}
+	}
+}
+
+// idleWorkers reports whether a worker is waiting for a batch: then a partial
+// batch is sent at once instead of waiting for the flush timeout, which keeps
+// latency low at low rates while high rates still fill whole batches.
+func (p *Pipeline) idleWorkers() bool {
+	return p.idle.Load() > 0
+}
+
+func (p *Pipeline) worker() {
+	for {
+		p.idle.Add(1)
+		select {
+		case b := <-p.batches:
+			p.idle.Add(-1)
+			if !p.send(b) {
+				return
+			}
+			p.done(b)
+		case <-p.stopCtx.Done():
+			p.idle.Add(-1)
+			return
+		}
+	}
+}
+
+// send delivers b until every item is final. It returns false when the
+// pipeline is closing (the batch stays unacknowledged: its events will be
+// read again after a restart).
+func (p *Pipeline) send(b *Batch) bool {
+	ctx := p.stopCtx
+	backoff := p.set.BackoffInit
+	b.cur = b.cur[:0]
+	for i := range b.items {
+		if !b.items[i].outcome.final() {
+			b.cur = append(b.cur, i)
+		}
+	}
+	for len(b.cur) > 0 {
+		b.attempt++
+		for _, j := range b.cur {
+			b.items[j].outcome = Pending
+		}
+		err := p.out.Publish(ctx, b)
+		if ctx.Err() != nil {
+			return false
+		}
+		p.batchesSent.Inc()
+		if err != nil {
+			p.batchErrs.Inc()
+			p.retried.Add(int64(len(b.cur)))
+			p.log.Warn("output request failed, retrying", "events", len(b.cur), "attempt", b.attempt,
+				"backoff_seconds", backoff.Seconds(), "error", err)
+			if !p.sleep(ctx, &backoff) {
+				return false
+			}
+			continue
+		}
+		next := b.cur[:0]
+		var retryReason string
+		for _, j := range b.cur {
+			it := &b.items[j]
+			switch it.outcome {
+			case Acked:
+				p.acked.Inc()
+			case Duplicate:
+				p.duplicates.Inc()
+			case DeadLettered:
+				if p.set.DeadLetter == nil {
+					it.outcome = Retry
+					it.reason = "no dead-letter file: " + it.reason
+					next = append(next, j)
+					continue
+				}
+				if err := p.set.DeadLetter.Write(it.ev, it.status, it.reason); err != nil {
+					p.log.Error("dead-letter write failed; the event is kept and retried", "error", err)
+					it.outcome = Retry
+					next = append(next, j)
+					continue
+				}
+				p.deadLettered.Inc()
+			case Pending:
+				it.reason = "output left the item unmarked"
+				fallthrough
+			default: // Retry
+				retryReason = it.reason
+				next = append(next, j)
+			}
+		}
+		b.cur = next
+		if len(next) > 0 {
+			p.retried.Add(int64(len(next)))
+			p.log.Warn("events will be retried", "events", len(next), "attempt", b.attempt,
+				"backoff_seconds", backoff.Seconds(), "reason", retryReason)
+			if !p.sleep(ctx, &backoff) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sleep waits for the backoff with ±25 % jitter and doubles it.
+func (p *Pipeline) sleep(ctx context.Context, backoff *time.Duration) bool {
+	d := *backoff
+	d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	*backoff = min(*backoff*2, p.set.BackoffMax)
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// done records a final batch and acknowledges, in cut order, every batch
+// whose predecessors are final too.
+func (p *Pipeline) done(b *Batch) {
+	p.ackMu.Lock()
+	defer p.ackMu.Unlock()
+	p.pending[b.seq] = b
+	for {
+		nb, ok := p.pending[p.nextAck]
+		if !ok {
+			break
+		}
+		delete(p.pending, p.nextAck)
+		p.nextAck++
+		p.acknowledge(nb)
+	}
+	select {
+	case p.progress <- struct{}{}:
+	default:
+	}
+}
+
+// acknowledge hands each client the Private values of its events, in order,
+// then frees the slots.
+func (p *Pipeline) acknowledge(b *Batch) {
+	items := b.items
+	for start := 0; start < len(items); {
+		c := items[start].c
+		end := start + 1
+		for end < len(items) && items[end].c == c {
+			end++
+		}
+		if c != nil {
+			c.acked(items[start:end])
+		}
+		start = end
+	}
+	n := len(items)
+	for range n {
+		<-p.slots
+	}
+	p.queued.Add(-int64(n))
+	p.finished.Add(int64(n))
+}
