@@ -1,0 +1,510 @@
+// Package filestream is the tail engine shared by every file-based input
+// (squid, snort, sysstat text files, …) and an input of its own,
+// `type: filestream`, for any line-oriented file.
+//
+// A prospector finds files by glob (on fsnotify events and every
+// prospector.scanner.check_interval, because inotify misses events on some
+// filesystems and on overflow) and runs one harvester per file. A harvester
+// reads complete lines from its offset, turns each into an event through the
+// plugin's Parser, and publishes it. The file's cursor (the offset after the
+// last acknowledged line) is stored in shipper/state only when the pipeline
+// acknowledges the events, so a crash re-reads, never skips.
+package filestream
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/shipper-project/shipper/inputs"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+	"github.com/shipper-project/shipper/shipper/state"
+)
+
+//go:embed fields.yml
+var fieldsYAML []byte
+
+// Fields is the catalog of the fields every file-based input emits.
+var Fields = fieldsYAML
+
+func init() {
+	inputs.Register(inputs.Plugin{Name: "filestream", Factory: factory, Fields: fieldsYAML})
+}
+
+// Parser turns the lines of ONE file into events; it is called sequentially
+// for that file's lines.
+type Parser interface {
+	// Parse fills e from line (no trailing newline). e already holds
+	// message (the line), log.file.path and log.offset. keep=false: the line
+	// is not an event (a header, a blank line), nothing is published. An
+	// error keeps the event with its message; the parser tags it.
+	Parse(line []byte, e *event.Event) (keep bool, err error)
+}
+
+// NewParser returns the parser for the file at path.
+type NewParser func(path string) Parser
+
+type plainParser struct{}
+
+func (plainParser) Parse([]byte, *event.Event) (bool, error) { return true, nil }
+
+func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
+	cfg := DefaultConfig()
+	if err := sec.Decode(&cfg, inputs.CommonKeys...); err != nil {
+		return nil, err
+	}
+	return New(cfg, env, func(string) Parser { return plainParser{} })
+}
+
+// Input tails the files of one input.
+type Input struct {
+	cfg       Config
+	env       inputs.Env
+	newParser NewParser
+	log       *slog.Logger
+	store     *state.Store
+
+	mu         sync.Mutex
+	harvesters map[string]*harvester // by file identity
+	readTo     map[string]int64      // identity → offset read when its harvester stopped
+	limit      chan struct{}         // harvester_limit tokens (nil: unlimited)
+
+	lines, truncatedLines, filesOpened, filesTruncated *monitoring.Counter
+	bytesRead, openFiles                               *monitoring.Counter
+}
+
+var (
+	_ inputs.Input    = (*Input)(nil)
+	_ inputs.Cursorer = (*Input)(nil)
+)
+
+// New builds a tailing input; the plugin supplies the line parser.
+func New(cfg Config, env inputs.Env, newParser NewParser) (*Input, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if env.ID == "" {
+		return nil, errors.New("id: a file input needs an id (it keys the registry)")
+	}
+	if env.Log == nil {
+		env.Log = slog.New(slog.DiscardHandler)
+	}
+	in := &Input{
+		cfg: cfg, env: env, newParser: newParser, log: env.Log, store: env.Store,
+		harvesters:     map[string]*harvester{},
+		readTo:         map[string]int64{},
+		lines:          env.Metrics.Counter(env.Name + ".lines"),
+		truncatedLines: env.Metrics.Counter(env.Name + ".lines_truncated"),
+		filesOpened:    env.Metrics.Counter(env.Name + ".files.opened"),
+		filesTruncated: env.Metrics.Counter(env.Name + ".files.truncated"),
+		bytesRead:      env.Metrics.Counter(env.Name + ".bytes"),
+		openFiles:      env.Metrics.Counter(env.Name + ".files.open"),
+	}
+	if cfg.HarvesterLim > 0 {
+		in.limit = make(chan struct{}, cfg.HarvesterLim)
+	}
+	return in, nil
+}
+
+// cursor is what the registry keeps per file.
+type cursor struct {
+	Offset  int64     `json:"offset"`
+	Path    string    `json:"path"`
+	Updated time.Time `json:"updated"`
+}
+
+// ackPoint is the Private value of each event: the offset just after its
+// line in one file.
+type ackPoint struct {
+	h   *harvester
+	end int64
+}
+
+// ACKed advances the cursors of acknowledged lines (called in publish order).
+func (in *Input) ACKed(privs []any) {
+	var last *harvester
+	for _, p := range privs {
+		ap, ok := p.(ackPoint)
+		if !ok {
+			continue
+		}
+		if last != nil && last != ap.h {
+			in.commit(last)
+		}
+		ap.h.acked = ap.end
+		last = ap.h
+	}
+	if last != nil {
+		in.commit(last)
+	}
+}
+
+func (in *Input) commit(h *harvester) {
+	if in.store == nil {
+		return
+	}
+	_ = in.store.Set(h.key, cursor{Offset: h.acked, Path: h.path, Updated: time.Now().UTC()})
+}
+
+func (in *Input) stateKey(ident string) string {
+	return "filestream::" + in.env.ID + "::" + ident
+}
+
+// identity returns the file's identity string for the configured mode.
+func (in *Input) identity(path string, fi os.FileInfo) string {
+	if in.cfg.FileIdentity == "path" {
+		return "path::" + path
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return "native::" + strconv.FormatUint(uint64(st.Dev), 10) + "-" + strconv.FormatUint(st.Ino, 10)
+	}
+	return "path::" + path
+}
+
+// Run tails until ctx is done (or, with Once, until every file is read).
+func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if in.env.Once {
+		in.scan(ctx, out, &wg)
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	watcher, err := fsnotify.NewWatcher()
+	if err != nil {
+		in.log.Warn("fsnotify unavailable, polling only", "error", err)
+	} else {
+		defer watcher.Close()
+		dirs := map[string]bool{}
+		for _, p := range in.cfg.Paths {
+			dirs[filepath.Dir(p)] = true
+		}
+		for d := range dirs {
+			if err := watcher.Add(d); err != nil {
+				in.log.Warn("cannot watch directory, polling it", "dir", d, "error", err)
+			}
+		}
+	}
+	var events <-chan fsnotify.Event
+	var errs <-chan error
+	if watcher != nil {
+		events, errs = watcher.Events, watcher.Errors
+	}
+	tick := time.NewTicker(in.cfg.Prospector.Scanner.CheckInterval)
+	defer tick.Stop()
+	in.scan(ctx, out, &wg)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+			in.scan(ctx, out, &wg)
+		case ev, ok := <-events:
+			if !ok {
+				events = nil
+				continue
+			}
+			if ev.Has(fsnotify.Write) {
+				in.wake(ev.Name)
+			}
+			if ev.Has(fsnotify.Create) || ev.Has(fsnotify.Rename) || ev.Has(fsnotify.Remove) {
+				in.scan(ctx, out, &wg)
+			}
+		case err, ok := <-errs:
+			if !ok {
+				errs = nil
+				continue
+			}
+			// Overflow or similar: the periodic scan catches up.
+			in.log.Warn("file watcher error; rescanning", "error", err)
+			in.scan(ctx, out, &wg)
+		}
+	}
+}
+
+// wake tells the harvester of path that it grew.
+func (in *Input) wake(path string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for _, h := range in.harvesters {
+		if h.path == path {
+			select {
+			case h.wake <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
+
+// matches returns the files the globs name now, minus exclusions.
+func (in *Input) matches() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, g := range in.cfg.Paths {
+		files, _ := filepath.Glob(g)
+		for _, f := range files {
+			if seen[f] || in.excluded(f) {
+				continue
+			}
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (in *Input) excluded(path string) bool {
+	for _, x := range in.cfg.ExcludeFiles {
+		if ok, _ := filepath.Match(x, path); ok {
+			return true
+		}
+		if ok, _ := filepath.Match(x, filepath.Base(path)); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// scan starts a harvester for every file that has unread data.
+func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGroup) {
+	for _, path := range in.matches() {
+		if ctx.Err() != nil {
+			return
+		}
+		fi, err := os.Stat(path)
+		if err != nil || !fi.Mode().IsRegular() {
+			continue
+		}
+		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
+			continue
+		}
+		ident := in.identity(path, fi)
+		in.mu.Lock()
+		if _, running := in.harvesters[ident]; running {
+			// Already read (perhaps under its old name after a rename:
+			// the identity, not the name, keys the state).
+			in.mu.Unlock()
+			continue
+		}
+		if off, ok := in.readTo[ident]; ok && off == fi.Size() {
+			in.mu.Unlock()
+			continue // nothing new since its harvester stopped
+		}
+		h := &harvester{in: in, path: path, ident: ident, key: in.stateKey(ident), wake: make(chan struct{}, 1)}
+		in.harvesters[ident] = h
+		in.mu.Unlock()
+		if in.limit != nil {
+			if in.env.Once {
+				select {
+				case in.limit <- struct{}{}:
+				case <-ctx.Done():
+					in.forget(h, 0)
+					return
+				}
+			} else {
+				select {
+				case in.limit <- struct{}{}:
+				default:
+					in.forget(h, -1) // at the limit: a later scan retries
+					continue
+				}
+			}
+		}
+		wg.Go(func() {
+			defer func() {
+				if in.limit != nil {
+					<-in.limit
+				}
+			}()
+			read, err := h.run(ctx, out, fi)
+			if err != nil && ctx.Err() == nil {
+				in.log.Warn("harvester stopped", "path", h.path, "error", err)
+			}
+			in.forget(h, read)
+		})
+		if in.env.Once && in.limit != nil {
+			continue
+		}
+	}
+	if in.env.Once {
+		return
+	}
+	in.cleanRemoved()
+}
+
+// forget removes a stopped harvester, remembering how far it read (-1:
+// never ran).
+func (in *Input) forget(h *harvester, read int64) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	delete(in.harvesters, h.ident)
+	if read >= 0 {
+		in.readTo[h.ident] = read
+	}
+}
+
+// cleanRemoved drops the registry entries of this input's files that no
+// longer exist under any of its globs (clean_removed).
+func (in *Input) cleanRemoved() {
+	if !in.cfg.CleanRemoved || in.store == nil {
+		return
+	}
+	live := map[string]bool{}
+	for _, p := range in.matches() {
+		if fi, err := os.Stat(p); err == nil {
+			live[in.stateKey(in.identity(p, fi))] = true
+		}
+	}
+	in.mu.Lock()
+	for _, h := range in.harvesters {
+		live[h.key] = true
+	}
+	in.mu.Unlock()
+	for _, k := range in.store.Keys(in.stateKey("")) {
+		if !live[k] {
+			in.store.Delete(k)
+		}
+	}
+}
+
+// harvester reads one file.
+type harvester struct {
+	in    *Input
+	path  string // the name it was opened under
+	ident string
+	key   string
+	wake  chan struct{}
+	acked int64 // offset after the last acknowledged line (acker goroutine)
+	idPfx string
+}
+
+// run reads the file until ctx is done, the file is inactive or removed, or
+// (Once) its end. It returns the offset it read to.
+func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo) (int64, error) {
+	in := h.in
+	f, err := os.Open(h.path)
+	if err != nil {
+		return -1, err
+	}
+	defer f.Close()
+	in.filesOpened.Inc()
+	in.openFiles.Add(1)
+	defer in.openFiles.Add(-1)
+
+	var offset int64
+	var c cursor
+	found := false
+	if in.store != nil {
+		found, err = in.store.Get(h.key, &c)
+		if err != nil {
+			in.log.Warn("ignoring unreadable registry entry", "key", h.key, "error", err)
+		}
+	}
+	switch {
+	case found && c.Offset <= fi.Size():
+		offset = c.Offset
+	case found:
+		in.log.Info("file is shorter than its cursor: truncated, reading from the start", "path", h.path, "cursor", c.Offset, "size", fi.Size())
+		in.filesTruncated.Inc()
+	case in.cfg.StartPos == "end":
+		offset = fi.Size()
+	}
+	if offset > 0 {
+		if _, err := f.Seek(offset, io.SeekStart); err != nil {
+			return -1, err
+		}
+	}
+	h.acked = offset
+	h.idPfx = docIDPrefix(in.env.ID, h.ident)
+	in.log.Debug("harvester started", "path", h.path, "offset", offset)
+
+	parser := in.newParser(h.path)
+	lr := newLineReader(f, offset, int(in.cfg.BufferSize), int(in.cfg.MaxBytes))
+	backoff := in.cfg.Backoff.Init
+	lastRead := time.Now()
+	for {
+		line, start, end, truncated, err := lr.next()
+		if err == nil {
+			backoff = in.cfg.Backoff.Init
+			lastRead = time.Now()
+			in.lines.Inc()
+			in.bytesRead.Add(end - start)
+			if err := h.publish(ctx, out, parser, line, start, end, truncated); err != nil {
+				return lr.offset, err
+			}
+			continue
+		}
+		if err != io.EOF {
+			return lr.offset, fmt.Errorf("read %s: %w", h.path, err)
+		}
+		if in.env.Once {
+			return lr.offset + lr.pending(), nil
+		}
+		// At the end: has it been truncated, removed or left alone?
+		cur, statErr := f.Stat()
+		if statErr == nil && cur.Size() < lr.offset+lr.pending() {
+			in.log.Info("file truncated, reading from the start", "path", h.path, "offset", lr.offset, "size", cur.Size())
+			in.filesTruncated.Inc()
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return -1, err
+			}
+			lr.reset(0)
+			continue
+		}
+		if in.cfg.Close.OnStateChange.Removed {
+			if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
+				in.log.Debug("file removed, closing", "path", h.path)
+				return lr.offset + lr.pending(), nil
+			}
+		}
+		if time.Since(lastRead) >= in.cfg.Close.OnStateChange.Inactive {
+			in.log.Debug("file inactive, closing", "path", h.path)
+			return lr.offset + lr.pending(), nil
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return lr.offset, nil
+		case <-h.wake:
+			t.Stop()
+		case <-t.C:
+			backoff = min(backoff*2, in.cfg.Backoff.Max)
+		}
+	}
+}
+
+func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, line []byte, start, end int64, truncated bool) error {
+	e := event.New(time.Time{}, 24)
+	e.Fields.Add("message", string(line))
+	e.Fields.Add("log.file.path", h.path)
+	e.Fields.Add("log.offset", start)
+	if truncated {
+		h.in.truncatedLines.Inc()
+		e.Fields.Add("log.flags", []string{"truncated"})
+		e.Tag("truncated")
+	}
+	keep, err := p.Parse(line, e)
+	if !keep && err == nil {
+		// Not an event; its bytes are covered by the next line's cursor.
+		return nil
+	}
+	e.Meta.ID = h.idPfx + strconv.FormatInt(start, 36)
+	e.Private = ackPoint{h: h, end: end}
+	return out.Publish(ctx, e)
+}
