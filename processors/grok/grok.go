@@ -1,0 +1,236 @@
+package grok
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strconv"
+
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+// Config configures a grok matcher and the grok processor (its YAML).
+type Config struct {
+	Field              string            `yaml:"field"`               // the text to match; default "message"
+	Patterns           []string          `yaml:"patterns"`            // tried in order
+	PatternDefinitions map[string]string `yaml:"pattern_definitions"` // NAME: regexp, defined inline
+	PatternsDir        []string          `yaml:"patterns_dir"`        // files in Logstash's pattern-file format
+	BreakOnMatch       bool              `yaml:"break_on_match"`      // stop at the first matching pattern; default true
+	IgnoreMissing      bool              `yaml:"ignore_missing"`      // an event without Field is not a failure
+	TagOnFailure       []string          `yaml:"tag_on_failure"`      // default ["_grokparsefailure"]
+}
+
+// DefaultConfig returns the defaults; README.md shows the same values.
+func DefaultConfig() Config {
+	return Config{
+		Field:        "message",
+		BreakOnMatch: true,
+		TagOnFailure: []string{"_grokparsefailure"},
+	}
+}
+
+// Validate checks what the types cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Field == "" {
+		errs = append(errs, errors.New("field: must not be empty"))
+	}
+	if len(c.Patterns) == 0 {
+		errs = append(errs, errors.New("patterns: at least one pattern is required"))
+	}
+	return errors.Join(errs...)
+}
+
+// Grok is a set of compiled patterns, tried in order. It is safe for
+// concurrent use.
+type Grok struct {
+	patterns     []*Pattern
+	breakOnMatch bool
+}
+
+// Pattern is one compiled pattern.
+type Pattern struct {
+	Source   string // as configured, e.g. "%{SQUID_NATIVE}"
+	Expr     string // the Go regexp it compiled to
+	re       *regexp.Regexp
+	fields   []slot
+	anchored bool
+	lib      *Library
+}
+
+// slot is one distinct field of a pattern and the groups that can fill it
+// (several when the same name appears in alternatives).
+type slot struct {
+	field  string
+	typ    Type
+	groups []int // 1-based group numbers
+}
+
+// Field describes a field a pattern can produce.
+type Field struct {
+	Name string
+	Type Type
+}
+
+// Compile loads the pattern library (stock, bundled, patterns_dir,
+// pattern_definitions) and compiles every pattern of cfg once. Errors name
+// the pattern and the definition and column at fault.
+func Compile(cfg Config) (*Grok, error) {
+	lib := NewLibrary()
+	for _, d := range cfg.PatternsDir {
+		if err := lib.AddDir(d); err != nil {
+			return nil, fmt.Errorf("patterns_dir: %w", err)
+		}
+	}
+	for k, v := range cfg.PatternDefinitions {
+		if err := lib.Add(k, v, "pattern_definitions."+k); err != nil {
+			return nil, err
+		}
+	}
+	return CompileWith(lib, cfg.Patterns, cfg.BreakOnMatch)
+}
+
+// CompileWith compiles patterns against lib.
+func CompileWith(lib *Library, patterns []string, breakOnMatch bool) (*Grok, error) {
+	if len(patterns) == 0 {
+		return nil, errors.New("patterns: at least one pattern is required")
+	}
+	x := newExpander(lib)
+	g := &Grok{breakOnMatch: breakOnMatch}
+	var errs []error
+	for i, src := range patterns {
+		p, err := compilePattern(x, src)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("patterns[%d] %q: %w", i, src, err))
+			continue
+		}
+		p.lib = lib
+		g.patterns = append(g.patterns, p)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return g, nil
+}
+
+// Patterns returns the compiled patterns, in configuration order.
+func (g *Grok) Patterns() []*Pattern { return g.patterns }
+
+// Match tries the patterns on text and appends the captured, typed fields to
+// dst with dst.Add. It returns the index of the (first) matching pattern, or
+// -1. A pattern that matches without producing a field counts as no match,
+// like vjeantet/grok's empty result. With break_on_match false every pattern
+// is tried and later ones replace earlier values (dst.Put).
+func (g *Grok) Match(text string, dst *event.Fields) int {
+	first := -1
+	for i, p := range g.patterns {
+		if !p.match(text, dst, first >= 0) {
+			continue
+		}
+		if first < 0 {
+			first = i
+		}
+		if g.breakOnMatch {
+			break
+		}
+	}
+	return first
+}
+
+// Match applies this one pattern; see Grok.Match.
+func (p *Pattern) Match(text string, dst *event.Fields) bool { return p.match(text, dst, false) }
+
+func (p *Pattern) match(text string, dst *event.Fields, put bool) bool {
+	loc := p.re.FindStringSubmatchIndex(text)
+	if loc == nil {
+		return false
+	}
+	n := 0
+	for i := range p.fields {
+		s := &p.fields[i]
+		v, ok := s.value(text, loc)
+		if !ok {
+			continue
+		}
+		if put {
+			dst.Put(s.field, v)
+		} else {
+			dst.Add(s.field, v)
+		}
+		n++
+	}
+	return n > 0
+}
+
+// value returns the typed value of the slot: the last non-empty group that
+// filled it (vjeantet/grok keeps the last one too).
+func (s *slot) value(text string, loc []int) (any, bool) {
+	a, b := -1, -1
+	for _, gi := range s.groups {
+		if x, y := loc[2*gi], loc[2*gi+1]; x >= 0 && y > x {
+			a, b = x, y
+		}
+	}
+	if a < 0 {
+		return nil, false
+	}
+	return convert(text[a:b], s.typ)
+}
+
+// convert converts a captured text to typ. A value that is not a number is
+// left out rather than stored as text: Elasticsearch would reject the whole
+// document for a string in a numeric field. An integer written as a decimal
+// ("1.5" for :int) is truncated, as Logstash does.
+func convert(s string, typ Type) (any, bool) {
+	switch typ {
+	case Int:
+		if n, ok := atoi(s); ok {
+			return n, true
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, true
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || f >= math.MaxInt64 || f <= math.MinInt64 {
+			return nil, false
+		}
+		return int64(f), true
+	case Float:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, false
+		}
+		return f, true
+	}
+	return s, true
+}
+
+// atoi is the fast path for short unsigned decimals.
+func atoi(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	return n, true
+}
+
+// Fields returns the fields the pattern can produce, in group order.
+func (p *Pattern) Fields() []Field {
+	out := make([]Field, len(p.fields))
+	for i, s := range p.fields {
+		out[i] = Field{Name: s.field, Type: s.typ}
+	}
+	return out
+}
+
+// Anchored reports whether the pattern is anchored at the start of the text
+// (^…), which Go's regexp matches much faster.
+func (p *Pattern) Anchored() bool { return p.anchored }
