@@ -5,6 +5,7 @@ package outputs
 import (
 	"log/slog"
 	"sort"
+	"time"
 
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/monitoring"
@@ -18,6 +19,11 @@ type Output = pipeline.Output
 type Settings struct {
 	BatchSize int // bulk_max_size
 	Workers   int // worker
+	// Retry backoff (backoff.init, backoff.max); zero: the pipeline's defaults.
+	BackoffInit, BackoffMax time.Duration
+	// DeadLetterMaxBytes caps the dead-letter file (dead_letter.max_bytes);
+	// zero: 16 MiB.
+	DeadLetterMaxBytes int64
 }
 
 // Env is what a factory gets besides its own config section.

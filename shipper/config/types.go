@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -65,3 +66,6 @@ func (s Secret) GoString() string { return s.String() }
 
 // Reveal returns the secret's value, for use on the wire only.
 func (s Secret) Reveal() string { return string(s) }
+
+// LogValue redacts the secret in log/slog.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

@@ -32,6 +32,9 @@ type ClientConfig struct {
 	// ACK receives the Private values of the input's events that reached
 	// a final outcome, in publish order. May be nil.
 	ACK func(private []any)
+	// Index, when set, is the index every event of this input goes to
+	// (the input's `index` key), unless the event names its own.
+	Index string
 	// Metrics prefix, e.g. "input.squid-access".
 	Name string
 	Log  *slog.Logger
@@ -69,6 +72,9 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 		if !e.Fields.Has(f.Key) {
 			e.Fields.Add(f.Key, f.Value)
 		}
+	}
+	if c.cfg.Index != "" && e.Meta.Index == "" {
+		e.Meta.Index = c.cfg.Index
 	}
 	if e.Timestamp.IsZero() {
 		e.Timestamp = time.Now()

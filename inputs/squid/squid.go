@@ -1,0 +1,107 @@
+// Package squid is the `squid` input: it tails squid's access.log in the
+// native format and turns each line into an ECS document with grok (the
+// SQUID_NATIVE pattern in patterns/squid).
+package squid
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+
+	"github.com/shipper-project/shipper/inputs"
+	"github.com/shipper-project/shipper/inputs/filestream"
+	"github.com/shipper-project/shipper/processors/grok"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+//go:embed fields.yml
+var fieldsYAML []byte
+
+// Fields is the catalog of the fields the squid input emits.
+var Fields = fieldsYAML
+
+func init() {
+	inputs.Register(inputs.Plugin{Name: "squid", Factory: factory, Fields: fieldsYAML})
+}
+
+// Config is the squid input's configuration.
+type Config struct {
+	filestream.Config `yaml:",inline"`
+	// Patterns tried in order; the default is the native format. Use
+	// %{SQUID_COMMON} or %{SQUID_COMBINED} for those logformats.
+	Patterns []string `yaml:"patterns"`
+	// KeepOriginal also stores the line in event.original.
+	KeepOriginal bool `yaml:"keep_original"`
+}
+
+// DefaultConfig is the single place the defaults live.
+func DefaultConfig() Config {
+	return Config{
+		Config:   filestream.DefaultConfig(),
+		Patterns: []string{"%{SQUID_NATIVE}"},
+	}
+}
+
+// Validate checks what the types cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if err := c.Config.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(c.Patterns) == 0 {
+		errs = append(errs, errors.New("patterns: at least one pattern is required"))
+	}
+	return errors.Join(errs...)
+}
+
+func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
+	cfg := DefaultConfig()
+	if err := sec.Decode(&cfg, inputs.CommonKeys...); err != nil {
+		return nil, err
+	}
+	p, err := NewParser(cfg)
+	if err != nil {
+		return nil, sec.Errorf("patterns", "%v", err)
+	}
+	return filestream.New(cfg.Config, env, func(string) filestream.Parser { return p })
+}
+
+// Parser parses squid access.log lines. It is stateless and safe for
+// concurrent use.
+type Parser struct {
+	g            *grok.Grok
+	keepOriginal bool
+}
+
+// NewParser compiles the configured patterns.
+func NewParser(cfg Config) (*Parser, error) {
+	g, err := grok.CompileWith(grok.NewLibrary(), cfg.Patterns, true)
+	if err != nil {
+		return nil, fmt.Errorf("compile squid patterns: %w", err)
+	}
+	return &Parser{g: g, keepOriginal: cfg.KeepOriginal}, nil
+}
+
+// Parse implements filestream.Parser; a line that does not match is kept
+// with its message and tagged _grokparsefailure.
+func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
+	msg, _ := e.Fields.GetString("message")
+	if msg == "" && len(line) > 0 {
+		msg = string(line)
+		e.Fields.Put("message", msg)
+	}
+	e.Fields.Add("event.module", "squid")
+	e.Fields.Add("event.dataset", "squid.access")
+	e.Fields.Add("event.kind", "event")
+	if p.keepOriginal {
+		e.Fields.Add("event.original", msg)
+	}
+	n := len(e.Fields)
+	if p.g.Match(msg, &e.Fields) < 0 {
+		e.Tag("_grokparsefailure")
+		return true, nil
+	}
+	mapECS(e, n)
+	return true, nil
+}

@@ -1,0 +1,314 @@
+// Package elasticsearch is the `elasticsearch` output: documents go to
+// `_bulk` through github.com/elastic/go-elasticsearch/v8, every item of every
+// response is judged on its own, and nothing is dropped without a counter.
+//
+// Per item: 2xx → acknowledged; 409 on a create → duplicate (a previous
+// attempt indexed it: the _id is deterministic), acknowledged; 429 and 5xx →
+// retried with backoff; any other 4xx (mapping errors…) → dead-letter file
+// with the status and reason. Whole request: 413 or 400 → the batch is split
+// in halves to isolate the culprit (a single document that still fails is
+// dead-lettered); anything else (connection refused, timeout, 5xx, 401/403)
+// → the whole batch is retried with backoff.
+package elasticsearch
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	es "github.com/elastic/go-elasticsearch/v8"
+
+	"github.com/shipper-project/shipper/outputs"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+)
+
+func init() {
+	outputs.Register(outputs.Plugin{Name: "elasticsearch", Factory: factory})
+}
+
+func factory(sec config.Section, env outputs.Env) (outputs.Output, outputs.Settings, error) {
+	cfg := DefaultConfig()
+	if err := sec.Decode(&cfg); err != nil {
+		return nil, outputs.Settings{}, err
+	}
+	o, err := New(cfg, env.Log, env.Metrics)
+	if err != nil {
+		return nil, outputs.Settings{}, sec.Errorf("", "%v", err)
+	}
+	return o, outputs.Settings{
+		BatchSize:          cfg.BulkMaxSize,
+		Workers:            cfg.Worker,
+		BackoffInit:        cfg.Backoff.Init,
+		BackoffMax:         cfg.Backoff.Max,
+		DeadLetterMaxBytes: int64(cfg.DeadLetter.MaxBytes),
+	}, nil
+}
+
+// Output sends bulk requests.
+type Output struct {
+	cfg    Config
+	client *es.Client
+	index  indexSel
+	log    *slog.Logger
+	hosts  []string
+
+	bytesOut, requests *monitoring.Counter
+}
+
+// New builds the client; it does not connect.
+func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	idx, _ := parseIndex(cfg.Index)
+	var addrs []string
+	for _, h := range cfg.Hosts {
+		u, _ := hostURL(h, cfg.Protocol, cfg.Path)
+		addrs = append(addrs, u.String())
+	}
+	tr, err := transport(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	header := http.Header{}
+	for k, v := range cfg.Headers {
+		header.Set(k, v)
+	}
+	esCfg := es.Config{
+		Addresses:                addrs,
+		Username:                 cfg.Username,
+		Password:                 cfg.Password.Reveal(),
+		APIKey:                   apiKey(cfg.APIKey.Reveal()),
+		Header:                   header,
+		Transport:                tr,
+		DisableRetry:             true, // the pipeline retries, with backoff and per item
+		CompressRequestBody:      cfg.CompressionLevel > 0,
+		CompressRequestBodyLevel: cfg.CompressionLevel,
+		PoolCompressor:           cfg.CompressionLevel > 0,
+		DisableMetaHeader:        true,
+	}
+	client, err := es.NewClient(esCfg)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch client: %w", err)
+	}
+	return &Output{
+		cfg: cfg, client: client, index: idx, log: log, hosts: addrs,
+		bytesOut: m.Counter("output.write.bytes"),
+		requests: m.Counter("output.requests"),
+	}, nil
+}
+
+// apiKey accepts Beats' "id:key" form as well as the base64 encoded one.
+func apiKey(k string) string {
+	if k == "" || !strings.Contains(k, ":") {
+		return k
+	}
+	return base64Std(k)
+}
+
+// Client returns the underlying client (for test output and setup).
+func (o *Output) Client() *es.Client { return o.client }
+
+// Hosts returns the normalised host URLs.
+func (o *Output) Hosts() []string { return o.hosts }
+
+// Close releases idle connections.
+func (o *Output) Close() error { return nil }
+
+// Publish sends the batch's events and marks each one.
+func (o *Output) Publish(ctx context.Context, b *pipeline.Batch) error {
+	idx := make([]int, b.Len())
+	for i := range idx {
+		idx[i] = i
+	}
+	return o.send(ctx, b, idx)
+}
+
+// send posts the events b[idx…], splitting by bulk_max_bytes and on 413/400.
+func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
+	body, n := o.encode(b, idx)
+	if n < len(idx) {
+		// The byte cap cut the request: send the rest separately.
+		if err := o.send(ctx, b, idx[:n]); err != nil {
+			return err
+		}
+		return o.send(ctx, b, idx[n:])
+	}
+	status, resp, err := o.post(ctx, body)
+	if err != nil {
+		return err
+	}
+	switch {
+	case status >= 200 && status < 300:
+		return o.judge(b, idx, resp)
+	case status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest:
+		if len(idx) > 1 {
+			half := len(idx) / 2
+			o.log.Debug("bulk request refused, splitting it", "status", status, "events", len(idx))
+			if err := o.send(ctx, b, idx[:half]); err != nil {
+				return err
+			}
+			return o.send(ctx, b, idx[half:])
+		}
+		b.DeadLetter(idx[0], status, "request refused: "+snippet(resp))
+		return nil
+	case status == http.StatusTooManyRequests:
+		for _, i := range idx {
+			b.Retry(i, status, "429 too many requests")
+		}
+		return nil
+	default:
+		return fmt.Errorf("bulk request to %s: HTTP %d: %s", strings.Join(o.hosts, ","), status, snippet(resp))
+	}
+}
+
+// encode writes the bulk body for idx, stopping before bulk_max_bytes
+// (always at least one event). It returns how many events it took.
+func (o *Output) encode(b *pipeline.Batch, idx []int) ([]byte, int) {
+	var buf []byte
+	for n, i := range idx {
+		start := len(buf)
+		e := b.Event(i)
+		buf = appendAction(buf, o, e)
+		buf = event.AppendJSON(buf, e)
+		buf = append(buf, '\n')
+		if n > 0 && len(buf) > int(o.cfg.BulkMaxBytes) {
+			return buf[:start], n
+		}
+	}
+	return buf, len(idx)
+}
+
+func appendAction(buf []byte, o *Output, e *event.Event) []byte {
+	buf = append(buf, `{"create":{"_index":"`...)
+	if e.Meta.Index != "" {
+		buf = append(buf, e.Meta.Index...)
+	} else {
+		buf = o.index.render(buf, e)
+	}
+	buf = append(buf, '"')
+	if e.Meta.ID != "" {
+		buf = append(buf, `,"_id":`...)
+		buf = event.AppendString(buf, e.Meta.ID)
+	}
+	pipe := e.Meta.Pipeline
+	if pipe == "" {
+		pipe = o.cfg.Pipeline
+	}
+	if pipe != "" {
+		buf = append(buf, `,"pipeline":`...)
+		buf = event.AppendString(buf, pipe)
+	}
+	return append(buf, "}}\n"...)
+}
+
+func (o *Output) post(ctx context.Context, body []byte) (int, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if len(o.cfg.Parameters) > 0 {
+		q := req.URL.Query()
+		for k, v := range o.cfg.Parameters {
+			q.Set(k, v)
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	o.requests.Inc()
+	o.bytesOut.Add(int64(len(body)))
+	res, err := o.client.Perform(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("bulk request to %s: %w", strings.Join(o.hosts, ","), err)
+	}
+	defer res.Body.Close()
+	resp, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read bulk response: %w", err)
+	}
+	return res.StatusCode, resp, nil
+}
+
+type bulkResponse struct {
+	Errors bool                         `json:"errors"`
+	Items  []map[string]json.RawMessage `json:"items"`
+}
+
+type bulkItem struct {
+	Status int             `json:"status"`
+	Error  json.RawMessage `json:"error"`
+}
+
+// judge marks each item by its own status.
+func (o *Output) judge(b *pipeline.Batch, idx []int, resp []byte) error {
+	var r bulkResponse
+	if err := json.Unmarshal(resp, &r); err != nil {
+		return fmt.Errorf("bulk response is not JSON: %v: %s", err, snippet(resp))
+	}
+	if len(r.Items) != len(idx) {
+		// Cannot tell which items were taken: retry them all (at-least-once;
+		// the _id collapses duplicates).
+		return fmt.Errorf("bulk response has %d items for %d documents", len(r.Items), len(idx))
+	}
+	for k, i := range idx {
+		var it bulkItem
+		for _, raw := range r.Items[k] { // one key: create/index
+			_ = json.Unmarshal(raw, &it)
+		}
+		switch s := it.Status; {
+		case s >= 200 && s < 300:
+			b.Ack(i)
+		case s == http.StatusConflict:
+			b.Duplicate(i)
+		case s == http.StatusTooManyRequests || s >= 500:
+			b.Retry(i, s, reason(it.Error))
+		case s == 0:
+			b.Retry(i, s, "no status in bulk response item")
+		default:
+			b.DeadLetter(i, s, reason(it.Error))
+		}
+	}
+	return nil
+}
+
+// reason condenses an item error ({"type":…,"reason":…,"caused_by":…}).
+func reason(raw json.RawMessage) string {
+	var e struct {
+		Type     string `json:"type"`
+		Reason   string `json:"reason"`
+		CausedBy struct {
+			Type   string `json:"type"`
+			Reason string `json:"reason"`
+		} `json:"caused_by"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &e) != nil {
+		return snippet(raw)
+	}
+	s := e.Type + ": " + e.Reason
+	if e.CausedBy.Type != "" {
+		s += " (caused by " + e.CausedBy.Type + ": " + e.CausedBy.Reason + ")"
+	}
+	return s
+}
+
+func snippet(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 512 {
+		s = s[:512] + "…(" + strconv.Itoa(len(b)) + " bytes)"
+	}
+	return s
+}

@@ -1,0 +1,193 @@
+// Package file is the `file` output: NDJSON documents appended to
+// path/filename, rotated by size, fsynced before a batch is acknowledged.
+package file
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/shipper-project/shipper/outputs"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+)
+
+func init() {
+	outputs.Register(outputs.Plugin{Name: "file", Factory: factory})
+}
+
+// Config is output.file.
+type Config struct {
+	Path          string          `yaml:"path"`
+	Filename      string          `yaml:"filename"`
+	RotateEveryKB int             `yaml:"rotate_every_kb"`
+	NumberOfFiles int             `yaml:"number_of_files"`
+	Permissions   string          `yaml:"permissions"`
+	BulkMaxSize   int             `yaml:"bulk_max_size"`
+	Codec         map[string]any  `yaml:"codec"` // accepted for Beats compatibility; only json is written
+	Fsync         bool            `yaml:"fsync"`
+	BufferSize    config.ByteSize `yaml:"buffer_size"`
+}
+
+// DefaultConfig holds the defaults README.md shows.
+func DefaultConfig() Config {
+	return Config{
+		Filename:      "shipper.ndjson",
+		RotateEveryKB: 10 * 1024,
+		NumberOfFiles: 7,
+		Permissions:   "0600",
+		BulkMaxSize:   2048,
+		Fsync:         true,
+		BufferSize:    256 * config.KiB,
+	}
+}
+
+// Validate checks what the types cannot.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Path == "" {
+		errs = append(errs, errors.New("path: the directory to write to is required"))
+	}
+	if c.Filename == "" || filepath.Base(c.Filename) != c.Filename {
+		errs = append(errs, fmt.Errorf("filename: must be a plain file name, got %q", c.Filename))
+	}
+	if c.RotateEveryKB <= 0 {
+		errs = append(errs, fmt.Errorf("rotate_every_kb: must be > 0, got %d", c.RotateEveryKB))
+	}
+	if c.NumberOfFiles < 1 || c.NumberOfFiles > 1024 {
+		errs = append(errs, fmt.Errorf("number_of_files: must be 1..1024, got %d", c.NumberOfFiles))
+	}
+	if _, err := strconv.ParseUint(c.Permissions, 8, 32); err != nil {
+		errs = append(errs, fmt.Errorf("permissions: want an octal mode like 0600, got %q", c.Permissions))
+	}
+	if c.BulkMaxSize <= 0 {
+		errs = append(errs, fmt.Errorf("bulk_max_size: must be > 0, got %d", c.BulkMaxSize))
+	}
+	return errors.Join(errs...)
+}
+
+func factory(sec config.Section, env outputs.Env) (outputs.Output, outputs.Settings, error) {
+	cfg := DefaultConfig()
+	if err := sec.Decode(&cfg); err != nil {
+		return nil, outputs.Settings{}, err
+	}
+	o, err := New(cfg, env.Metrics)
+	if err != nil {
+		return nil, outputs.Settings{}, err
+	}
+	return o, outputs.Settings{BatchSize: cfg.BulkMaxSize, Workers: 1}, nil
+}
+
+// Output writes NDJSON.
+type Output struct {
+	cfg   Config
+	mode  os.FileMode
+	f     *os.File
+	w     *bufio.Writer
+	size  int64
+	buf   []byte
+	bytes *monitoring.Counter
+}
+
+// New opens (appends to) path/filename.
+func New(cfg Config, m *monitoring.Registry) (*Output, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	mode, _ := strconv.ParseUint(cfg.Permissions, 8, 32)
+	o := &Output{cfg: cfg, mode: os.FileMode(mode), bytes: m.Counter("output.write.bytes")}
+	if err := os.MkdirAll(cfg.Path, 0o750); err != nil {
+		return nil, fmt.Errorf("output.file: create %s: %w", cfg.Path, err)
+	}
+	if err := o.open(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *Output) name() string { return filepath.Join(o.cfg.Path, o.cfg.Filename) }
+
+func (o *Output) open() error {
+	f, err := os.OpenFile(o.name(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, o.mode)
+	if err != nil {
+		return fmt.Errorf("output.file: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("output.file: %w", err)
+	}
+	o.f, o.size = f, fi.Size()
+	o.w = bufio.NewWriterSize(f, int(o.cfg.BufferSize))
+	return nil
+}
+
+// Publish appends the batch and makes it durable before acknowledging it.
+func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
+	for i := range b.Len() {
+		o.buf = event.AppendJSON(o.buf[:0], b.Event(i))
+		o.buf = append(o.buf, '\n')
+		if o.size > 0 && o.size+int64(len(o.buf)) > int64(o.cfg.RotateEveryKB)*1024 {
+			if err := o.rotate(); err != nil {
+				return err
+			}
+		}
+		n, err := o.w.Write(o.buf)
+		o.size += int64(n)
+		o.bytes.Add(int64(n))
+		if err != nil {
+			return fmt.Errorf("output.file: write %s: %w", o.name(), err)
+		}
+	}
+	if err := o.w.Flush(); err != nil {
+		return fmt.Errorf("output.file: write %s: %w", o.name(), err)
+	}
+	if o.cfg.Fsync {
+		if err := o.f.Sync(); err != nil {
+			return fmt.Errorf("output.file: fsync %s: %w", o.name(), err)
+		}
+	}
+	b.AckAll()
+	return nil
+}
+
+// rotate renames name → name.1 → … → name.N-1 and opens a fresh file.
+func (o *Output) rotate() error {
+	if err := o.w.Flush(); err != nil {
+		return err
+	}
+	if err := o.f.Close(); err != nil {
+		return err
+	}
+	base := o.name()
+	for i := o.cfg.NumberOfFiles - 1; i >= 1; i-- {
+		src := base
+		if i > 1 {
+			src = base + "." + strconv.Itoa(i-1)
+		}
+		_ = os.Rename(src, base+"."+strconv.Itoa(i))
+	}
+	if o.cfg.NumberOfFiles == 1 {
+		_ = os.Remove(base)
+	}
+	return o.open()
+}
+
+// Close flushes and closes the file.
+func (o *Output) Close() error {
+	if o.f == nil {
+		return nil
+	}
+	err := o.w.Flush()
+	if cerr := o.f.Close(); err == nil {
+		err = cerr
+	}
+	o.f = nil
+	return err
+}

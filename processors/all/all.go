@@ -1,0 +1,7 @@
+// Package all imports every built-in processor: the one list to edit when a
+// processor is added.
+package all
+
+import (
+	_ "github.com/shipper-project/shipper/processors/grok" // grok
+)

@@ -1,0 +1,381 @@
+// Package runner assembles one run of the shipper from a loaded
+// configuration: the registry, the output, the pipeline, the processors and
+// the inputs, and runs them until stopped (or, with Once, until every input
+// is read and every event acknowledged).
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shipper-project/shipper/inputs"
+	"github.com/shipper-project/shipper/outputs"
+	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+	"github.com/shipper-project/shipper/shipper/state"
+	"github.com/shipper-project/shipper/shipper/version"
+)
+
+// Options change how a configuration is run.
+type Options struct {
+	Once bool // read every input to its end, deliver, commit, return
+	// CheckOnly builds every plugin without opening path.data (test config).
+	CheckOnly bool
+}
+
+// Check builds every plugin of cfg, so that plugin-level configuration
+// errors show, and releases them again.
+func Check(cfg *config.Config, log *slog.Logger) error {
+	r, err := New(cfg, Options{CheckOnly: true}, log)
+	if err != nil {
+		return err
+	}
+	r.closeAll()
+	return r.pipe.Close()
+}
+
+type runInput struct {
+	id     string
+	typ    string
+	in     inputs.Input
+	client pipeline.Client
+}
+
+// Runner is one assembled run.
+type Runner struct {
+	cfg     *config.Config
+	opts    Options
+	log     *slog.Logger
+	Metrics *monitoring.Registry
+	store   *state.Store
+	pipe    *pipeline.Pipeline
+	dlq     *pipeline.DeadLetterFile
+	inputs  []runInput
+	closers []processors.Closer
+}
+
+// New builds everything the configuration names. Configuration errors name
+// the file, line and key.
+func New(cfg *config.Config, opts Options, log *slog.Logger) (r *Runner, err error) {
+	m := monitoring.NewRegistry()
+	r = &Runner{cfg: cfg, opts: opts, log: log, Metrics: m}
+	defer func() {
+		if err != nil {
+			r.closeAll()
+		}
+	}()
+	dataDir := cfg.Path.Data
+	if !filepath.IsAbs(dataDir) && cfg.Path.Home != "" {
+		dataDir = filepath.Join(cfg.Path.Home, dataDir)
+	}
+
+	// The output first: it fixes the batch size.
+	var outName string
+	var outSec config.Section
+	for k, s := range cfg.Output {
+		outName, outSec = k, s
+	}
+	op, ok := outputs.Lookup(outName)
+	if !ok {
+		return nil, outSec.Errorf("", "unknown output %q (known: %s)", outName, strings.Join(outputs.Names(), ", "))
+	}
+	out, set, err := op.Factory(outSec, outputs.Env{Log: log.With("output", outName), Metrics: m, DataPath: dataDir})
+	if err != nil {
+		return nil, err
+	}
+
+	// Build processors and inputs before touching path.data, so that
+	// `test config` style errors come first.
+	global, err := processors.Build(cfg.Processors, processors.Env{Log: log, Metrics: m, Name: "processor.global"})
+	if err != nil {
+		out.Close()
+		return nil, err
+	}
+	r.track(global)
+
+	if !opts.CheckOnly {
+		if err := r.openData(dataDir, set); err != nil {
+			out.Close()
+			return nil, err
+		}
+	}
+	batch := min(set.BatchSize, cfg.Queue.Mem.Flush.MinEvents)
+	if set.BatchSize > 0 && cfg.Queue.Mem.Flush.MinEvents == config.Defaults().Queue.Mem.Flush.MinEvents {
+		batch = set.BatchSize // only an explicit min_events overrides bulk_max_size
+	}
+	r.pipe = pipeline.New(pipeline.Settings{
+		QueueEvents:  cfg.Queue.Mem.Events,
+		BatchSize:    batch,
+		FlushTimeout: cfg.Queue.Mem.Flush.Timeout,
+		Workers:      set.Workers,
+		BackoffInit:  set.BackoffInit,
+		BackoffMax:   set.BackoffMax,
+		DeadLetter:   r.dlqWriter(),
+	}, out, log.With("output", outName), m)
+
+	host, _ := os.Hostname()
+	agentName := cfg.Name
+	if agentName == "" {
+		agentName = host
+	}
+	agentID := loadAgentID(dataDir)
+	var errs []error
+	for i, sec := range cfg.Shipper.Inputs {
+		typ := sec.String("type")
+		if enabled := sec.String("enabled"); enabled == "false" {
+			continue
+		}
+		p, ok := inputs.Lookup(typ)
+		if !ok {
+			errs = append(errs, sec.Errorf("type", "unknown input type %q (known: %s)", typ, strings.Join(inputs.Names(), ", ")))
+			continue
+		}
+		id := sec.String("id")
+		if id == "" {
+			id = fmt.Sprintf("%s-%d", typ, i)
+		}
+		ilog := log.With("input", typ, "id", id)
+		name := "input." + id
+		in, err := p.Factory(sec, inputs.Env{ID: id, Log: ilog, Metrics: m, Store: r.store, Once: opts.Once, DataPath: dataDir, Name: name})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		var common struct {
+			Processors      []config.Section `yaml:"processors"`
+			Fields          map[string]any   `yaml:"fields"`
+			FieldsUnderRoot bool             `yaml:"fields_under_root"`
+			Tags            []string         `yaml:"tags"`
+			Index           string           `yaml:"index"`
+		}
+		if err := sec.Node.Decode(&common); err != nil {
+			errs = append(errs, sec.Errorf("", "%v", err))
+			continue
+		}
+		for j := range common.Processors {
+			common.Processors[j].File = sec.File
+			common.Processors[j].Path = fmt.Sprintf("%s.processors[%d]", sec.Path, j)
+		}
+		procs, err := processors.Build(common.Processors, processors.Env{Log: ilog, Metrics: m, Name: name + ".processor"})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		r.track(procs)
+		static := event.Fields{
+			{Key: "input.type", Value: typ},
+			{Key: "agent.type", Value: "shipper"},
+			{Key: "agent.name", Value: agentName},
+			{Key: "agent.version", Value: version.Version},
+			{Key: "agent.id", Value: agentID},
+			{Key: "host.name", Value: host},
+			{Key: "ecs.version", Value: version.ECS},
+		}
+		tags := append(append([]string(nil), cfg.Tags...), common.Tags...)
+		if len(tags) > 0 {
+			static = append(static, event.Field{Key: "tags", Value: tags})
+		}
+		static = appendUserFields(static, cfg.Fields, true)
+		static = appendUserFields(static, common.Fields, common.FieldsUnderRoot)
+		var ack func([]any)
+		if c, ok := in.(inputs.Cursorer); ok {
+			ack = c.ACKed
+		}
+		client := r.pipe.Connect(pipeline.ClientConfig{
+			Processors: append(procs, global...),
+			Static:     static,
+			ACK:        ack,
+			Name:       name,
+			Log:        ilog,
+			Index:      common.Index,
+		}, m)
+		r.inputs = append(r.inputs, runInput{id: id, typ: typ, in: in, client: client})
+	}
+	if len(errs) > 0 {
+		out.Close()
+		return nil, errors.Join(errs...)
+	}
+	return r, nil
+}
+
+// appendUserFields adds the user's `fields`, under "fields." unless
+// underRoot (Beats' fields_under_root).
+func appendUserFields(dst event.Fields, m map[string]any, underRoot bool) event.Fields {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := k
+		if !underRoot {
+			name = "fields." + k
+		}
+		dst = append(dst, event.Field{Key: name, Value: m[k]})
+	}
+	return dst
+}
+
+func (r *Runner) track(ps []processors.Processor) {
+	for _, p := range ps {
+		if c, ok := p.(processors.Closer); ok {
+			r.closers = append(r.closers, c)
+		}
+	}
+}
+
+func (r *Runner) closeAll() {
+	for _, c := range r.closers {
+		c.Close()
+	}
+	if r.dlq != nil {
+		r.dlq.Close()
+	}
+	if r.store != nil {
+		if err := r.store.Close(); err != nil {
+			r.log.Error("final registry write failed", "error", err)
+		}
+	}
+}
+
+// Run runs until ctx is done (a graceful stop: inputs stop, events in
+// flight are delivered within shipper.shutdown_timeout, cursors are written)
+// or, with Once, until every input is read and every event final.
+func (r *Runner) Run(ctx context.Context) error {
+	defer r.closeAll()
+	storeCtx, stopStore := context.WithCancel(context.Background())
+	var storeWG sync.WaitGroup
+	storeWG.Go(func() { r.store.Run(storeCtx) })
+	defer func() { stopStore(); storeWG.Wait() }()
+
+	r.pipe.Start()
+	metricsCtx, stopMetrics := context.WithCancel(context.Background())
+	defer stopMetrics()
+	if r.cfg.Logging.Metrics.Enabled && r.cfg.Logging.Metrics.Period > 0 {
+		go r.logMetrics(metricsCtx, r.cfg.Logging.Metrics.Period)
+	}
+
+	r.log.Info("shipper started", "version", version.Version, "inputs", len(r.inputs), "once", r.opts.Once)
+	inCtx, stopInputs := context.WithCancel(ctx)
+	defer stopInputs()
+	var wg sync.WaitGroup
+	errc := make(chan error, len(r.inputs))
+	for _, ri := range r.inputs {
+		wg.Go(func() {
+			if err := ri.in.Run(inCtx, ri.client); err != nil && inCtx.Err() == nil {
+				errc <- fmt.Errorf("input %s (%s): %w", ri.id, ri.typ, err)
+			}
+		})
+	}
+	inputsDone := make(chan struct{})
+	go func() { wg.Wait(); close(inputsDone) }()
+
+	var runErr error
+	select {
+	case <-inputsDone:
+	case <-ctx.Done():
+	}
+	stopInputs()
+	<-inputsDone
+	close(errc)
+	for err := range errc {
+		r.log.Error("input failed", "error", err)
+		runErr = errors.Join(runErr, err)
+	}
+
+	// Drain: with Once, wait for every event (that is the point of a
+	// backfill) unless interrupted; otherwise bounded by shutdown_timeout.
+	drainCtx := ctx
+	var cancel context.CancelFunc
+	if ctx.Err() != nil || !r.opts.Once {
+		drainCtx, cancel = context.WithTimeout(context.Background(), r.cfg.Shipper.ShutdownTimeout)
+		defer cancel()
+	}
+	if err := r.pipe.Drain(drainCtx); err != nil {
+		r.log.Warn("stopping with events not acknowledged; they will be read again at the next start", "error", err)
+		if r.opts.Once && ctx.Err() == nil {
+			runErr = errors.Join(runErr, err)
+		}
+	}
+	if err := r.pipe.Close(); err != nil {
+		runErr = errors.Join(runErr, fmt.Errorf("close output: %w", err))
+	}
+	stopMetrics()
+	r.logSummary()
+	return runErr
+}
+
+// logMetrics logs the non-zero counter changes every period, as Beats'
+// "Non-zero metrics in the last 30s".
+func (r *Runner) logMetrics(ctx context.Context, period time.Duration) {
+	prev := map[string]int64{}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		snap := r.Metrics.Snapshot()
+		var attrs []any
+		keys := make([]string, 0, len(snap))
+		for k := range snap {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			if d := snap[k] - prev[k]; d != 0 {
+				attrs = append(attrs, k, d)
+			}
+		}
+		prev = snap
+		if len(attrs) > 0 {
+			r.log.Info(fmt.Sprintf("non-zero metrics in the last %s", period), attrs...)
+		}
+	}
+}
+
+func (r *Runner) logSummary() {
+	s := r.Metrics.Snapshot()
+	r.log.Info("shipper stopped",
+		"published", s["pipeline.events.published"],
+		"acked", s["output.events.acked"],
+		"duplicates", s["output.events.duplicates"],
+		"dead_letter", s["output.events.dead_letter"],
+		"filtered", s["pipeline.events.filtered"],
+		"registry_writes", s["registry.writes"])
+}
+
+// openData opens the registry and the dead-letter file under path.data.
+func (r *Runner) openData(dataDir string, set outputs.Settings) error {
+	var err error
+	r.store, err = state.Open(dataDir, r.cfg.Shipper.Registry.Flush, r.Metrics)
+	if err != nil {
+		return err
+	}
+	dlqMax := set.DeadLetterMaxBytes
+	if dlqMax <= 0 {
+		dlqMax = 16 << 20
+	}
+	r.dlq, err = pipeline.OpenDeadLetter(filepath.Join(dataDir, "dead_letter"), dlqMax, r.Metrics)
+	return err
+}
+
+func (r *Runner) dlqWriter() pipeline.DeadLetterWriter {
+	if r.dlq == nil {
+		return nil
+	}
+	return r.dlq
+}
