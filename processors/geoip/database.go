@@ -1,0 +1,200 @@
+package geoip
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/oschwald/maxminddb-golang"
+)
+
+// kind is what a database file must hold.
+type kind int
+
+const (
+	kindCity kind = iota // City or Country (`database`)
+	kindASN              // ASN (`asn_database`)
+)
+
+func (k kind) key() string {
+	if k == kindASN {
+		return "asn_database"
+	}
+	return "database"
+}
+
+// database is one opened .mmdb file. The reader memory-maps the file: a
+// 60–130 MB City database then costs page cache, not heap, which matters on a
+// router. The file must therefore be replaced by rename (as geoipupdate does),
+// not rewritten in place; lookup survives the latter anyway (see lookup).
+type database struct {
+	path  string
+	kind  kind
+	r     *maxminddb.Reader
+	fi    fs.FileInfo // identity of the loaded file, to notice a replacement
+	typ   string      // metadata database_type, e.g. "GeoLite2-City"
+	built time.Time   // metadata build_epoch
+}
+
+// howToGet says where a database of kind k comes from, for the error when
+// the file is missing.
+func howToGet(k kind) string {
+	if k == kindASN {
+		return "get one with geoipupdate (free MaxMind account and licence key, EditionIDs GeoLite2-ASN) " +
+			"or download the free DB-IP \"IP to ASN Lite\" mmdb from https://db-ip.com/db/download/ip-to-asn-lite"
+	}
+	return "get one with geoipupdate (free MaxMind account and licence key, EditionIDs GeoLite2-City or GeoLite2-Country) " +
+		"or download the free DB-IP \"IP to City Lite\" mmdb from https://db-ip.com/db/download/ip-to-city-lite"
+}
+
+// openDatabase opens and checks the file at path. Its errors say what is
+// wrong and what to do, and name the path.
+func openDatabase(path string, k kind) (*database, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("geoip database %s does not exist; %s", path, howToGet(k))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("geoip database %s: %w", path, err)
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("geoip database %s is a directory, want an .mmdb file; %s", path, howToGet(k))
+	}
+	r, err := maxminddb.Open(path)
+	if err != nil {
+		var inv maxminddb.InvalidDatabaseError
+		if errors.As(err, &inv) || fi.Size() == 0 {
+			return nil, fmt.Errorf("geoip database %s is not a valid MaxMind DB file (%v); replace it with a fresh copy", path, err)
+		}
+		return nil, fmt.Errorf("open geoip database %s: %w", path, err)
+	}
+	typ := r.Metadata.DatabaseType
+	if !typeFits(typ, k) {
+		r.Close()
+		if k == kindASN {
+			return nil, fmt.Errorf("geoip database %s is a %q database; asn_database needs an ASN database (GeoLite2-ASN, DB-IP ASN Lite)", path, typ)
+		}
+		return nil, fmt.Errorf("geoip database %s is a %q database; database needs a City or Country database (an ASN database goes in asn_database)", path, typ)
+	}
+	return &database{
+		path:  path,
+		kind:  k,
+		r:     r,
+		fi:    fi,
+		typ:   typ,
+		built: time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
+	}, nil
+}
+
+// typeFits tells whether a database_type holds the records kind k reads. It
+// accepts the MaxMind and DB-IP names geoip2-golang accepts for City/Country
+// and ASN lookups, by substring so that "DBIP-City-Lite" and
+// "GeoIP2-City-Europe" pass too.
+func typeFits(typ string, k kind) bool {
+	if k == kindASN {
+		return strings.Contains(typ, "ASN") || strings.Contains(typ, "ISP")
+	}
+	for _, s := range []string{"City", "Country", "Location", "Enterprise"} {
+		if strings.Contains(typ, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *database) close() {
+	if d != nil {
+		d.r.Close()
+	}
+}
+
+// lookup decodes the record of a into rec and tells whether there is one.
+//
+// The file is memory-mapped: if someone truncates or rewrites it in place
+// (cp over it) instead of renaming a new file over it, reading the mapping
+// faults with SIGBUS, which would kill the shipper. SetPanicOnFault turns
+// that into a panic we recover here, so the event is shipped without
+// enrichment and the watcher loads the new file once it is complete.
+// Decoding garbage can also trip a bounds check in the decoder; same cure.
+func (d *database) lookup(a netip.Addr, rec any) (found bool, err error) {
+	prev := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(prev)
+		if r := recover(); r != nil {
+			if _, ok := r.(runtime.Error); !ok {
+				panic(r)
+			}
+			found, err = false, fmt.Errorf("read geoip database %s: %v (was the file modified in place?)", d.path, r)
+		}
+	}()
+	var ip net.IP
+	if a.Is4() {
+		b := a.As4()
+		ip = net.IP(b[:])
+	} else {
+		b := a.As16()
+		ip = net.IP(b[:])
+	}
+	off, err := d.r.LookupOffset(ip)
+	if err != nil {
+		return false, fmt.Errorf("look up %s in %s: %w", a, d.path, err)
+	}
+	if off == maxminddb.NotFound {
+		return false, nil
+	}
+	if err := d.r.Decode(off, rec); err != nil {
+		return false, fmt.Errorf("decode record of %s in %s: %w", a, d.path, err)
+	}
+	return true, nil
+}
+
+// sameFile reports whether a and b describe the same, unchanged file.
+func sameFile(a, b fs.FileInfo) bool {
+	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
+}
+
+// enName is the "names" map of a record, reduced to English: decoding only
+// the key we write saves a map and a dozen strings per uncached lookup.
+type enName struct {
+	En string `maxminddb:"en"`
+}
+
+// cityRecord holds the keys of a GeoIP2/GeoLite2 City (or Country, or
+// DB-IP City Lite) record that we write; the decoder skips the rest.
+type cityRecord struct {
+	Continent struct {
+		Code  string `maxminddb:"code"`
+		Names enName `maxminddb:"names"`
+	} `maxminddb:"continent"`
+	Country struct {
+		ISOCode string `maxminddb:"iso_code"`
+		Names   enName `maxminddb:"names"`
+	} `maxminddb:"country"`
+	Subdivisions []struct {
+		ISOCode string `maxminddb:"iso_code"`
+		Names   enName `maxminddb:"names"`
+	} `maxminddb:"subdivisions"`
+	City struct {
+		Names enName `maxminddb:"names"`
+	} `maxminddb:"city"`
+	// Location (0, 0) is taken as absent: no database places a record on
+	// "Null Island", and plain floats decode without allocating.
+	Location struct {
+		Latitude  float64 `maxminddb:"latitude"`
+		Longitude float64 `maxminddb:"longitude"`
+		TimeZone  string  `maxminddb:"time_zone"`
+	} `maxminddb:"location"`
+}
+
+// asnRecord holds the keys of a GeoLite2-ASN record.
+type asnRecord struct {
+	Number uint   `maxminddb:"autonomous_system_number"`
+	Org    string `maxminddb:"autonomous_system_organization"`
+}

@@ -1,0 +1,484 @@
+// Package geoip is the `geoip` processor: it adds ECS geo (country, region,
+// city, location, time zone) and AS (number, organization) fields for an IP
+// address, from MaxMind DB files (GeoLite2/GeoIP2 City or Country and ASN, or
+// the DB-IP lite equivalents) read offline on the shipper's host (issue 7).
+//
+// Addresses in special ranges (private, loopback, link-local, CGNAT,
+// multicast, documentation, …) are not looked up. Results are kept in a small
+// LRU cache. The database files are watched and reloaded when replaced (by
+// geoipupdate's atomic rename); a bad new file is reported and the loaded
+// one kept. A database older than max_age is reported in the log, in the
+// `<name>.database_age_seconds` gauge and by DatabaseInfo.
+//
+// The reader is github.com/oschwald/maxminddb-golang, the library
+// geoip2-golang is built on, used directly: geoip2's City struct decodes every
+// language's names into maps and cannot tell "no record" from an empty one,
+// both of which this processor needs (see database.go).
+package geoip
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+)
+
+//go:embed fields.yml
+var fieldsYAML []byte
+
+func init() {
+	processors.Register(processors.Plugin{Name: "geoip", Factory: factory, Fields: fieldsYAML})
+}
+
+var (
+	_ processors.Processor = (*Processor)(nil)
+	_ processors.Closer    = (*Processor)(nil)
+)
+
+// TagLookupFailure is added to an event whose public address is in no
+// database, when tag_on_failure is set, and to the error of a missing field.
+const TagLookupFailure = "_geoip_lookup_failure"
+
+// Config is the processor's configuration; DefaultConfig holds the defaults.
+type Config struct {
+	// Field holds the IP address (a string), e.g. "destination.ip".
+	Field string `yaml:"field"`
+	// Target is the object the results go under: <target>.geo.* and
+	// <target>.as.*. Default: Field without its ".ip" suffix.
+	Target string `yaml:"target"`
+	// Database is a City or Country .mmdb file (required).
+	Database string `yaml:"database"`
+	// ASNDatabase is an optional ASN .mmdb file.
+	ASNDatabase string `yaml:"asn_database"`
+	// CacheSize is the number of addresses whose results are cached; 0
+	// disables the cache.
+	CacheSize int `yaml:"cache_size"`
+	// TagOnFailure adds TagLookupFailure when a public address is in no
+	// database.
+	TagOnFailure bool `yaml:"tag_on_failure"`
+	// IgnoreMissing leaves events without Field untouched instead of
+	// returning an error.
+	IgnoreMissing bool `yaml:"ignore_missing"`
+	// MaxAge is the age of a database build past which it is reported as
+	// old; 0 disables the check.
+	MaxAge time.Duration `yaml:"max_age"`
+	// CheckInterval is how often the files are stat'ed for a replacement
+	// that file notifications missed (symlinks, bind mounts, NFS), and the
+	// age gauge refreshed; 0 disables the polling.
+	CheckInterval time.Duration `yaml:"check_interval"`
+}
+
+// DefaultConfig returns the defaults; the README shows the same values.
+func DefaultConfig() Config {
+	return Config{
+		CacheSize:     1024,
+		MaxAge:        60 * 24 * time.Hour,
+		CheckInterval: time.Minute,
+	}
+}
+
+// Validate checks what the types cannot and fills the default target.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Field == "" {
+		errs = append(errs, errors.New("field: required, the field holding the IP address (e.g. destination.ip)"))
+	}
+	if c.Target == "" && c.Field != "" {
+		if t, ok := strings.CutSuffix(c.Field, ".ip"); ok && t != "" {
+			c.Target = t
+		} else {
+			errs = append(errs, fmt.Errorf("target: required when field (%s) does not end in .ip", c.Field))
+		}
+	}
+	if strings.HasSuffix(c.Target, ".geo") || strings.HasSuffix(c.Target, ".as") {
+		parent := c.Target[:strings.LastIndexByte(c.Target, '.')]
+		errs = append(errs, fmt.Errorf("target: %s names the parent object, use %s (fields go to %s.geo.* and %s.as.*)",
+			c.Target, parent, parent, parent))
+	}
+	if c.Database == "" {
+		errs = append(errs, fmt.Errorf("database: required, the path of a City or Country .mmdb file; %s", howToGet(kindCity)))
+	}
+	if c.CacheSize < 0 {
+		errs = append(errs, fmt.Errorf("cache_size: must be >= 0, got %d", c.CacheSize))
+	}
+	if c.MaxAge < 0 {
+		errs = append(errs, fmt.Errorf("max_age: must be >= 0, got %s", c.MaxAge))
+	}
+	if c.CheckInterval < 0 {
+		errs = append(errs, fmt.Errorf("check_interval: must be >= 0, got %s", c.CheckInterval))
+	}
+	return errors.Join(errs...)
+}
+
+// Processor is the geoip processor. Run may be called from several
+// goroutines at once.
+type Processor struct {
+	cfg   Config
+	log   *slog.Logger
+	keys  keys
+	cache *cache
+
+	mu  sync.RWMutex // guards city and asn; held for reading during a lookup
+	city *database
+	asn  *database
+
+	watch *watcher
+
+	lookups, hits, notFound, skipped, invalid, errs *monitoring.Counter
+	reloads, reloadErrors, age, asnAge              *monitoring.Counter
+	errLog                                          throttle
+}
+
+// keys are the output field names, built once from Target.
+type keys struct {
+	location, continentCode, continentName, countryISO, countryName string
+	regionISO, regionName, cityName, timezone, asNumber, asOrg     string
+}
+
+func newKeys(target string) keys {
+	g, a := target+".geo.", target+".as."
+	return keys{
+		location: g + "location", continentCode: g + "continent_code", continentName: g + "continent_name",
+		countryISO: g + "country_iso_code", countryName: g + "country_name",
+		regionISO: g + "region_iso_code", regionName: g + "region_name",
+		cityName: g + "city_name", timezone: g + "timezone",
+		asNumber: a + "number", asOrg: a + "organization.name",
+	}
+}
+
+// result is what a lookup adds to an event; fields is nil when the address
+// is in no database. Results are shared by the cache: never modified.
+type result struct {
+	fields []event.Field
+}
+
+var noRecord = &result{}
+
+// openError locates a database error on its config key.
+type openError struct {
+	key string
+	err error
+}
+
+func (e *openError) Error() string { return e.key + ": " + e.err.Error() }
+func (e *openError) Unwrap() error { return e.err }
+
+// factory builds the processor from its config section.
+func factory(sec config.Section, env processors.Env) (processors.Processor, error) {
+	cfg := DefaultConfig()
+	if err := sec.Decode(&cfg); err != nil {
+		return nil, err
+	}
+	p, err := New(cfg, env)
+	if oe, ok := err.(*openError); ok {
+		return nil, sec.Errorf(oe.key, "%v", oe.err)
+	}
+	return p, err
+}
+
+// New opens the databases, starts watching them and returns the processor.
+// The inputs that enrich by default (squid, snort) call it with a Config
+// built from DefaultConfig. Close stops the watcher.
+func New(cfg Config, env processors.Env) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := env.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m, n := env.Metrics, env.Name
+	if n == "" {
+		n = "processor.geoip"
+	}
+	p := &Processor{
+		cfg:          cfg,
+		log:          log,
+		keys:         newKeys(cfg.Target),
+		cache:        newCache(cfg.CacheSize),
+		lookups:      m.Counter(n + ".lookups"),
+		hits:         m.Counter(n + ".cache_hits"),
+		notFound:     m.Counter(n + ".not_found"),
+		skipped:      m.Counter(n + ".skipped_special"),
+		invalid:      m.Counter(n + ".invalid"),
+		errs:         m.Counter(n + ".lookup_errors"),
+		reloads:      m.Counter(n + ".reloads"),
+		reloadErrors: m.Counter(n + ".reload_errors"),
+		age:          m.Counter(n + ".database_age_seconds"),
+		asnAge:       m.Counter(n + ".asn_database_age_seconds"),
+		errLog:       throttle{every: time.Minute},
+	}
+	city, err := openDatabase(cfg.Database, kindCity)
+	if err != nil {
+		return nil, &openError{"database", err}
+	}
+	p.city = city
+	if cfg.ASNDatabase != "" {
+		asn, err := openDatabase(cfg.ASNDatabase, kindASN)
+		if err != nil {
+			city.close()
+			return nil, &openError{"asn_database", err}
+		}
+		p.asn = asn
+	}
+	now := time.Now()
+	for _, d := range []*database{p.city, p.asn} {
+		if d != nil {
+			p.checkAge(d, now)
+		}
+	}
+	p.watch = startWatcher(p)
+	return p, nil
+}
+
+// String describes the processor for logs and `test config`.
+func (p *Processor) String() string {
+	s := fmt.Sprintf("geoip=[field=%s, target=%s, database=%s", p.cfg.Field, p.cfg.Target, p.cfg.Database)
+	if p.cfg.ASNDatabase != "" {
+		s += ", asn_database=" + p.cfg.ASNDatabase
+	}
+	return s + "]"
+}
+
+// lookupError is returned for an event without the configured field (when
+// ignore_missing is false); the pipeline tags the event with Tag().
+type lookupError struct{ msg string }
+
+func (e *lookupError) Error() string { return e.msg }
+
+// Tag is the tag the pipeline adds to the event.
+func (e *lookupError) Tag() string { return TagLookupFailure }
+
+// Run adds the geo and AS fields of the address in Field.
+func (p *Processor) Run(e *event.Event) (*event.Event, error) {
+	v, ok := e.Fields.Get(p.cfg.Field)
+	if !ok {
+		if p.cfg.IgnoreMissing {
+			return e, nil
+		}
+		return e, &lookupError{"geoip: field " + p.cfg.Field + " is missing"}
+	}
+	a, ok := toAddr(v)
+	if !ok {
+		// A hostname, "-" or an empty value: nothing to look up, nothing wrong.
+		p.invalid.Inc()
+		return e, nil
+	}
+	a, public := lookupAddr(a)
+	if !public {
+		p.skipped.Inc()
+		return e, nil
+	}
+	res := p.lookup(a)
+	if res.fields == nil {
+		if p.cfg.TagOnFailure {
+			e.Tag(TagLookupFailure)
+		}
+		return e, nil
+	}
+	for _, f := range res.fields {
+		e.Fields.Put(f.Key, f.Value)
+	}
+	return e, nil
+}
+
+// toAddr reads an address from a field value: a bare IP string (no port,
+// no brackets), or an address value put by a Go input.
+func toAddr(v any) (netip.Addr, bool) {
+	switch v := v.(type) {
+	case string:
+		a, err := netip.ParseAddr(v)
+		return a, err == nil
+	case netip.Addr:
+		return v, v.IsValid()
+	case net.IP:
+		return netip.AddrFromSlice(v)
+	}
+	return netip.Addr{}, false
+}
+
+// lookup returns the result for a public address, from the cache when it
+// can.
+func (p *Processor) lookup(a netip.Addr) *result {
+	if res, ok := p.cache.get(a); ok {
+		p.hits.Inc()
+		return res
+	}
+	p.lookups.Inc()
+	p.mu.RLock()
+	gen := p.cache.generation()
+	res, err := p.lookupDB(a)
+	p.mu.RUnlock()
+	if err != nil {
+		// Not cached: a reload may cure it.
+		p.errs.Inc()
+		if n, ok := p.errLog.allow(time.Now()); ok {
+			p.log.Error("geoip lookup failed", "ip", a.String(), "error", err, "suppressed", n)
+		}
+		return noRecord
+	}
+	if res.fields == nil {
+		p.notFound.Inc()
+	}
+	p.cache.put(a, res, gen)
+	return res
+}
+
+// lookupDB reads a's records; the caller holds p.mu for reading.
+func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
+	if p.city == nil { // closed
+		return noRecord, nil
+	}
+	var fields []event.Field
+	var c cityRecord
+	found, err := p.city.lookup(a, &c)
+	if err != nil {
+		return nil, err
+	}
+	k := &p.keys
+	if found {
+		fields = make([]event.Field, 0, 11)
+		add := func(key, v string) {
+			if v != "" {
+				fields = append(fields, event.Field{Key: key, Value: v})
+			}
+		}
+		if c.Location.Latitude != 0 || c.Location.Longitude != 0 {
+			fields = append(fields, event.Field{Key: k.location, Value: event.GeoPoint{Lat: c.Location.Latitude, Lon: c.Location.Longitude}})
+		}
+		add(k.continentCode, c.Continent.Code)
+		add(k.continentName, c.Continent.Names.En)
+		add(k.countryISO, c.Country.ISOCode)
+		add(k.countryName, c.Country.Names.En)
+		if len(c.Subdivisions) > 0 {
+			s := c.Subdivisions[0]
+			if s.ISOCode != "" && c.Country.ISOCode != "" {
+				// ECS region_iso_code is the ISO 3166-2 code, "GB-ENG",
+				// as Elasticsearch's geoip processor writes it.
+				add(k.regionISO, c.Country.ISOCode+"-"+s.ISOCode)
+			}
+			add(k.regionName, s.Names.En)
+		}
+		add(k.cityName, c.City.Names.En)
+		add(k.timezone, c.Location.TimeZone)
+	}
+	if p.asn != nil {
+		var r asnRecord
+		ok, err := p.asn.lookup(a, &r)
+		if err != nil {
+			return nil, err
+		}
+		if ok && (r.Number != 0 || r.Org != "") {
+			if r.Number != 0 {
+				fields = append(fields, event.Field{Key: k.asNumber, Value: int64(r.Number)})
+			}
+			if r.Org != "" {
+				fields = append(fields, event.Field{Key: k.asOrg, Value: r.Org})
+			}
+		}
+	}
+	if len(fields) == 0 {
+		return noRecord, nil
+	}
+	return &result{fields: fields}, nil
+}
+
+// Close stops the watcher and closes the databases. Run must not be called
+// after Close.
+func (p *Processor) Close() error {
+	p.watch.stop()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.city.close()
+	p.asn.close()
+	p.city, p.asn = nil, nil
+	return nil
+}
+
+// DBInfo describes one loaded database, for `test config` and `doctor`.
+type DBInfo struct {
+	Key       string        // config key: "database" or "asn_database"
+	Path      string        // file path as configured
+	Type      string        // metadata database_type, e.g. "GeoLite2-City"
+	BuildTime time.Time     // metadata build_epoch
+	Age       time.Duration // now - BuildTime
+	MaxAge    time.Duration // configured max_age (0: not checked)
+	Old       bool          // Age > MaxAge
+}
+
+// DatabaseInfo describes the loaded databases (the City or Country one
+// first).
+func (p *Processor) DatabaseInfo() []DBInfo {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	now := time.Now()
+	var out []DBInfo
+	for _, d := range []*database{p.city, p.asn} {
+		if d == nil {
+			continue
+		}
+		age := now.Sub(d.built)
+		out = append(out, DBInfo{
+			Key: d.kind.key(), Path: d.path, Type: d.typ, BuildTime: d.built,
+			Age: age, MaxAge: p.cfg.MaxAge, Old: p.cfg.MaxAge > 0 && age > p.cfg.MaxAge,
+		})
+	}
+	return out
+}
+
+// checkAge sets the age gauge of d and warns when d is older than max_age.
+func (p *Processor) checkAge(d *database, now time.Time) {
+	age := now.Sub(d.built)
+	p.ageGauge(d).Set(int64(age / time.Second))
+	if p.cfg.MaxAge > 0 && age > p.cfg.MaxAge {
+		p.log.Warn("geoip database is older than max_age; update it (geoipupdate, or a new DB-IP lite file) or raise max_age",
+			"path", d.path, "type", d.typ, "build_time", d.built.Format(time.RFC3339),
+			"age_seconds", int64(age/time.Second), "max_age_seconds", int64(p.cfg.MaxAge/time.Second))
+	}
+}
+
+func (p *Processor) ageGauge(d *database) *monitoring.Counter {
+	if d.kind == kindASN {
+		return p.asnAge
+	}
+	return p.age
+}
+
+// throttle lets one log line through per interval and counts the others.
+type throttle struct {
+	every      time.Duration
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+func (t *throttle) allow(now time.Time) (suppressed int, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.last.IsZero() && now.Sub(t.last) < t.every {
+		t.suppressed++
+		return 0, false
+	}
+	n := t.suppressed
+	t.last, t.suppressed = now, 0
+	return n, true
+}
+
+// absPath is path made absolute, for matching file notifications.
+func absPath(path string) string {
+	if a, err := filepath.Abs(path); err == nil {
+		return a
+	}
+	return filepath.Clean(path)
+}
