@@ -13,8 +13,8 @@ type cache struct {
 	mu    sync.Mutex
 	index map[netip.Addr]int32
 	nodes []cacheNode
-	head  int32 // most recently used, -1 when empty
-	tail  int32 // least recently used
+	head  int32  // most recently used, -1 when empty
+	tail  int32  // least recently used
 	gen   uint64 // bumped by purge; a put from an older generation is dropped
 }
 

@@ -129,7 +129,7 @@ type Processor struct {
 	keys  keys
 	cache *cache
 
-	mu  sync.RWMutex // guards city and asn; held for reading during a lookup
+	mu   sync.RWMutex // guards city and asn; held for reading during a lookup
 	city *database
 	asn  *database
 
@@ -143,7 +143,7 @@ type Processor struct {
 // keys are the output field names, built once from Target.
 type keys struct {
 	location, continentCode, continentName, countryISO, countryName string
-	regionISO, regionName, cityName, timezone, asNumber, asOrg     string
+	regionISO, regionName, cityName, timezone, asNumber, asOrg      string
 }
 
 func newKeys(target string) keys {

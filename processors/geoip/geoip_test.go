@@ -59,8 +59,8 @@ func TestLookup(t *testing.T) {
 		}
 	}
 	f("81.2.69.160", london)
-	f("::ffff:81.2.69.160", london)        // IPv4-mapped
-	f("64:ff9b::5102:45a0", london)        // NAT64 well-known prefix: 81.2.69.160
+	f("::ffff:81.2.69.160", london) // IPv4-mapped
+	f("64:ff9b::5102:45a0", london) // NAT64 well-known prefix: 81.2.69.160
 	f(netip.MustParseAddr("81.2.69.1"), london)
 	f("2001:218:85a3::8a2e:370:7334", map[string]any{ // IPv6, country-level record
 		"destination.geo.location":         event.GeoPoint{Lat: 35.68536, Lon: 139.75309},
