@@ -2,8 +2,8 @@ package mpstat
 
 import (
 	"bytes"
-	"math"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/shipper-project/shipper/inputs/internal/sysstat"
@@ -252,6 +252,7 @@ func (p *Parser) fail(e *event.Event, msg string) (bool, error) {
 	e.Fields.Put("event.kind", "metric")
 	e.Fields.Put("event.module", "system")
 	e.Fields.Put("event.dataset", "system.cpu")
+	e.Fields.Put("error.message", msg)
 	return true, errors.New(msg)
 }
 
