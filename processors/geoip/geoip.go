@@ -144,11 +144,13 @@ type Processor struct {
 type keys struct {
 	location, continentCode, continentName, countryISO, countryName string
 	regionISO, regionName, cityName, timezone, asNumber, asOrg      string
+	geoPrefix, asPrefix                                             string // "<target>.geo", "<target>.as"
 }
 
 func newKeys(target string) keys {
 	g, a := target+".geo.", target+".as."
 	return keys{
+		geoPrefix: target + ".geo", asPrefix: target + ".as",
 		location: g + "location", continentCode: g + "continent_code", continentName: g + "continent_name",
 		countryISO: g + "country_iso_code", countryName: g + "country_name",
 		regionISO: g + "region_iso_code", regionName: g + "region_name",
@@ -287,10 +289,32 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		}
 		return e, nil
 	}
-	for _, f := range res.fields {
-		e.Fields.Put(f.Key, f.Value)
-	}
+	p.apply(e, res.fields)
 	return e, nil
+}
+
+// apply adds fields to e. Usually nothing of target.geo/target.as is in the
+// event yet, and the fields are appended; otherwise Put replaces and
+// removes conflicting keys. (Put for all of them costs more than the
+// cached lookup itself: each one scans the event twice.)
+func (p *Processor) apply(e *event.Event, fields []event.Field) {
+	geo, as, target := p.keys.geoPrefix, p.keys.asPrefix, p.cfg.Target
+	put := false
+	for i := range e.Fields {
+		k := e.Fields[i].Key
+		if strings.HasPrefix(k, geo) || strings.HasPrefix(k, as) ||
+			(len(k) <= len(target) && strings.HasPrefix(target, k) && (len(k) == len(target) || target[len(k)] == '.')) {
+			put = true
+			break
+		}
+	}
+	for _, f := range fields {
+		if put {
+			e.Fields.Put(f.Key, f.Value)
+		} else {
+			e.Fields.Add(f.Key, f.Value)
+		}
+	}
 }
 
 // toAddr reads an address from a field value: a bare IP string (no port,

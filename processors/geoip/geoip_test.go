@@ -3,6 +3,7 @@ package geoip
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"regexp"
@@ -588,5 +589,27 @@ func TestFactory(t *testing.T) {
 	_, body, _ = config.Section{Node: root.Content[1].Content[0], File: "shipper.yml", Path: "processors[0]"}.PluginName()
 	if _, err := factory(body, env.penv()); err == nil || !strings.HasPrefix(err.Error(), "shipper.yml:4: processors[0].geoip.database: geoip database /nonexistent/City.mmdb does not exist") {
 		t.Errorf("factory with a missing database: %v", err)
+	}
+}
+
+// Results replace what the event already has under the target.
+func TestExistingFieldsReplaced(t *testing.T) {
+	env := newTestEnv(t)
+	p := env.open(env.config())
+	e := event.New(time.Unix(0, 0), 4)
+	e.Fields.Add("destination.ip", "81.2.69.160")
+	e.Fields.Add("destination.geo.city_name", "Stale")
+	e.Fields.Add("destination.as", "a scalar in the way")
+	e.Fields.Add("destination.geography", "kept")
+	if _, err := p.Run(e); err != nil {
+		t.Fatal(err)
+	}
+	want := maps.Clone(london)
+	want["destination.geography"] = "kept"
+	if diff := cmp.Diff(want, fieldMap(e)); diff != "" {
+		t.Errorf("fields (-want +got):\n%s", diff)
+	}
+	if n := len(e.Fields); n != len(want)+1 {
+		t.Errorf("%d fields, want %d (no duplicates)", n, len(want)+1)
 	}
 }

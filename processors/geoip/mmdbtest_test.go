@@ -18,7 +18,7 @@ import (
 // testEnv is one processor over generated databases, with its counters and
 // log at hand.
 type testEnv struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	city    string // path of the City database
 	asn     string // path of the ASN database
@@ -26,7 +26,7 @@ type testEnv struct {
 	logs    *syncBuffer
 }
 
-func newTestEnv(t *testing.T) *testEnv {
+func newTestEnv(t testing.TB) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	env := &testEnv{
@@ -112,7 +112,7 @@ func (env *testEnv) waitFor(what string, cond func() bool) {
 }
 
 // run runs p over an event whose destination.ip is ip, and returns it.
-func run(t *testing.T, p *Processor, ip any) *event.Event {
+func run(t testing.TB, p *Processor, ip any) *event.Event {
 	t.Helper()
 	e := event.New(time.Unix(0, 0), 8)
 	e.Fields.Add("destination.ip", ip)
