@@ -278,6 +278,9 @@ func compilePattern(x *expander, src string) (*Pattern, error) {
 		return nil, fmt.Errorf("internal error: %d groups, %d captures", re.NumSubexp(), len(e.caps))
 	}
 	p := &Pattern{Source: src, Expr: e.expr, re: re, anchored: strings.HasPrefix(e.expr, "^") || strings.HasPrefix(e.expr, "(?:^")}
+	if p.anchored {
+		p.split = compileSplit(e.expr, len(e.caps))
+	}
 	idx := map[string]int{}
 	for gi, c := range e.caps {
 		k, ok := idx[c.field]

@@ -56,6 +56,7 @@ type Pattern struct {
 	re       *regexp.Regexp
 	fields   []slot
 	anchored bool
+	split    *splitter // the fast path, nil when it does not apply
 	lib      *Library
 }
 
@@ -142,8 +143,18 @@ func (g *Grok) Match(text string, dst *event.Fields) int {
 func (p *Pattern) Match(text string, dst *event.Fields) bool { return p.match(text, dst, false) }
 
 func (p *Pattern) match(text string, dst *event.Fields, put bool) bool {
-	loc := p.re.FindStringSubmatchIndex(text)
-	if loc == nil {
+	var loc []int
+	if p.split != nil {
+		var buf [64]int
+		if n := 2 * (p.split.ncap + 1); n <= len(buf) {
+			loc = buf[:n]
+		} else {
+			loc = make([]int, n)
+		}
+		if !p.split.match(text, loc) {
+			return false
+		}
+	} else if loc = p.re.FindStringSubmatchIndex(text); loc == nil {
 		return false
 	}
 	n := 0

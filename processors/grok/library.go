@@ -34,6 +34,9 @@ func NewLibrary() *Library {
 	for k, v := range stockPatterns {
 		l.defs[k] = definition{expr: v, origin: "vjeantet/grok@" + stockVersion + " " + k}
 	}
+	for k, v := range rewrites {
+		l.defs[k] = definition{expr: v.expr, origin: v.origin}
+	}
 	names, err := fs.Glob(patterns.FS, "*")
 	if err != nil {
 		panic(err) // a constant pattern: cannot fail
@@ -52,6 +55,19 @@ func NewLibrary() *Library {
 		}
 	}
 	return l
+}
+
+// rewrites replace stock definitions. Each states why.
+var rewrites = map[string]definition{
+	// The zone of an IPv6 address ("fe80::1%eth0") is written (%.+)? in
+	// the stock pattern (and in Logstash's): it may run over spaces into
+	// the rest of the line. Zone ids are interface names, without blanks;
+	// (%\S+)? keeps %{IP} within one token, which lets the split fast path
+	// apply to patterns that contain it (fastpath.go).
+	"IPV6": {
+		expr:   strings.Replace(stockPatterns["IPV6"], `(%.+)?`, `(%\S+)?`, 1),
+		origin: "processors/grok/library.go (stock IPV6, zone limited to non-blanks)",
+	},
 }
 
 // AddFile adds the definitions of a pattern file in Logstash's format: one

@@ -1,0 +1,373 @@
+package grok
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode"
+)
+
+// The split fast path.
+//
+// Go's regexp runs a pattern as large as a grok line pattern (IPV6 alone is
+// hundreds of instructions) on its NFA, at ~50 ns per byte. Most line
+// patterns, though, are a sequence of elements separated by punctuation or
+// blanks: ^E1 SEP1 E2 SEP2 … En$. When element Ei can never contain the
+// first character of SEPi, every match of the whole pattern must end Ei at
+// the first such character after its start; when SEPi has a fixed length, or
+// is c+ and Ei+1 neither starts with c nor is empty, the separator's extent
+// is forced too. The split of a line into elements is then the same in every
+// match, so matching each element, anchored, on its own token gives the same
+// result and the same captures as the whole pattern (leftmost-first picks,
+// per element, the first way to match its token; the choices are
+// independent). Small element regexps run on Go's fast backtracker.
+//
+// compileSplit checks those conditions on the parsed pattern and merges
+// neighbours where one fails; the differential and fuzz tests compare the
+// fast path with the plain regexp.
+
+// splitter is the compiled fast path of an anchored pattern.
+type splitter struct {
+	elems []splitElem
+	seps  []splitSep // seps[i] follows elems[i]
+	ncap  int        // groups of the whole pattern
+}
+
+type splitElem struct {
+	re *regexp.Regexp
+	// tok matches the element when it has no captures but a whole one;
+	// dash is a literal first alternative that captures nothing (grok's
+	// "(?:-|%{X:field})" idiom): the token equal to it matches, without value.
+	tok  *tokMatcher
+	dash string
+	// firstCap is the whole pattern's group number of the element's first
+	// group; whole reports an element that is one capture spanning it all, so
+	// MatchString suffices.
+	firstCap, ncap int
+	whole          bool
+}
+
+type splitSep struct {
+	lit   string     // a literal separator, or
+	class *[256]bool // one (plus: one or more) ASCII characters of a class
+	plus  bool
+	first *[256]bool // characters a separator can start with
+}
+
+// compileSplit returns the fast path for expr, or nil when it does not apply.
+func compileSplit(expr string, ncap int) *splitter {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil || re.Op != syntax.OpConcat || len(re.Sub) < 3 {
+		return nil
+	}
+	items := re.Sub
+	if items[0].Op != syntax.OpBeginText || items[len(items)-1].Op != syntax.OpEndText {
+		return nil
+	}
+	items = items[1 : len(items)-1]
+	for _, it := range items {
+		if hasAnchor(it) {
+			return nil
+		}
+	}
+	// Alternate elements and separators.
+	type part struct {
+		items []*syntax.Regexp
+		sep   *syntax.Regexp // the separator following the element, if any
+	}
+	var parts []part
+	var cur []*syntax.Regexp
+	for j, it := range items {
+		if len(cur) > 0 && j < len(items)-1 && sepFirst(it) != nil {
+			parts = append(parts, part{items: cur, sep: it})
+			cur = nil
+			continue
+		}
+		cur = append(cur, it)
+	}
+	parts = append(parts, part{items: cur})
+	// Merge where a condition fails, until all hold.
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i+1 < len(parts); i++ {
+			if splitOK(parts[i].items, parts[i].sep, parts[i+1].items) {
+				continue
+			}
+			merged := append(append(append([]*syntax.Regexp(nil), parts[i].items...), parts[i].sep), parts[i+1].items...)
+			parts[i] = part{items: merged, sep: parts[i+1].sep}
+			parts = append(parts[:i+1], parts[i+2:]...)
+			changed = true
+			break
+		}
+	}
+	if len(parts) < 2 {
+		return nil
+	}
+	s := &splitter{ncap: ncap}
+	capNo := 1
+	for _, p := range parts {
+		sub := &syntax.Regexp{Op: syntax.OpConcat, Sub: p.items}
+		if len(p.items) == 1 {
+			sub = p.items[0]
+		}
+		n := countCaps(sub)
+		el := splitElem{firstCap: capNo, ncap: n}
+		if sub.Op == syntax.OpAlternate && len(sub.Sub) == 2 && sub.Sub[0].Op == syntax.OpLiteral &&
+			sub.Sub[0].Flags&syntax.FoldCase == 0 && sub.Sub[1].Op == syntax.OpCapture && n == 1 {
+			el.dash = string(sub.Sub[0].Rune)
+			sub = sub.Sub[1]
+		}
+		el.whole = n == 1 && sub.Op == syntax.OpCapture && countCaps(sub.Sub[0]) == 0
+		body := sub
+		if el.whole {
+			body = sub.Sub[0]
+		}
+		if el.dash != "" && !el.whole {
+			return nil // cannot happen: n == 1 and the capture is sub
+		}
+		if el.whole || n == 0 {
+			m, err := newTokMatcher(body)
+			if err != nil {
+				return nil
+			}
+			el.tok = m
+		} else {
+			r, err := regexp.Compile(`^(?:` + body.String() + `)$`)
+			if err != nil || r.NumSubexp() != n {
+				return nil
+			}
+			el.re = r
+		}
+		capNo += n
+		s.elems = append(s.elems, el)
+		if p.sep != nil {
+			s.seps = append(s.seps, newSplitSep(p.sep))
+		}
+	}
+	if capNo-1 != ncap {
+		return nil
+	}
+	return s
+}
+
+// splitOK reports whether elem, sep, next can be split as described above.
+func splitOK(elem []*syntax.Regexp, sep *syntax.Regexp, next []*syntax.Regexp) bool {
+	first := sepFirst(sep)
+	for _, r := range first {
+		for _, it := range elem {
+			if mayContain(it, r) {
+				return false
+			}
+		}
+	}
+	if sep.Op == syntax.OpPlus {
+		// The separator takes all of its class: next must not start with
+		// (we check: contain) one of them, nor be empty.
+		for _, r := range first {
+			for _, it := range next {
+				if mayContain(it, r) {
+					return false
+				}
+			}
+		}
+		nre := &syntax.Regexp{Op: syntax.OpConcat, Sub: next}
+		r, err := regexp.Compile(`^(?:` + nre.String() + `)$`)
+		if err != nil || r.MatchString("") {
+			return false
+		}
+	}
+	return true
+}
+
+// sepFirst returns the characters re starts with when re can be a separator
+// (an ASCII non-word literal, class, or class+), else nil.
+func sepFirst(re *syntax.Regexp) []rune {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 || len(re.Rune) == 0 {
+			return nil
+		}
+		for _, r := range re.Rune {
+			if !sepRune(r) {
+				return nil
+			}
+		}
+		return re.Rune[:1]
+	case syntax.OpCharClass:
+		var out []rune
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			lo, hi := re.Rune[i], re.Rune[i+1]
+			if hi-lo > 32 {
+				return nil
+			}
+			for r := lo; r <= hi; r++ {
+				if !sepRune(r) {
+					return nil
+				}
+				out = append(out, r)
+			}
+		}
+		return out
+	case syntax.OpPlus:
+		if re.Sub[0].Op == syntax.OpCharClass && re.Flags&syntax.NonGreedy == 0 {
+			return sepFirst(re.Sub[0])
+		}
+	}
+	return nil
+}
+
+// sepRune: ASCII and not a word character, so that \b sees the same
+// boundary at a token's edge as in the whole line.
+func sepRune(r rune) bool {
+	return r < 0x80 && !(r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func newSplitSep(re *syntax.Regexp) splitSep {
+	var s splitSep
+	s.first = new([256]bool)
+	for _, r := range sepFirst(re) {
+		s.first[r] = true
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		s.lit = string(re.Rune)
+	case syntax.OpCharClass:
+		s.class = s.first
+	case syntax.OpPlus:
+		s.class, s.plus = s.first, true
+	}
+	return s
+}
+
+// mayContain reports whether a match of re may contain r (conservatively).
+func mayContain(re *syntax.Regexp, r rune) bool {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, c := range re.Rune {
+			if c == r || re.Flags&syntax.FoldCase != 0 && unicode.SimpleFold(c) != c && foldEq(c, r) {
+				return true
+			}
+		}
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= r && r <= re.Rune[i+1] {
+				return true
+			}
+		}
+		return false
+	case syntax.OpAnyCharNotNL:
+		return r != '\n'
+	case syntax.OpAnyChar:
+		return true
+	}
+	for _, s := range re.Sub {
+		if mayContain(s, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func foldEq(a, b rune) bool {
+	for c := unicode.SimpleFold(a); c != a; c = unicode.SimpleFold(c) {
+		if c == b {
+			return true
+		}
+	}
+	return false
+}
+
+func hasAnchor(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return true
+	}
+	for _, s := range re.Sub {
+		if hasAnchor(s) {
+			return true
+		}
+	}
+	return false
+}
+
+func countCaps(re *syntax.Regexp) int {
+	n := 0
+	if re.Op == syntax.OpCapture {
+		n++
+	}
+	for _, s := range re.Sub {
+		n += countCaps(s)
+	}
+	return n
+}
+
+// match fills loc (2*(ncap+1) ints) like FindStringSubmatchIndex and reports
+// whether text matches.
+func (s *splitter) match(text string, loc []int) bool {
+	for i := range loc {
+		loc[i] = -1
+	}
+	loc[0], loc[1] = 0, len(text)
+	pos := 0
+	for i := range s.elems {
+		el := &s.elems[i]
+		end := len(text)
+		if i < len(s.seps) {
+			sep := &s.seps[i]
+			end = -1
+			for j := pos; j < len(text); j++ {
+				if sep.first[text[j]] {
+					end = j
+					break
+				}
+			}
+			if end < 0 {
+				return false
+			}
+		}
+		tok := text[pos:end]
+		switch {
+		case el.dash != "" && tok == el.dash:
+		case el.whole:
+			if !el.tok.match(tok) {
+				return false
+			}
+			loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
+		case el.ncap == 0:
+			if !el.tok.match(tok) {
+				return false
+			}
+		default:
+			sub := el.re.FindStringSubmatchIndex(tok)
+			if sub == nil {
+				return false
+			}
+			for k := 1; k <= el.ncap; k++ {
+				if a := sub[2*k]; a >= 0 {
+					g := el.firstCap + k - 1
+					loc[2*g], loc[2*g+1] = pos+a, pos+sub[2*k+1]
+				}
+			}
+		}
+		if i == len(s.seps) {
+			return true
+		}
+		sep := &s.seps[i]
+		switch {
+		case sep.lit != "":
+			if !strings.HasPrefix(text[end:], sep.lit) {
+				return false
+			}
+			pos = end + len(sep.lit)
+		default:
+			pos = end + 1 // text[end] is in the class (it was found as first)
+			if sep.plus {
+				for pos < len(text) && sep.class[text[pos]] {
+					pos++
+				}
+			}
+		}
+	}
+	return true
+}

@@ -1,0 +1,202 @@
+package grok
+
+import (
+	"regexp"
+	"regexp/syntax"
+	"strings"
+	"unicode"
+)
+
+// tokMatcher decides whether a whole token matches a capture-free regexp,
+// faster than regexp.MatchString where the regexp has a simple shape:
+//   - a class repeated (NOTSPACE, WORD: \b at a token's edge always holds
+//     for word characters, the neighbours being non-word separators);
+//   - an alternation (IP = IPV6|IPV4): any branch matching the whole token
+//     will do, and a branch is skipped when the token lacks a byte every
+//     match of the branch contains (':' for IPV6, '.' for IPV4).
+type tokMatcher struct {
+	re    *regexp.Regexp
+	class *[256]bool // class repeated: bytes < 0x80 accepted
+	high  bool       // the class holds every rune ≥ 0x80 (else none)
+	min   int        // 0 or 1
+	alts  []*tokMatcher
+	req   string // bytes every match contains
+}
+
+func (m *tokMatcher) match(tok string) bool {
+	for i := 0; i < len(m.req); i++ {
+		if strings.IndexByte(tok, m.req[i]) < 0 {
+			return false
+		}
+	}
+	switch {
+	case m.class != nil:
+		if len(tok) < m.min {
+			return false
+		}
+		for i := 0; i < len(tok); i++ {
+			c := tok[i]
+			if c >= 0x80 {
+				if !m.high {
+					return false
+				}
+				continue
+			}
+			if !m.class[c] {
+				return false
+			}
+		}
+		return true
+	case m.alts != nil:
+		for _, a := range m.alts {
+			if a.match(tok) {
+				return true
+			}
+		}
+		return false
+	}
+	return m.re.MatchString(tok)
+}
+
+// newTokMatcher builds a matcher for re, which has no captures.
+func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
+	m := &tokMatcher{req: string(required(re))}
+	if c, min, ok := simpleClass(re); ok {
+		m.class, m.high, m.min = c.table, c.high, min
+		return m, nil
+	}
+	if re.Op == syntax.OpAlternate {
+		for _, s := range re.Sub {
+			a, err := newTokMatcher(s)
+			if err != nil {
+				return nil, err
+			}
+			m.alts = append(m.alts, a)
+		}
+		return m, nil
+	}
+	r, err := regexp.Compile(`^(?:` + re.String() + `)$`)
+	if err != nil {
+		return nil, err
+	}
+	m.re = r
+	return m, nil
+}
+
+type classTable struct {
+	table *[256]bool
+	high  bool
+}
+
+// simpleClass recognises c+, c* and \bw+\b (w a class of word characters).
+func simpleClass(re *syntax.Regexp) (classTable, int, bool) {
+	if re.Op == syntax.OpConcat && len(re.Sub) == 3 && re.Sub[0].Op == syntax.OpWordBoundary && re.Sub[2].Op == syntax.OpWordBoundary {
+		c, min, ok := simpleClass(re.Sub[1])
+		if !ok || min == 0 || c.high {
+			return classTable{}, 0, false
+		}
+		for b := 0; b < 0x80; b++ {
+			if c.table[b] && !isWordByte(byte(b)) {
+				return classTable{}, 0, false
+			}
+		}
+		return c, min, true
+	}
+	if (re.Op != syntax.OpPlus && re.Op != syntax.OpStar) || re.Sub[0].Op != syntax.OpCharClass {
+		return classTable{}, 0, false
+	}
+	rs := re.Sub[0].Rune
+	var c classTable
+	c.table = new([256]bool)
+	nonASCII := 0 // runes ≥ 0x80 the class holds, capped
+	for i := 0; i+1 < len(rs); i += 2 {
+		lo, hi := rs[i], rs[i+1]
+		for r := lo; r <= hi && r < 0x80; r++ {
+			c.table[r] = true
+		}
+		if hi >= 0x80 {
+			if lo < 0x80 {
+				lo = 0x80
+			}
+			if lo == 0x80 && hi == unicode.MaxRune {
+				nonASCII = -1
+			} else if nonASCII >= 0 {
+				nonASCII++
+			}
+		}
+	}
+	switch nonASCII {
+	case -1:
+		c.high = true
+	case 0:
+	default:
+		return classTable{}, 0, false
+	}
+	min := 0
+	if re.Op == syntax.OpPlus {
+		min = 1
+	}
+	return c, min, true
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// required returns ASCII bytes that every match of re contains.
+func required(re *syntax.Regexp) []byte {
+	switch re.Op {
+	case syntax.OpLiteral:
+		if re.Flags&syntax.FoldCase != 0 {
+			return nil
+		}
+		var out []byte
+		for _, r := range re.Rune {
+			if r < 0x80 {
+				out = addByte(out, byte(r))
+			}
+		}
+		return out
+	case syntax.OpCharClass:
+		if len(re.Rune) == 2 && re.Rune[0] == re.Rune[1] && re.Rune[0] < 0x80 {
+			return []byte{byte(re.Rune[0])}
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return required(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return required(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		var out []byte
+		for _, s := range re.Sub {
+			for _, b := range required(s) {
+				out = addByte(out, b)
+			}
+		}
+		return out
+	case syntax.OpAlternate:
+		out := required(re.Sub[0])
+		for _, s := range re.Sub[1:] {
+			r := required(s)
+			keep := out[:0]
+			for _, b := range out {
+				if strings.IndexByte(string(r), b) >= 0 {
+					keep = append(keep, b)
+				}
+			}
+			out = keep
+		}
+		return out
+	}
+	return nil
+}
+
+func addByte(s []byte, b byte) []byte {
+	for _, c := range s {
+		if c == b {
+			return s
+		}
+	}
+	return append(s, b)
+}
