@@ -613,3 +613,26 @@ func TestExistingFieldsReplaced(t *testing.T) {
 		t.Errorf("%d fields, want %d (no duplicates)", n, len(want)+1)
 	}
 }
+
+// A database file that disappears (removed, or between two steps of an
+// update) leaves the loaded database in use; its return is loaded.
+func TestDatabaseRemovedAndBack(t *testing.T) {
+	env := newTestEnv(t)
+	cfg := env.config()
+	cfg.CheckInterval = 20 * time.Millisecond
+	p := env.open(cfg)
+	if err := os.Rename(env.city, env.city+".old"); err != nil {
+		t.Fatal(err)
+	}
+	env.waitFor("gone warning", func() bool { return strings.Contains(env.logs.String(), "geoip database file is gone") })
+	if e := run(t, p, "81.2.69.160"); !cmp.Equal(fieldMap(e), london) {
+		t.Errorf("with the file gone: %v", fieldMap(e))
+	}
+	moved := geoiptest.Cities()[1]
+	moved.Network = "81.2.69.0/24"
+	env.writeCity(geoiptest.Options{}, moved)
+	env.waitFor("reload", func() bool {
+		c, _ := run(t, p, "81.2.69.160").Fields.GetString("destination.geo.country_iso_code")
+		return c == "SE"
+	})
+}

@@ -147,6 +147,9 @@ func (w *watcher) reload(d *database) *database {
 		}
 		return nil
 	}
+	if _, gone := w.failed[d.path].(missing); gone {
+		delete(w.failed, d.path) // back: report a later disappearance again
+	}
 	if sameFile(fi, d.fi) || sameFile(fi, w.failed[d.path]) {
 		return nil
 	}
