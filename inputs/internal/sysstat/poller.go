@@ -228,3 +228,5 @@ func (t *Throttle) Do(f func(suppressed int)) {
 	t.mu.Unlock()
 	f(n)
 }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
