@@ -1,0 +1,221 @@
+// Package estest is a fake Elasticsearch for tests: an httptest server that
+// answers like Elasticsearch 8 (GET / with a version document and the
+// X-Elastic-Product header the Go client insists on), records every _bulk
+// request, and replies from a script: per-item statuses, whole-request
+// statuses, dropped connections. Use it for fault injection; the real
+// _bulk server of the integration tests is VictoriaLogs.
+package estest
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// Doc is one document of a bulk request.
+type Doc struct {
+	Action string // create, index
+	Index  string
+	ID     string
+	Source json.RawMessage
+}
+
+// Reply is what the script answers to one bulk request.
+type Reply struct {
+	// Status of the whole request; 0 means 200 with per-item statuses.
+	Status int
+	// Items gives each document's status; missing entries are 201.
+	Items []int
+	// Hangup drops the connection without an answer.
+	Hangup bool
+	// Body overrides the response body of a whole-request status.
+	Body string
+}
+
+// Script decides the reply to the n-th bulk request (n from 0).
+type Script func(n int, docs []Doc) Reply
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+	mu       sync.Mutex
+	script   Script
+	requests int
+	indexed  map[string]int // _id → times stored (201)
+	docs     []Doc          // every stored doc, in order
+	Headers  []http.Header  // headers of every bulk request
+}
+
+// New starts a fake; script may be nil (accept everything).
+func New(t testing.TB, script Script) *Server {
+	s := &Server{script: script, indexed: map[string]int{}}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Elastic-Product", "Elasticsearch")
+	w.Header().Set("Content-Type", "application/json")
+	switch {
+	case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		fmt.Fprint(w, `{"name":"fake","cluster_name":"estest","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
+		return
+	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
+		s.bulk(w, r)
+		return
+	}
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprintf(w, `{"error":{"type":"not_found","reason":"no handler for %s %s"},"status":404}`, r.Method, r.URL.Path)
+}
+
+func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
+	var body io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		body = zr
+	}
+	docs, err := parseBulk(body)
+	if err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"error":{"type":"parse_exception","reason":%q},"status":400}`, err.Error())
+		return
+	}
+	s.mu.Lock()
+	n := s.requests
+	s.requests++
+	s.Headers = append(s.Headers, r.Header.Clone())
+	var rep Reply
+	if s.script != nil {
+		rep = s.script(n, docs)
+	}
+	if rep.Hangup {
+		s.mu.Unlock()
+		hj, ok := w.(http.Hijacker)
+		if ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				c.Close()
+			}
+		}
+		return
+	}
+	if rep.Status != 0 && rep.Status != http.StatusOK {
+		s.mu.Unlock()
+		w.WriteHeader(rep.Status)
+		b := rep.Body
+		if b == "" {
+			b = fmt.Sprintf(`{"error":{"type":"scripted","reason":"scripted status %d"},"status":%d}`, rep.Status, rep.Status)
+		}
+		io.WriteString(w, b)
+		return
+	}
+	var out bytes.Buffer
+	out.WriteString(`{"took":1,"errors":`)
+	errorsSeen := false
+	items := make([]string, len(docs))
+	for i, d := range docs {
+		st := 201
+		if i < len(rep.Items) && rep.Items[i] != 0 {
+			st = rep.Items[i]
+		}
+		if st == 201 && d.ID != "" && s.indexed[d.ID] > 0 && d.Action == "create" {
+			st = 409 // like Elasticsearch: the _id exists
+		}
+		if st == 201 {
+			s.indexed[d.ID]++
+			s.docs = append(s.docs, d)
+		}
+		if st >= 300 {
+			errorsSeen = true
+		}
+		items[i] = itemJSON(d, st)
+	}
+	s.mu.Unlock()
+	fmt.Fprintf(&out, "%v,\"items\":[%s]}", errorsSeen, strings.Join(items, ","))
+	w.Write(out.Bytes())
+}
+
+func itemJSON(d Doc, st int) string {
+	var errPart string
+	switch {
+	case st == 409:
+		errPart = fmt.Sprintf(`,"error":{"type":"version_conflict_engine_exception","reason":"[%s]: version conflict, document already exists"}`, d.ID)
+	case st == 400:
+		errPart = `,"error":{"type":"document_parsing_exception","reason":"failed to parse field [http.response.bytes] of type [long]","caused_by":{"type":"illegal_argument_exception","reason":"For input string: \"x\""}}`
+	case st == 429:
+		errPart = `,"error":{"type":"es_rejected_execution_exception","reason":"rejected execution"}`
+	case st >= 500:
+		errPart = `,"error":{"type":"unavailable_shards_exception","reason":"primary shard is not active"}`
+	}
+	return fmt.Sprintf(`{%q:{"_index":%q,"_id":%q,"status":%d%s}}`, d.Action, d.Index, d.ID, st, errPart)
+}
+
+func parseBulk(r io.Reader) ([]Doc, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	var docs []Doc
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var action map[string]struct {
+			Index string `json:"_index"`
+			ID    string `json:"_id"`
+		}
+		if err := json.Unmarshal(line, &action); err != nil || len(action) != 1 {
+			return nil, fmt.Errorf("bad action line %q", line)
+		}
+		var d Doc
+		for k, v := range action {
+			d.Action, d.Index, d.ID = k, v.Index, v.ID
+		}
+		if !sc.Scan() {
+			return nil, fmt.Errorf("action without document")
+		}
+		src := append(json.RawMessage(nil), sc.Bytes()...)
+		if !json.Valid(src) {
+			return nil, fmt.Errorf("invalid document %q", src)
+		}
+		d.Source = src
+		docs = append(docs, d)
+	}
+	return docs, sc.Err()
+}
+
+// Requests returns the number of bulk requests received.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// Docs returns the stored documents, in order.
+func (s *Server) Docs() []Doc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Doc(nil), s.docs...)
+}
+
+// Stored returns how many times each _id was stored.
+func (s *Server) Stored() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.indexed))
+	for k, v := range s.indexed {
+		out[k] = v
+	}
+	return out
+}
