@@ -1,0 +1,354 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shipper-project/shipper/processors/grok"
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+// patternModules are the bundled whole-line patterns per source, for
+// --module. The squid module also turns squid's epoch timestamp into
+// @timestamp, like the squid input.
+var patternModules = map[string][]string{
+	"squid":          {"%{SQUID_NATIVE}"},
+	"squid-common":   {"%{SQUID_COMMON}"},
+	"squid-combined": {"%{SQUID_COMBINED}"},
+	"snort":          {"%{SNORT3_ALERT_FAST}"},
+	"syslog":         {"%{SYSLOG3164}"},
+}
+
+const testPatternUsage = `Usage: shipper test-pattern [--pattern NAME|EXPR]... [--module NAME] [--patterns-dir DIR]... [FILE|-]
+
+Matches each line of FILE (or stdin) and prints, per line, the resulting
+document (JSON, pretty on a terminal, NDJSON when piped) on stdout, or on
+stderr why it failed (which element of the pattern stopped matching, and at
+which column); then a summary on stderr. Exit status 1 when a line failed.
+
+Modules: squid (default), squid-common, squid-combined, snort, syslog.
+`
+
+// TestPattern is `shipper test-pattern`.
+func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("test-pattern", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, testPatternUsage) }
+	var pats, dirs multiFlag
+	fs.Var(&pats, "pattern", "pattern NAME or grok EXPR (repeatable; tried in order)")
+	fs.Var(&dirs, "patterns-dir", "directory of pattern files (repeatable)")
+	module := fs.String("module", "", "bundled patterns of a source: squid, squid-common, squid-combined, snort, syslog")
+	pretty := fs.String("format", "auto", "output format: auto, json (pretty) or ndjson")
+	if err := fs.Parse(args); err != nil {
+		return ExitUsage
+	}
+	if fs.NArg() > 1 {
+		fmt.Fprint(stderr, testPatternUsage)
+		return ExitUsage
+	}
+	lib := grok.NewLibrary()
+	for _, d := range dirs {
+		if err := lib.AddDir(d); err != nil {
+			fmt.Fprintf(stderr, "shipper test-pattern: patterns-dir: %v\n", err)
+			return ExitUsage
+		}
+	}
+	var patterns []string
+	for _, p := range pats {
+		if _, _, ok := lib.Lookup(p); ok {
+			p = "%{" + p + "}"
+		}
+		patterns = append(patterns, p)
+	}
+	if *module == "" && len(patterns) == 0 {
+		*module = "squid"
+	}
+	if *module != "" {
+		m, ok := patternModules[*module]
+		if !ok {
+			fmt.Fprintf(stderr, "shipper test-pattern: unknown module %q (want squid, squid-common, squid-combined, snort or syslog)\n", *module)
+			return ExitUsage
+		}
+		if len(patterns) == 0 {
+			patterns = m
+		}
+	}
+	g, err := grok.CompileWith(lib, patterns, true)
+	if err != nil {
+		fmt.Fprintf(stderr, "shipper test-pattern: %v\n", err)
+		return ExitUsage
+	}
+
+	in, size, name := stdin, int64(-1), "stdin"
+	if a := fs.Arg(0); a != "" && a != "-" {
+		f, err := os.Open(a)
+		if err != nil {
+			fmt.Fprintf(stderr, "shipper test-pattern: %v\n", err)
+			return ExitRuntime
+		}
+		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
+		in, name = f, a
+	}
+	indent := false
+	switch *pretty {
+	case "auto":
+		indent = testPatternIsTerminal(stdout)
+	case "json":
+		indent = true
+	case "ndjson":
+	default:
+		fmt.Fprintf(stderr, "shipper test-pattern: --format %q: want auto, json or ndjson\n", *pretty)
+		return ExitUsage
+	}
+	var bar *progress
+	if size > 8<<20 && testPatternIsTerminal(stderr) {
+		bar = &progress{w: stderr, total: size}
+	}
+
+	r := bufio.NewReaderSize(in, 64<<10)
+	st := newPatternStats(g)
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	var buf, ind bytes.Buffer
+	var read int64
+	for n := 1; ; n++ {
+		line, err := r.ReadString('\n')
+		if line == "" && err != nil {
+			if err != io.EOF {
+				fmt.Fprintf(stderr, "shipper test-pattern: read %s: %v\n", name, err)
+				return ExitRuntime
+			}
+			break
+		}
+		read += int64(len(line))
+		line = strings.TrimRight(line, "\r\n")
+		e := event.New(time.Time{}, 16)
+		e.Fields.Add("message", line)
+		idx := st.match(line, &e.Fields)
+		if idx < 0 {
+			out.Flush()
+			explainFailure(stderr, g, n, line)
+			continue
+		}
+		if *module == "squid" || *module == "squid-common" || *module == "squid-combined" {
+			squidTimestamp(e)
+		}
+		b := event.AppendJSON(buf.Bytes()[:0], e)
+		if indent {
+			ind.Reset()
+			if json.Indent(&ind, b, "", "  ") == nil {
+				b = ind.Bytes()
+			}
+		}
+		out.Write(b)
+		out.WriteByte('\n')
+		if bar != nil {
+			bar.update(read)
+		}
+	}
+	out.Flush()
+	if bar != nil {
+		bar.done()
+	}
+	st.summary(stderr, patternModules[*module])
+	if st.failed > 0 {
+		return ExitRuntime
+	}
+	return ExitOK
+}
+
+// explainFailure prints why no pattern matched line n: for each pattern,
+// the element that stopped matching and a caret under its column.
+func explainFailure(w io.Writer, g *grok.Grok, n int, line string) {
+	fmt.Fprintf(w, "line %d: no pattern matched\n", n)
+	for i, p := range g.Patterns() {
+		ex := p.Explain(line)
+		// Show at most 100 bytes of the line around the column.
+		from := 0
+		if ex.Column > 70 {
+			from = ex.Column - 70
+		}
+		to := min(len(line), from+100)
+		shown := strings.Map(func(r rune) rune {
+			if r < ' ' {
+				return '.'
+			}
+			return r
+		}, line[from:to])
+		prefix := "  "
+		if from > 0 {
+			prefix = "  …"
+		}
+		fmt.Fprintf(w, "%s%s\n", prefix, shown)
+		col := min(len(line), max(from, ex.Column-1)) // byte offset of the column
+		pad := len(prefix) + len([]rune(line[from:col]))
+		if from > 0 {
+			pad -= 2 // "…" is one column, three bytes
+		}
+		fmt.Fprintf(w, "%s^ column %d\n", strings.Repeat(" ", pad), ex.Column)
+		fmt.Fprintf(w, "  pattern %d %s: %s\n", i, p.Source, ex)
+	}
+}
+
+// squidTimestamp does what the squid input does with the timestamp capture.
+func squidTimestamp(e *event.Event) {
+	s, ok := e.Fields.GetString("timestamp")
+	if !ok {
+		return
+	}
+	if sec, frac, _ := strings.Cut(s, "."); sec != "" {
+		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
+			frac = (frac + "000000000")[:9]
+			if ns, err := strconv.ParseInt(frac, 10, 64); err == nil {
+				e.Timestamp = time.Unix(n, ns).UTC()
+				e.Fields.Delete("timestamp")
+				return
+			}
+		}
+	}
+	if t, err := time.Parse("02/Jan/2006:15:04:05 -0700", s); err == nil {
+		e.Timestamp = t
+		e.Fields.Delete("timestamp")
+	}
+}
+
+// patternStats counts matches, time and fields per pattern.
+type patternStats struct {
+	g       *grok.Grok
+	lines   int
+	failed  int
+	matched []int
+	nanos   []int64
+	tried   []int
+	fields  map[string]*fieldStat
+}
+
+type fieldStat struct {
+	typ   string
+	count int
+}
+
+func newPatternStats(g *grok.Grok) *patternStats {
+	n := len(g.Patterns())
+	return &patternStats{g: g, matched: make([]int, n), nanos: make([]int64, n), tried: make([]int, n), fields: map[string]*fieldStat{}}
+}
+
+func (s *patternStats) match(line string, dst *event.Fields) int {
+	s.lines++
+	from := len(*dst)
+	for i, p := range s.g.Patterns() {
+		start := time.Now()
+		ok := p.Match(line, dst)
+		s.nanos[i] += int64(time.Since(start))
+		s.tried[i]++
+		if !ok {
+			continue
+		}
+		s.matched[i]++
+		for _, f := range (*dst)[from:] {
+			fs := s.fields[f.Key]
+			if fs == nil {
+				fs = &fieldStat{}
+				s.fields[f.Key] = fs
+			}
+			fs.typ = jsonType(f.Value)
+			fs.count++
+		}
+		return i
+	}
+	s.failed++
+	return -1
+}
+
+func jsonType(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case int64:
+		return "long"
+	case float64:
+		return "float"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func (s *patternStats) summary(w io.Writer, modulePatterns []string) {
+	pct := 0.0
+	if s.lines > 0 {
+		pct = 100 * float64(s.lines-s.failed) / float64(s.lines)
+	}
+	fmt.Fprintf(w, "\nlines: %d, matched: %d (%.1f%%), failed: %d\n", s.lines, s.lines-s.failed, pct, s.failed)
+	for i, p := range s.g.Patterns() {
+		per := int64(0)
+		if s.tried[i] > 0 {
+			per = s.nanos[i] / int64(s.tried[i])
+		}
+		fmt.Fprintf(w, "pattern %d %s: matched %d of %d tried, %d ns/line\n", i, p.Source, s.matched[i], s.tried[i], per)
+	}
+	names := make([]string, 0, len(s.fields))
+	for k := range s.fields {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	if len(names) > 0 {
+		fmt.Fprintln(w, "fields produced (name, type, lines):")
+	}
+	for _, k := range names {
+		fmt.Fprintf(w, "  %-28s %-8s %d\n", k, s.fields[k].typ, s.fields[k].count)
+	}
+	// Fields the patterns can produce but no line did: for a module these
+	// are the fields its dashboards expect.
+	var missing []string
+	seen := map[string]bool{}
+	for _, p := range s.g.Patterns() {
+		for _, f := range p.Fields() {
+			if s.fields[f.Name] == nil && !seen[f.Name] {
+				seen[f.Name] = true
+				missing = append(missing, f.Name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "fields never produced: %s\n", strings.Join(missing, ", "))
+	}
+}
+
+// progress is a one-line progress bar on a terminal.
+type progress struct {
+	w     io.Writer
+	total int64
+	last  time.Time
+}
+
+func (p *progress) update(n int64) {
+	if now := time.Now(); now.Sub(p.last) > 200*time.Millisecond {
+		p.last = now
+		const width = 30
+		done := int(int64(width) * n / p.total)
+		fmt.Fprintf(p.w, "\r[%s%s] %3d%% %d/%d MiB", strings.Repeat("#", done), strings.Repeat(" ", width-done), 100*n/p.total, n>>20, p.total>>20)
+	}
+}
+
+func (p *progress) done() { fmt.Fprint(p.w, "\r\033[K") }
+
+// testPatternIsTerminal reports whether w is a character device (a terminal).
+func testPatternIsTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
