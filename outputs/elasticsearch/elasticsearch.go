@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 
@@ -62,6 +63,7 @@ type Output struct {
 	hosts  []string
 
 	bytesOut, requests *monitoring.Counter
+	checked            atomic.Bool
 }
 
 // New builds the client; it does not connect.
@@ -129,11 +131,43 @@ func (o *Output) Close() error { return nil }
 
 // Publish sends the batch's events and marks each one.
 func (o *Output) Publish(ctx context.Context, b *pipeline.Batch) error {
+	if !o.checked.Load() {
+		// Ask the server what it is before the first bulk request: the
+		// client's product check refuses a server that is not
+		// Elasticsearch, which a failing _bulk alone would not reveal.
+		if err := o.check(ctx); err != nil {
+			return err
+		}
+		o.checked.Store(true)
+	}
 	idx := make([]int, b.Len())
 	for i := range idx {
 		idx[i] = i
 	}
 	return o.send(ctx, b, idx)
+}
+
+func (o *Output) check(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	defer cancel()
+	res, err := o.client.Info(o.client.Info.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", strings.Join(o.hosts, ","), err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
+		return fmt.Errorf("connect to %s: HTTP %d: the credentials (username/password or api_key) were refused", strings.Join(o.hosts, ","), res.StatusCode)
+	}
+	return nil
+}
+
+// isESError reports whether a response body is an Elasticsearch error
+// document ({"error":…,"status":…}).
+func isESError(b []byte) bool {
+	var e struct {
+		Error json.RawMessage `json:"error"`
+	}
+	return json.Unmarshal(b, &e) == nil && len(e.Error) > 0
 }
 
 // send posts the events b[idx…], splitting by bulk_max_bytes and on 413/400.
@@ -153,6 +187,10 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 	switch {
 	case status >= 200 && status < 300:
 		return o.judge(b, idx, resp)
+	case status == http.StatusBadRequest && !isESError(resp):
+		// Not Elasticsearch judging our documents (a proxy, a wrong path):
+		// nothing to learn per document, so retry the batch and say why.
+		return fmt.Errorf("bulk request to %s: HTTP 400 that is not an Elasticsearch error (wrong path or a proxy in the way?): %s", strings.Join(o.hosts, ","), snippet(resp))
 	case status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest:
 		if len(idx) > 1 {
 			half := len(idx) / 2

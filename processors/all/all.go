@@ -3,5 +3,6 @@
 package all
 
 import (
-	_ "github.com/shipper-project/shipper/processors/grok" // grok
+	_ "github.com/shipper-project/shipper/processors/geoip" // geoip
+	_ "github.com/shipper-project/shipper/processors/grok"  // grok
 )

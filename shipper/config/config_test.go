@@ -1,0 +1,63 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
+	f := func(name, yml string, want ...string) {
+		t.Helper()
+		_, err := LoadBytes([]byte(yml), "shipper.yml", nil)
+		if err == nil {
+			t.Errorf("%s: no error, want %q", name, want)
+			return
+		}
+		got := err.Error()
+		if got != strings.Join(want, "\n") {
+			t.Errorf("%s: error =\n%s\nwant\n%s", name, got, strings.Join(want, "\n"))
+		}
+	}
+	base := "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"
+	f("unknown key with hint", base+"output.console: {}\nqueue.mem.event: 10\n",
+		`shipper.yml:4: queue.mem.event: unknown key "event" (did you mean "events"?)`)
+	f("bad type", base+"output.console: {}\nqueue.mem.events: lots\n",
+		"shipper.yml:4: queue.mem.events: cannot unmarshal !!str `lots` into int")
+	f("missing output", base,
+		"shipper.yml: no output configured: set exactly one of output.elasticsearch, output.file, output.console")
+	f("two outputs", base+"output.console: {}\noutput.file: {path: /tmp}\n",
+		"shipper.yml:3: output: exactly one output may be set, found 2: output.console, output.file")
+	f("set twice", base+"output.console: {}\nlogging.level: info\nlogging:\n  level: debug\n",
+		"shipper.yml:6: logging.level: set twice (also on line 4)")
+	f("duplicate id", "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n  - {type: squid, id: a, paths: [y]}\noutput.console: {}\n",
+		`shipper.yml:3: shipper.inputs[1].id: id "a" is also used by shipper.inputs[0]; ids must be unique (they key the registry)`)
+	f("unset env", base+"output.console: {}\npath.data: ${SHIPPER_TEST_UNSET_VAR}\n",
+		"shipper.yml:4: path.data: environment variable SHIPPER_TEST_UNSET_VAR is not set (use ${SHIPPER_TEST_UNSET_VAR:default} for a default)")
+	f("bad level", base+"output.console: {}\nlogging.level: loud\n",
+		`shipper.yml:4: logging.level: unknown level "loud" (want debug, info, warning or error)`)
+}
+
+func TestLoadExpandsEnvDottedKeysAndOverrides(t *testing.T) {
+	t.Setenv("SHIPPER_TEST_EVENTS", "512")
+	yml := "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\noutput.console: {}\nqueue.mem.events: ${SHIPPER_TEST_EVENTS}\npath:\n  data: ${SHIPPER_TEST_NOPE:/var/lib/shipper}\nshipper.registry.flush: 5s\n"
+	c, err := LoadBytes([]byte(yml), "shipper.yml", []string{"logging.level=debug", "path.data=/tmp/d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Queue.Mem.Events != 512 || c.Path.Data != "/tmp/d" || c.Logging.Level != "debug" || c.Shipper.Registry.Flush != 5*time.Second {
+		t.Errorf("events=%d data=%q level=%q flush=%s", c.Queue.Mem.Events, c.Path.Data, c.Logging.Level, c.Shipper.Registry.Flush)
+	}
+	if s := c.Shipper.Inputs[0]; s.String("type") != "squid" || s.Path != "shipper.inputs[0]" {
+		t.Errorf("input section = %q at %q", s.String("type"), s.Path)
+	}
+}
+
+func TestSecretIsRedacted(t *testing.T) {
+	s := Secret("hunter2")
+	for _, got := range []string{s.String(), s.GoString(), s.LogValue().String()} {
+		if got != "[redacted]" {
+			t.Errorf("secret printed as %q", got)
+		}
+	}
+}
