@@ -29,6 +29,11 @@ Usage:
   shipper test output  [-c FILE]
   shipper test-pattern [--pattern NAME|EXPR] [--module squid] [FILE|-]
   shipper export template [-c FILE]
+  shipper export dashboards
+  shipper setup [--index-management] [--dashboards] [-c FILE]
+  shipper doctor [-c FILE]
+  shipper keystore create|add|list|remove
+  shipper dlq list|replay [-c FILE]
   shipper version
 
 Common flags:
@@ -69,11 +74,22 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "test-pattern":
 		return TestPattern(args[1:], stdin, stdout, stderr)
 	case "export":
-		if len(args) < 2 || args[1] != "template" {
-			fmt.Fprintln(stderr, "shipper export: want `export template`")
-			return ExitUsage
+		if len(args) >= 2 && args[1] == "template" {
+			return ExportTemplate(args[2:], stdout, stderr)
 		}
-		return ExportTemplate(args[2:], stdout, stderr)
+		if len(args) >= 2 && args[1] == "dashboards" {
+			return ExportDashboards(args[2:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "shipper export: want `export template` or `export dashboards`")
+		return ExitUsage
+	case "setup":
+		return Setup(args[1:], stdout, stderr)
+	case "doctor":
+		return Doctor(args[1:], stdout, stderr)
+	case "keystore":
+		return Keystore(args[1:], stdin, stdout, stderr)
+	case "dlq":
+		return DLQ(args[1:], stdout, stderr)
 	case "version":
 		return Version(stdout)
 	case "help", "-h", "--help":

@@ -1,0 +1,12 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+)
+
+// Setup is not built yet; its owner replaces this file.
+func Setup(args []string, stdout, stderr io.Writer) int {
+	fmt.Fprintln(stderr, "shipper: this command is not built yet")
+	return ExitUsage
+}
