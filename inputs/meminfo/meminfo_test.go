@@ -161,3 +161,16 @@ func TestProcModeMissingFile(t *testing.T) {
 		t.Errorf("events %d, run_failures %d; want 0 and 1", len(c.evs), m.Counter("input.mem.run_failures").Load())
 	}
 }
+
+func runOnceReal(t *testing.T, cfg Config) []*event.Event {
+	t.Helper()
+	in, err := New(cfg, inputs.Env{ID: "mem", Name: "input.mem", Once: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c collector
+	if err := in.Run(context.Background(), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.evs
+}
