@@ -16,7 +16,7 @@ type Config struct {
 	ExcludeFiles []string        `yaml:"exclude_files"`
 	Prospector   prospectorConf  `yaml:"prospector"`
 	Close        closeConf       `yaml:"close"`
-	FileIdentity string          `yaml:"file_identity"` // native (device+inode) or path
+	FileIdentity string          `yaml:"file_identity"` // fingerprint (default), native (device+inode) or path
 	StartPos     string          `yaml:"start_position"`
 	IgnoreOlder  time.Duration   `yaml:"ignore_older"`
 	MaxBytes     config.ByteSize `yaml:"message_max_bytes"`
@@ -31,6 +31,12 @@ type Config struct {
 type prospectorConf struct {
 	Scanner struct {
 		CheckInterval time.Duration `yaml:"check_interval"`
+		// Fingerprint: the identity of a file is the SHA-256 of `length`
+		// bytes from `offset`; files shorter than that are not read yet.
+		Fingerprint struct {
+			Offset int64 `yaml:"offset"`
+			Length int64 `yaml:"length"`
+		} `yaml:"fingerprint"`
 	} `yaml:"scanner"`
 }
 
@@ -50,13 +56,15 @@ type backoffConf struct {
 // same values.
 func DefaultConfig() Config {
 	c := Config{
-		FileIdentity: "native",
+		FileIdentity: "fingerprint",
+		ExcludeFiles: []string{"*.gz"},
 		StartPos:     "beginning",
 		MaxBytes:     10 * config.MiB,
 		BufferSize:   64 * config.KiB,
 		CleanRemoved: true,
 	}
 	c.Prospector.Scanner.CheckInterval = 10 * time.Second
+	c.Prospector.Scanner.Fingerprint.Length = 256
 	c.Close.OnStateChange.Inactive = 5 * time.Minute
 	c.Close.OnStateChange.Removed = true
 	c.Backoff.Init = 250 * time.Millisecond
@@ -76,9 +84,12 @@ func (c *Config) Validate() error {
 		}
 	}
 	switch c.FileIdentity {
-	case "native", "path":
+	case "fingerprint", "native", "path":
 	default:
-		errs = append(errs, fmt.Errorf("file_identity: unknown %q (want native or path)", c.FileIdentity))
+		errs = append(errs, fmt.Errorf("file_identity: unknown %q (want fingerprint, native or path)", c.FileIdentity))
+	}
+	if fp := c.Prospector.Scanner.Fingerprint; fp.Length < 64 || fp.Length > 1<<20 || fp.Offset < 0 {
+		errs = append(errs, fmt.Errorf("prospector.scanner.fingerprint: want 64 <= length <= 1MiB and offset >= 0, got length %d offset %d", fp.Length, fp.Offset))
 	}
 	switch c.StartPos {
 	case "beginning", "end":

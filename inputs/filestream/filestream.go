@@ -13,6 +13,8 @@ package filestream
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -164,15 +166,39 @@ func (in *Input) stateKey(ident string) string {
 	return "filestream::" + in.env.ID + "::" + ident
 }
 
-// identity returns the file's identity string for the configured mode.
-func (in *Input) identity(path string, fi os.FileInfo) string {
-	if in.cfg.FileIdentity == "path" {
-		return "path::" + path
+// identity returns the file's identity string for the configured mode; ok
+// is false when it cannot be known yet (a fingerprinted file shorter than
+// the fingerprint, or unreadable).
+func (in *Input) identity(path string, fi os.FileInfo) (string, bool) {
+	switch in.cfg.FileIdentity {
+	case "path":
+		return "path::" + path, true
+	case "fingerprint":
+		f, err := os.Open(path)
+		if err != nil {
+			return "", false
+		}
+		defer f.Close()
+		return in.fingerprint(f, fi.Size())
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return "native::" + strconv.FormatUint(uint64(st.Dev), 10) + "-" + strconv.FormatUint(st.Ino, 10)
+		return "native::" + strconv.FormatUint(uint64(st.Dev), 10) + "-" + strconv.FormatUint(st.Ino, 10), true
 	}
-	return "path::" + path
+	return "path::" + path, true
+}
+
+// fingerprint hashes the configured byte range of f.
+func (in *Input) fingerprint(f io.ReaderAt, size int64) (string, bool) {
+	fp := in.cfg.Prospector.Scanner.Fingerprint
+	if size < fp.Offset+fp.Length {
+		return "", false
+	}
+	buf := make([]byte, fp.Length)
+	if _, err := f.ReadAt(buf, fp.Offset); err != nil {
+		return "", false
+	}
+	sum := sha256.Sum256(buf)
+	return "fingerprint::" + hex.EncodeToString(sum[:]), true
 }
 
 // Run tails until ctx is done (or, with Once, until every file is read).
@@ -293,7 +319,10 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
 			continue
 		}
-		ident := in.identity(path, fi)
+		ident, ok := in.identity(path, fi)
+		if !ok {
+			continue // too short to identify yet: read when it grows
+		}
 		in.mu.Lock()
 		if _, running := in.harvesters[ident]; running {
 			// Already read (perhaps under its old name after a rename:
@@ -331,7 +360,7 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 					<-in.limit
 				}
 			}()
-			read, err := h.run(ctx, out, fi)
+			read, err := h.run(ctx, out, fi, in.resumeHint(ident))
 			if err != nil && ctx.Err() == nil {
 				in.log.Warn("harvester stopped", "path", h.path, "error", err)
 			}
@@ -345,6 +374,17 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		return
 	}
 	in.cleanRemoved()
+}
+
+// resumeHint is how far an earlier harvester of this process read the file
+// (its events may still be in flight: re-reading them would duplicate).
+func (in *Input) resumeHint(ident string) int64 {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if off, ok := in.readTo[ident]; ok {
+		return off
+	}
+	return -1
 }
 
 // forget removes a stopped harvester, remembering how far it read (-1:
@@ -367,7 +407,9 @@ func (in *Input) cleanRemoved() {
 	live := map[string]bool{}
 	for _, p := range in.matches() {
 		if fi, err := os.Stat(p); err == nil {
-			live[in.stateKey(in.identity(p, fi))] = true
+			if ident, ok := in.identity(p, fi); ok {
+				live[in.stateKey(ident)] = true
+			}
 		}
 	}
 	in.mu.Lock()
@@ -395,7 +437,7 @@ type harvester struct {
 
 // run reads the file until ctx is done, the file is inactive or removed, or
 // (Once) its end. It returns the offset it read to.
-func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo) (int64, error) {
+func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo, hint int64) (int64, error) {
 	in := h.in
 	f, err := os.Open(h.path)
 	if err != nil {
@@ -423,6 +465,9 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 		in.filesTruncated.Inc()
 	case in.cfg.StartPos == "end":
 		offset = fi.Size()
+	}
+	if hint > offset && hint <= fi.Size() {
+		offset = hint
 	}
 	if offset > 0 {
 		if _, err := f.Seek(offset, io.SeekStart); err != nil {
@@ -457,6 +502,17 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 		}
 		// At the end: has it been truncated, removed or left alone?
 		cur, statErr := f.Stat()
+		if statErr == nil && in.cfg.FileIdentity == "fingerprint" {
+			// copytruncate or an in-place rewrite changes the first bytes:
+			// this is no longer the file we were reading. Stop; the
+			// prospector reads the new content as a new file, and a
+			// rotated copy (same fingerprint) from where we stopped.
+			if id, ok := in.fingerprint(f, cur.Size()); !ok || id != h.ident {
+				in.log.Info("file truncated or replaced, closing", "path", h.path, "offset", lr.offset)
+				in.filesTruncated.Inc()
+				return lr.offset, nil
+			}
+		}
 		if statErr == nil && cur.Size() < lr.offset+lr.pending() {
 			in.log.Info("file truncated, reading from the start", "path", h.path, "offset", lr.offset, "size", cur.Size())
 			in.filesTruncated.Inc()
