@@ -94,7 +94,7 @@ func New(cfg Config, env inputs.Env) (inputs.Input, error) {
 	if len(cfg.File.Paths) == 0 && len(cfg.Command.Command) == 0 {
 		src = sysstat.FileSource(filepath.Join(cfg.Hostfs, "proc", "meminfo"))
 	}
-	return sysstat.NewInput(cfg.File, cfg.Command, src, env, func() sysstat.LineParser {
+	return sysstat.NewInput(cfg.File, cfg.Command, src, env, func(string) sysstat.LineParser {
 		return NewParser(cfg.loc, time.Now)
 	})
 }

@@ -45,7 +45,9 @@ func New(cfg Config, env inputs.Env) (inputs.Input, error) {
 			return nil, err
 		}
 	}
-	return sysstat.NewInput(cfg.File, cfg.Command, nil, env, func() sysstat.LineParser {
-		return NewParser(cfg.Loc, cfg.DateFormat, time.Now)
+	return sysstat.NewInput(cfg.File, cfg.Command, nil, env, func(path string) sysstat.LineParser {
+		p := NewParser(cfg.Loc, cfg.DateFormat, time.Now)
+		p.path = path
+		return p
 	})
 }

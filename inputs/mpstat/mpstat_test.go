@@ -163,3 +163,30 @@ func TestDSTGap(t *testing.T) {
 		t.Errorf("02:30 in the gap = %s, want 2026-03-29T01:30:00Z (03:30 CEST)", got)
 	}
 }
+
+// A parser that starts after the header (the tailer resuming from its
+// cursor) takes host and CPU count from the file's first line, and today's
+// date.
+func TestResumeAfterHeader(t *testing.T) {
+	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+	p := NewParser(time.UTC, sysstat.DateAuto, func() time.Time { return now })
+	p.path = "testdata/mpstat-P-ALL.C.txt"
+	text, _ := os.ReadFile(p.path)
+	lines := strings.Split(string(text), "\n")
+	var evs []*event.Event
+	for _, l := range lines[7:] { // from the second sample's column header
+		e := event.New(time.Time{}, 8)
+		if keep, _ := p.Parse([]byte(l), e); keep {
+			evs = append(evs, e)
+		}
+	}
+	if len(evs) != 3 {
+		t.Fatalf("%d events, want 3", len(evs))
+	}
+	if v, _ := evs[0].Fields.Get("system.cpu.cores"); v != int64(2) {
+		t.Errorf("system.cpu.cores = %v, want 2 from the file's header", v)
+	}
+	if got := evs[0].Timestamp.Format(time.RFC3339); got != "2026-11-26T08:27:30Z" {
+		t.Errorf("@timestamp %s, want today's date", got)
+	}
+}

@@ -84,6 +84,10 @@ type Parser struct {
 	order     sysstat.DateOrder
 	header    sysstat.Header
 	hasHeader bool
+	// path is the tailed file ("" in command mode); read once for its
+	// header when the parser starts after it (resuming from a cursor).
+	path      string
+	triedFile bool
 	// cols[i] is the metric of the i-th column after CPU; skip is set for
 	// tables that are not the CPU utilisation report (-I, -N, -A's
 	// interrupt tables).
@@ -116,6 +120,13 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		return false, nil
 	}
 	sec, used := sysstat.ParseClock(line, cols)
+	if used > 0 && !p.hasHeader && !p.triedFile && p.path != "" {
+		p.triedFile = true
+		if h, ok := sysstat.HeaderFromFile(p.path, p.order); ok {
+			h.Date = sysstat.Date{} // the clock falls back to today's date
+			p.header, p.hasHeader = h, true
+		}
+	}
 	if used == 0 {
 		first := line[cols[0].Start:cols[0].End]
 		if first[len(first)-1] == ':' {

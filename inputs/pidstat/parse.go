@@ -72,6 +72,10 @@ type Parser struct {
 	order     sysstat.DateOrder
 	header    sysstat.Header
 	hasHeader bool
+	// path is the tailed file ("" in command mode); read once for its
+	// header when the parser starts after it (resuming from a cursor).
+	path      string
+	triedFile bool
 	cols      []column // the columns after the time
 	spans     []sysstat.Span
 	// The task a -t thread row ("-" in TGID) belongs to.
@@ -112,6 +116,13 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		return false, nil
 	}
 	sec, used := sysstat.ParseClock(line, cols)
+	if used > 0 && !p.hasHeader && !p.triedFile && p.path != "" {
+		p.triedFile = true
+		if h, ok := sysstat.HeaderFromFile(p.path, p.order); ok {
+			h.Date = sysstat.Date{} // the clock falls back to today's date
+			p.header, p.hasHeader = h, true
+		}
+	}
 	if used == 0 {
 		if first[len(first)-1] == ':' {
 			return false, nil // "Average:", "Durchschn.:": repeats the samples

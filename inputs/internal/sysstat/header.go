@@ -3,6 +3,8 @@ package sysstat
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
 )
@@ -204,4 +206,25 @@ func (c *Clock) At(sec int) time.Time {
 
 func (c *Clock) at(sec int) time.Time {
 	return LocalTime(c.date.Year, c.date.Month, c.date.Day, sec/3600, sec/60%60, sec%60, 0, c.Loc, c.prev)
+}
+
+// HeaderFromFile reads the report header at the start of the file at path,
+// for a parser that resumes in the middle of a file (after a restart, from
+// its cursor) and so never saw it. Only the host, kernel, architecture and
+// CPU count are worth taking: the date is that of the report's start, which
+// may be days before the line being read.
+func HeaderFromFile(path string, order DateOrder) (Header, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Header{}, false
+	}
+	defer f.Close()
+	var buf [1024]byte
+	n, _ := io.ReadFull(f, buf[:])
+	for _, line := range bytes.Split(buf[:n], []byte("\n")) {
+		if h, ok := ParseHeader(line, order); ok {
+			return h, true
+		}
+	}
+	return Header{}, false
 }

@@ -69,10 +69,11 @@ func Decode(sec config.Section, cfg any) error {
 }
 
 // NewInput builds the input of either mode around the same parser: the tail
-// engine with one parser per file, or a Poller with one parser per run.
-func NewInput(file filestream.Config, cmd CommandConfig, src Source, env inputs.Env, newParser func() LineParser) (inputs.Input, error) {
+// engine with one parser per file (newParser gets the file's path), or a
+// Poller with one parser per run (path "").
+func NewInput(file filestream.Config, cmd CommandConfig, src Source, env inputs.Env, newParser func(path string) LineParser) (inputs.Input, error) {
 	if len(file.Paths) > 0 {
-		in, err := filestream.New(file, env, func(string) filestream.Parser { return newParser() })
+		in, err := filestream.New(file, env, func(path string) filestream.Parser { return newParser(path) })
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +90,7 @@ func NewInput(file filestream.Config, cmd CommandConfig, src Source, env inputs.
 		Source:    src,
 		Period:    cmd.Period,
 		Once:      env.Once,
-		NewParser: newParser,
+		NewParser: func() LineParser { return newParser("") },
 		Log:       log,
 		Metrics:   env.Metrics,
 		Name:      env.Name,
