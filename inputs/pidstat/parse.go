@@ -116,6 +116,13 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		return false, nil
 	}
 	sec, used := sysstat.ParseClock(line, cols)
+	var epoch time.Time
+	if used == 0 {
+		// sysstat before 11.x printed -h times as Unix seconds.
+		if n, ok := sysstat.ParseInt(first); ok && n > 1e8 && len(cols) > 1 {
+			epoch, used = time.Unix(n, 0), 1
+		}
+	}
 	if used > 0 && !p.hasHeader && !p.triedFile && p.path != "" {
 		p.triedFile = true
 		if h, ok := sysstat.HeaderFromFile(p.path, p.order); ok {
@@ -174,7 +181,11 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	if last < len(p.cols) {
 		p.addCommand(e, line[cols[last].Start:trimRight(line)], thread)
 	}
-	e.Timestamp = p.clock.At(sec)
+	if epoch.IsZero() {
+		e.Timestamp = p.clock.At(sec)
+	} else {
+		e.Timestamp = epoch
+	}
 	e.Fields.Add("event.kind", "metric")
 	e.Fields.Add("event.module", "system")
 	e.Fields.Add("event.dataset", "system.process")

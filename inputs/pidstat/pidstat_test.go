@@ -137,6 +137,8 @@ func TestLines(t *testing.T) {
 	f("bad number", []string{hdr, cols, "08:27:42        0     10735     x      0.00    3184    2500   0.01  pidstat"}, 1, true)
 	f("huge VSZ", []string{hdr, cols, "08:27:42        0     10735     1      0.00    99999999999999999    2500   0.01  pidstat"}, 1, true)
 	f("garbage", []string{"hello"}, 1, true)
+	f("old -h with Unix seconds", []string{hdr, "#      Time   UID       PID    %usr %system  %guest    %CPU   CPU  Command",
+		" 1795591820     0         1    0.00    1.00    0.00    1.00     1  init"}, 1, false)
 	f("-U user names", []string{hdr, "08:27:41     USER       PID  minflt/s  majflt/s     VSZ     RSS   %MEM  Command",
 		"08:27:42     root     10735     21.78      0.00    3184    2500   0.01  pidstat"}, 1, false)
 }
