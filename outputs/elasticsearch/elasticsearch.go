@@ -63,7 +63,9 @@ type Output struct {
 	hosts  []string
 
 	bytesOut, requests *monitoring.Counter
+	failovers          *monitoring.Counter
 	checked            atomic.Bool
+	secrets            []string // values redact removes from errors
 }
 
 // New builds the client; it does not connect.
@@ -107,8 +109,10 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 	}
 	return &Output{
 		cfg: cfg, client: client, index: idx, log: log, hosts: addrs,
-		bytesOut: m.Counter("output.write.bytes"),
-		requests: m.Counter("output.requests"),
+		bytesOut:  m.Counter("output.write.bytes"),
+		requests:  m.Counter("output.requests"),
+		failovers: m.Counter("output.requests.failover"),
+		secrets:   secretsOf(cfg),
 	}, nil
 }
 
@@ -128,6 +132,19 @@ func (o *Output) Hosts() []string { return o.hosts }
 
 // Close releases idle connections.
 func (o *Output) Close() error { return nil }
+
+func (o *Output) bulkRequest(ctx context.Context, body []byte) *http.Request {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	if len(o.cfg.Parameters) > 0 {
+		q := req.URL.Query()
+		for k, v := range o.cfg.Parameters {
+			q.Set(k, v)
+		}
+		req.URL.RawQuery = q.Encode()
+	}
+	return req
+}
 
 // Publish sends the batch's events and marks each one.
 func (o *Output) Publish(ctx context.Context, b *pipeline.Batch) error {
@@ -151,14 +168,40 @@ func (o *Output) check(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	res, err := o.client.Info(o.client.Info.WithContext(ctx))
+	for try := 1; err != nil && try < len(o.hosts) && ctx.Err() == nil; try++ {
+		o.failovers.Inc() // the client marked the host dead: next one
+		res, err = o.client.Info(o.client.Info.WithContext(ctx))
+	}
 	if err != nil {
-		return fmt.Errorf("connect to %s: %w", strings.Join(o.hosts, ","), err)
+		return o.redact(fmt.Errorf("connect to %s: %w", strings.Join(o.hosts, ","), err))
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
-		return fmt.Errorf("connect to %s: HTTP %d: the credentials (username/password or api_key) were refused", strings.Join(o.hosts, ","), res.StatusCode)
+		return o.credentialsRefused("connect to", res.StatusCode)
+	}
+	if res.IsError() {
+		// The product check runs on 2xx answers only: do not count this
+		// one as checked.
+		b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+		return o.redact(fmt.Errorf("connect to %s: GET / answered HTTP %d: %s", strings.Join(o.hosts, ","), res.StatusCode, snippet(b)))
 	}
 	return nil
+}
+
+// credentialsRefused is the error for a 401/403: it says which kind of
+// credentials were refused, never their value.
+func (o *Output) credentialsRefused(op string, status int) error {
+	what := "no credentials are configured (set username/password or api_key)"
+	switch {
+	case o.cfg.APIKey != "":
+		what = "the credentials (api_key) were refused"
+	case o.cfg.Username != "":
+		what = fmt.Sprintf("the credentials (username %q and its password) were refused", o.cfg.Username)
+	}
+	if status == http.StatusForbidden {
+		what = strings.Replace(what, "were refused", "lack the privileges for this request", 1)
+	}
+	return fmt.Errorf("%s %s: HTTP %d: %s", op, strings.Join(o.hosts, ","), status, what)
 }
 
 // isESError reports whether a response body is an Elasticsearch error
@@ -182,15 +225,18 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 	}
 	status, resp, err := o.post(ctx, body)
 	if err != nil {
-		return err
+		return o.redact(err)
 	}
 	switch {
 	case status >= 200 && status < 300:
 		return o.judge(b, idx, resp)
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// Retried: an operator may fix the credentials while we wait.
+		return o.credentialsRefused("bulk request to", status)
 	case status == http.StatusBadRequest && !isESError(resp):
 		// Not Elasticsearch judging our documents (a proxy, a wrong path):
 		// nothing to learn per document, so retry the batch and say why.
-		return fmt.Errorf("bulk request to %s: HTTP 400 that is not an Elasticsearch error (wrong path or a proxy in the way?): %s", strings.Join(o.hosts, ","), snippet(resp))
+		return o.redactf("bulk request to %s: HTTP 400 that is not an Elasticsearch error (wrong path or a proxy in the way?): %s", strings.Join(o.hosts, ","), snippet(resp))
 	case status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest:
 		if len(idx) > 1 {
 			half := len(idx) / 2
@@ -200,7 +246,7 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 			}
 			return o.send(ctx, b, idx[half:])
 		}
-		b.DeadLetter(idx[0], status, "request refused: "+snippet(resp))
+		o.deadLetter(b, idx[0], status, "request refused: "+snippet(resp))
 		return nil
 	case status == http.StatusTooManyRequests:
 		for _, i := range idx {
@@ -208,7 +254,7 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 		}
 		return nil
 	default:
-		return fmt.Errorf("bulk request to %s: HTTP %d: %s", strings.Join(o.hosts, ","), status, snippet(resp))
+		return o.redactf("bulk request to %s: HTTP %d: %s", strings.Join(o.hosts, ","), status, snippet(resp))
 	}
 }
 
@@ -255,21 +301,18 @@ func appendAction(buf []byte, o *Output, e *event.Event) []byte {
 func (o *Output) post(ctx context.Context, body []byte) (int, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-ndjson")
-	if len(o.cfg.Parameters) > 0 {
-		q := req.URL.Query()
-		for k, v := range o.cfg.Parameters {
-			q.Set(k, v)
-		}
-		req.URL.RawQuery = q.Encode()
-	}
 	o.requests.Inc()
 	o.bytesOut.Add(int64(len(body)))
-	res, err := o.client.Perform(req)
+	res, err := o.client.Perform(o.bulkRequest(ctx, body))
+	// Failover: the client marks a host that failed to answer as dead and
+	// picks the next one; try each other host at once rather than after a
+	// whole backoff. A timeout is not retried here: the request may have
+	// been taken, and ctx is spent anyway.
+	for try := 1; err != nil && try < len(o.hosts) && ctx.Err() == nil; try++ {
+		o.failovers.Inc()
+		o.log.Debug("host failed, trying the next one", "error", o.redact(err))
+		res, err = o.client.Perform(o.bulkRequest(ctx, body))
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("bulk request to %s: %w", strings.Join(o.hosts, ","), err)
 	}
@@ -317,7 +360,7 @@ func (o *Output) judge(b *pipeline.Batch, idx []int, resp []byte) error {
 		case s == 0:
 			b.Retry(i, s, "no status in bulk response item")
 		default:
-			b.DeadLetter(i, s, reason(it.Error))
+			o.deadLetter(b, i, s, reason(it.Error))
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Doc is one document of a bulk request.
@@ -38,6 +39,16 @@ type Reply struct {
 	Hangup bool
 	// Body overrides the response body of a whole-request status.
 	Body string
+	// ContentType overrides the Content-Type of a whole-request status
+	// (VictoriaLogs answers errors in text/plain).
+	ContentType string
+	// Delay holds the answer back this long after the documents were
+	// stored (a slow cluster: the client may time out although the
+	// documents were indexed).
+	Delay time.Duration
+	// HangupMidBody stores the documents, sends the headers and half of
+	// the per-item body, then drops the connection.
+	HangupMidBody bool
 }
 
 // Script decides the reply to the n-th bulk request (n from 0).
@@ -47,6 +58,7 @@ type Script func(n int, docs []Doc) Reply
 type Server struct {
 	*httptest.Server
 	mu       sync.Mutex
+	auth     *Auth
 	script   Script
 	requests int
 	indexed  map[string]int // _id → times stored (201)
@@ -65,12 +77,18 @@ func New(t testing.TB, script Script) *Server {
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	w.Header().Set("Content-Type", "application/json")
+	if !s.authorized(w, r) {
+		return
+	}
 	switch {
 	case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		fmt.Fprint(w, `{"name":"fake","cluster_name":"estest","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
 		return
 	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
 		s.bulk(w, r)
+		return
+	}
+	if s.extra(w, r) {
 		return
 	}
 	w.WriteHeader(http.StatusNotFound)
@@ -113,6 +131,9 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	if rep.Status != 0 && rep.Status != http.StatusOK {
 		s.mu.Unlock()
+		if rep.ContentType != "" {
+			w.Header().Set("Content-Type", rep.ContentType)
+		}
 		w.WriteHeader(rep.Status)
 		b := rep.Body
 		if b == "" {
@@ -144,6 +165,16 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	fmt.Fprintf(&out, "%v,\"items\":[%s]}", errorsSeen, strings.Join(items, ","))
+	if rep.Delay > 0 {
+		select {
+		case <-time.After(rep.Delay):
+		case <-r.Context().Done():
+		}
+	}
+	if rep.HangupMidBody {
+		hangupMidBody(w, out.Bytes())
+		return
+	}
 	w.Write(out.Bytes())
 }
 
