@@ -130,7 +130,7 @@ func errorKind(err error) string {
 		return ""
 	case errors.Is(err, context.Canceled):
 		return "canceled"
-	case errors.Is(err, gosnmp.ErrWrongDigest):
+	case errors.Is(err, gosnmp.ErrWrongDigest), notAuthentic(err):
 		return "auth"
 	case errors.Is(err, gosnmp.ErrUnknownUsername):
 		return "unknown_user"
@@ -146,6 +146,14 @@ func errorKind(err error) string {
 		return "network"
 	}
 	return "other"
+}
+
+// notAuthentic matches gosnmp's plain-text errors for a reply that fails the
+// HMAC check: net-snmp answers a wrong auth key with a usmStatsWrongDigests
+// report that our key cannot verify, so gosnmp says "not authentic".
+func notAuthentic(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "not authentic") || strings.Contains(s, "is not authenticated")
 }
 
 func isTimeout(err error) bool {
