@@ -22,13 +22,14 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
     # An apt run here once failed transiently on a concurrent upgrade; retry once after --fix-broken.
     $SUDO apt-get install -y -qq $missing >/dev/null || { $SUDO apt-get --fix-broken install -y -qq && $SUDO apt-get install -y -qq $missing >/dev/null; }
   fi
-  # A 12-hour locale for the sysstat parsers' real-output tests.
-  if ! locale -a 2>/dev/null | grep -qi '^en_US\.utf-\?8$'; then
-    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-    $SUDO sed -i 's/^# *en_US.UTF-8 UTF-8/en_US.UTF-8 UTF-8/' /etc/locale.gen 2>/dev/null || true
-    grep -q '^en_US.UTF-8 UTF-8' /etc/locale.gen 2>/dev/null || echo 'en_US.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen >/dev/null
-    $SUDO locale-gen >/dev/null
-  fi
+  # Locales for the sysstat parsers' real-output tests: a 12-hour one and a
+  # decimal-comma one.
+  for loc in en_US de_DE; do
+    if ! locale -a 2>/dev/null | grep -qi "^${loc}\.utf-\?8$"; then
+      SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+      $SUDO localedef -i "$loc" -f UTF-8 "$loc.UTF-8"
+    fi
+  done
   # VictoriaLogs: the real Elasticsearch _bulk server of the integration tests.
   if [ ! -x "$ROOT/.bin/victoria-logs" ]; then
     GOBIN="$ROOT/.bin" go install github.com/VictoriaMetrics/VictoriaLogs/app/victoria-logs@v1.52.1
