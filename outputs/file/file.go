@@ -39,7 +39,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Filename:      "shipper.ndjson",
-		RotateEveryKB: 10 * 1024,
+		RotateEveryKB: 100 * 1024,
 		NumberOfFiles: 7,
 		Permissions:   "0600",
 		BulkMaxSize:   2048,
@@ -86,13 +86,14 @@ func factory(sec config.Section, env outputs.Env) (outputs.Output, outputs.Setti
 
 // Output writes NDJSON.
 type Output struct {
-	cfg   Config
-	mode  os.FileMode
-	f     *os.File
-	w     *bufio.Writer
-	size  int64
-	buf   []byte
-	bytes *monitoring.Counter
+	cfg        Config
+	mode       os.FileMode
+	f          *os.File
+	w          *bufio.Writer
+	size       int64
+	buf        []byte
+	bytes      *monitoring.Counter
+	rotatedOut *monitoring.Counter // documents deleted with the oldest file
 }
 
 // New opens (appends to) path/filename.
@@ -101,7 +102,8 @@ func New(cfg Config, m *monitoring.Registry) (*Output, error) {
 		return nil, err
 	}
 	mode, _ := strconv.ParseUint(cfg.Permissions, 8, 32)
-	o := &Output{cfg: cfg, mode: os.FileMode(mode), bytes: m.Counter("output.write.bytes")}
+	o := &Output{cfg: cfg, mode: os.FileMode(mode), bytes: m.Counter("output.write.bytes"),
+		rotatedOut: m.Counter("output.file.events_rotated_out")}
 	if err := os.MkdirAll(cfg.Path, 0o750); err != nil {
 		return nil, fmt.Errorf("output.file: create %s: %w", cfg.Path, err)
 	}
@@ -166,6 +168,11 @@ func (o *Output) rotate() error {
 		return err
 	}
 	base := o.name()
+	oldest := base
+	if o.cfg.NumberOfFiles > 1 {
+		oldest = base + "." + strconv.Itoa(o.cfg.NumberOfFiles-1)
+	}
+	o.countRemoved(oldest)
 	for i := o.cfg.NumberOfFiles - 1; i >= 1; i-- {
 		src := base
 		if i > 1 {
@@ -177,6 +184,32 @@ func (o *Output) rotate() error {
 		_ = os.Remove(base)
 	}
 	return o.open()
+}
+
+// countRemoved counts the documents in the oldest file, which the rotation
+// is about to delete: number_of_files bounds the disk used, and what it
+// drops is counted, not silent.
+func (o *Output) countRemoved(path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 256<<10)
+	var n int64
+	for {
+		b, err := r.ReadSlice('\n')
+		if len(b) > 0 && b[len(b)-1] == '\n' {
+			n++
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil {
+			break
+		}
+	}
+	o.rotatedOut.Add(n)
 }
 
 // Close flushes and closes the file.

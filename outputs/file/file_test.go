@@ -1,0 +1,72 @@
+package file
+
+import (
+	"bufio"
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+)
+
+func lines(t *testing.T, path string) int {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		n++
+	}
+	return n
+}
+
+func TestRotationKeepsNumberOfFilesAndCountsWhatItDeletes(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Path, cfg.RotateEveryKB, cfg.NumberOfFiles = dir, 1, 3
+	m := monitoring.NewRegistry()
+	o, err := New(cfg, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const total = 100
+	for i := range total {
+		e := event.New(time.Unix(int64(i), 0), 1)
+		e.Fields.Add("message", "a line of about one hundred bytes ......................................")
+		b := pipeline.NewTestBatch(e)
+		if err := o.Publish(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+		if b.Outcome(0) != pipeline.Acked {
+			t.Fatalf("event %d not acked", i)
+		}
+	}
+	o.Close()
+	kept := lines(t, filepath.Join(dir, "shipper.ndjson")) + lines(t, filepath.Join(dir, "shipper.ndjson.1")) + lines(t, filepath.Join(dir, "shipper.ndjson.2"))
+	if _, err := os.Stat(filepath.Join(dir, "shipper.ndjson.3")); err == nil {
+		t.Error("a 4th file exists with number_of_files: 3")
+	}
+	gone := m.Counter("output.file.events_rotated_out").Load()
+	if kept+int(gone) != total || gone == 0 {
+		t.Errorf("kept %d + rotated out %d != %d written", kept, gone, total)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	c := DefaultConfig()
+	c.Filename = "../x"
+	c.Permissions = "rw"
+	err := c.Validate()
+	want := "path: the directory to write to is required\nfilename: must be a plain file name, got \"../x\"\npermissions: want an octal mode like 0600, got \"rw\""
+	if err == nil || err.Error() != want {
+		t.Errorf("Validate() =\n%v\nwant\n%s", err, want)
+	}
+}
