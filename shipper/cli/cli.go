@@ -143,7 +143,11 @@ func (c *common) load() (*config.Config, error) {
 			return nil, err
 		}
 	}
-	return config.Load(c.configFile, ov)
+	opts, err := c.loadOptions() // ${NAME} from the keystore, then the environment
+	if err != nil {
+		return nil, err
+	}
+	return config.Load(c.configFile, ov, opts...)
 }
 
 func (c *common) logger(cfg *config.Config, stderr io.Writer) *slog.Logger {

@@ -17,10 +17,33 @@ func (s *Section) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
+// Resolver returns the value of ${NAME}; ok is false when it knows no such
+// name. The keystore's resolver (shipper/keystore) looks in the keystore
+// first, then in the environment.
+type Resolver func(name string) (value string, ok bool)
+
+// Option changes how a configuration is loaded.
+type Option func(*loadOptions)
+
+type loadOptions struct {
+	resolve Resolver
+}
+
+// WithResolver makes ${NAME} resolve through r instead of the environment
+// alone. Passed explicitly by the caller (the CLI builds it from the
+// keystore), so loading never depends on hidden global state.
+func WithResolver(r Resolver) Option {
+	return func(o *loadOptions) { o.resolve = r }
+}
+
 // Parse reads YAML text (from file, for messages), expands ${VAR} in scalar
 // values, applies overrides ("key=value", as `-E` gives them) and expands dotted
 // keys. It returns the root mapping node.
-func Parse(data []byte, file string, overrides []string) (*yaml.Node, error) {
+func Parse(data []byte, file string, overrides []string, opts ...Option) (*yaml.Node, error) {
+	var lo loadOptions
+	for _, o := range opts {
+		o(&lo)
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -35,7 +58,7 @@ func Parse(data []byte, file string, overrides []string) (*yaml.Node, error) {
 		return nil, &Error{File: file, Line: root.Line, Msg: "the top level must be a mapping of keys"}
 	}
 	var errs []error
-	expandEnv(root, file, "", &errs)
+	expandEnv(root, file, "", lo.resolve, &errs)
 	for _, o := range overrides {
 		k, v, ok := strings.Cut(o, "=")
 		if !ok || k == "" {
@@ -70,7 +93,11 @@ var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::([^}]*))?\}`)
 // expandEnv replaces ${VAR} and ${VAR:default} in every scalar value. An unset
 // variable without a default is an error naming the key; the value itself
 // is never printed (it may be a secret).
-func expandEnv(n *yaml.Node, file, path string, errs *[]error) {
+func expandEnv(n *yaml.Node, file, path string, resolve Resolver, errs *[]error) {
+	lookup, what := resolve, "keystore or environment variable"
+	if lookup == nil {
+		lookup, what = os.LookupEnv, "environment variable"
+	}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		if !strings.Contains(n.Value, "${") {
@@ -79,14 +106,14 @@ func expandEnv(n *yaml.Node, file, path string, errs *[]error) {
 		whole := envRe.FindStringSubmatchIndex(n.Value)
 		n.Value = envRe.ReplaceAllStringFunc(n.Value, func(m string) string {
 			sub := envRe.FindStringSubmatch(m)
-			if v, ok := os.LookupEnv(sub[1]); ok {
+			if v, ok := lookup(sub[1]); ok {
 				return v
 			}
 			if strings.Contains(m, ":") {
 				return sub[2]
 			}
 			*errs = append(*errs, &Error{File: file, Line: n.Line, Path: path,
-				Msg: fmt.Sprintf("environment variable %s is not set (use ${%s:default} for a default)", sub[1], sub[1])})
+				Msg: fmt.Sprintf("%s %s is not set (use ${%s:default} for a default)", what, sub[1], sub[1])})
 			return ""
 		})
 		// A value that was only a variable takes the variable's type
@@ -102,11 +129,11 @@ func expandEnv(n *yaml.Node, file, path string, errs *[]error) {
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			expandEnv(n.Content[i+1], file, joinPath(path, n.Content[i].Value), errs)
+			expandEnv(n.Content[i+1], file, joinPath(path, n.Content[i].Value), resolve, errs)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			expandEnv(c, file, fmt.Sprintf("%s[%d]", path, i), errs)
+			expandEnv(c, file, fmt.Sprintf("%s[%d]", path, i), resolve, errs)
 		}
 	}
 }

@@ -88,17 +88,17 @@ func Defaults() Config {
 
 // Load reads, expands and strictly decodes the file at path, applying -E
 // overrides. Every problem found is returned at once.
-func Load(path string, overrides []string) (*Config, error) {
+func Load(path string, overrides []string, opts ...Option) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return LoadBytes(data, path, overrides)
+	return LoadBytes(data, path, overrides, opts...)
 }
 
 // LoadBytes is Load for text already read; file names it in errors.
-func LoadBytes(data []byte, file string, overrides []string) (*Config, error) {
-	root, err := Parse(data, file, overrides)
+func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*Config, error) {
+	root, err := Parse(data, file, overrides, opts...)
 	if err != nil {
 		return nil, err
 	}
