@@ -546,7 +546,7 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 }
 
 func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, line []byte, start, end int64, truncated bool) error {
-	e := event.New(time.Time{}, 24)
+	e := event.New(time.Time{}, 40)
 	e.Fields.Add("message", string(line))
 	e.Fields.Add("log.file.path", h.path)
 	e.Fields.Add("log.offset", start)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"os/signal"
 	"syscall"
 
@@ -19,6 +21,8 @@ import (
 func Run(args []string, stdout, stderr io.Writer) int {
 	fs, c := newFlags("run", stderr)
 	once := fs.Bool("once", false, "read every input to its end, deliver, commit, exit")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
+	memprofile := fs.String("memprofile", "", "write a heap profile to this file at exit")
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
@@ -40,6 +44,23 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		}
 		printErr(stderr, "error: ", err)
 		return ExitRuntime
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(stderr, "error:", err)
+			return ExitUsage
+		}
+		pprof.StartCPUProfile(f)
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
+	}
+	if *memprofile != "" {
+		defer func() {
+			if f, err := os.Create(*memprofile); err == nil {
+				pprof.WriteHeapProfile(f)
+				f.Close()
+			}
+		}()
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -17,19 +17,42 @@ const TimestampLayout = time.RFC3339Nano
 
 // AppendJSON appends the document of e as one JSON object (no newline) to
 // dst: "@timestamp" first, then the fields nested by their dotted keys, keys
-// sorted at every level. It sorts e.Fields in place.
+// sorted at every level. It sorts e.Fields in place only past 64 fields.
 func AppendJSON(dst []byte, e *Event) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
 	dst = append(dst, '"')
+	// Visit the fields in key order through a small index permutation:
+	// sorting the Field values themselves would move pointers and pay GC
+	// write barriers for every swap.
 	f := e.Fields
-	if len(f) > 1 && !isSorted(f) {
+	var idxBuf [64]uint8
+	var order []uint8
+	if len(f) <= len(idxBuf) {
+		order = idxBuf[:len(f)]
+		for i := range order {
+			order[i] = uint8(i)
+		}
+		// insertion sort: n is small and inputs add fields mostly in order
+		for i := 1; i < len(order); i++ {
+			j, v := i, order[i]
+			for j > 0 && f[order[j-1]].Key > f[v].Key {
+				order[j] = order[j-1]
+				j--
+			}
+			order[j] = v
+		}
+	} else {
 		slices.SortFunc(f, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
 	}
 	var stack [8]string
 	open := stack[:0] // object path currently open, one entry per level
 	needComma := true // @timestamp is already written
-	for i := range f {
+	for n := range f {
+		i := n
+		if order != nil {
+			i = int(order[n])
+		}
 		key := f[i].Key
 		if key == "@timestamp" {
 			continue
@@ -77,15 +100,6 @@ func AppendJSON(dst []byte, e *Event) []byte {
 		dst = append(dst, '}')
 	}
 	return append(dst, '}')
-}
-
-func isSorted(f Fields) bool {
-	for i := 1; i < len(f); i++ {
-		if f[i-1].Key > f[i].Key {
-			return false
-		}
-	}
-	return true
 }
 
 func appendValue(dst []byte, v any) []byte {
@@ -195,6 +209,14 @@ func appendFloat(dst []byte, f float64) []byte {
 
 const hex = "0123456789abcdef"
 
+// safeASCII marks the bytes a JSON string holds as they are.
+var safeASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // with encoding/json, so that a binary byte in a log line cannot make
 // Elasticsearch reject the whole document.
@@ -203,11 +225,11 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if safeASCII[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
 			dst = append(dst, s[start:i]...)
 			switch c {
 			case '"', '\\':
