@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -12,6 +13,7 @@ import (
 	_ "github.com/shipper-project/shipper/inputs/all"     // built-in inputs
 	_ "github.com/shipper-project/shipper/outputs/all"    // built-in outputs
 	_ "github.com/shipper-project/shipper/processors/all" // built-in processors
+	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/runner"
 )
 
@@ -64,9 +66,62 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	if err := r.Run(ctx); err != nil {
+	if *once {
+		if err := r.Run(ctx); err != nil {
+			printErr(stderr, "error: ", err)
+			return ExitRuntime
+		}
+		return ExitOK
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	if err := runReloading(ctx, r, c, cfg, hup, log); err != nil {
 		printErr(stderr, "error: ", err)
 		return ExitRuntime
 	}
 	return ExitOK
+}
+
+// runReloading runs r until ctx is done; on SIGHUP it reads the
+// configuration again and, if it is valid, stops the running one gracefully
+// (events in flight delivered, cursors written) and starts the new one, which
+// resumes every input from the registry. A bad new configuration is logged
+// and the running one keeps going.
+func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.Config, hup <-chan os.Signal, log *slog.Logger) error {
+	for {
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- r.Run(runCtx) }()
+	wait:
+		select {
+		case err := <-done:
+			cancel()
+			return err
+		case <-hup:
+			next, err := c.load()
+			if err == nil {
+				err = runner.Check(next, slog.New(slog.DiscardHandler))
+			}
+			if err != nil {
+				log.Error("reload refused: the new configuration is invalid; keeping the running one", "file", c.configFile, "error", err)
+				goto wait
+			}
+			log.Info("reloading configuration", "file", c.configFile)
+			cancel()
+			if err := <-done; err != nil {
+				log.Error("stopping for reload", "error", err)
+			}
+			nr, err := runner.New(next, runner.Options{}, log)
+			if err != nil {
+				log.Error("reload failed; restarting with the previous configuration", "error", err)
+				if nr, err = runner.New(cfg, runner.Options{}, log); err != nil {
+					return fmt.Errorf("restart after a failed reload: %w", err)
+				}
+			} else {
+				cfg = next
+			}
+			r = nr
+		}
+	}
 }
