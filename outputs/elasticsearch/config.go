@@ -128,10 +128,10 @@ func hostURL(h, protocol, path string) (*url.URL, error) {
 	}
 	u, err := url.Parse(h)
 	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("bad host %q", h)
+		return nil, fmt.Errorf("bad host %q", withoutUserinfo(h))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("bad host %q: scheme must be http or https", h)
+		return nil, fmt.Errorf("bad host %q: scheme must be http or https", withoutUserinfo(h))
 	}
 	if u.Port() == "" {
 		u.Host += ":9200"
@@ -142,4 +142,23 @@ func hostURL(h, protocol, path string) (*url.URL, error) {
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.User = nil // credentials in URLs would end up in logs
 	return u, nil
+}
+
+// withoutUserinfo hides "user:password@" in a host for messages.
+func withoutUserinfo(h string) string {
+	scheme, rest, ok := strings.Cut(h, "://")
+	if !ok {
+		scheme, rest = "", h
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		rest = "[redacted]@" + rest[at+1:]
+	}
+	if ok {
+		return scheme + "://" + rest
+	}
+	return rest
 }

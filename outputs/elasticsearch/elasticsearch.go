@@ -173,7 +173,7 @@ func (o *Output) check(ctx context.Context) error {
 		res, err = o.client.Info(o.client.Info.WithContext(ctx))
 	}
 	if err != nil {
-		return o.redact(fmt.Errorf("connect to %s: %w", strings.Join(o.hosts, ","), err))
+		return o.redact(tlsHint(fmt.Errorf("connect to %s: %w", strings.Join(o.hosts, ","), err)))
 	}
 	defer res.Body.Close()
 	if res.StatusCode == http.StatusUnauthorized || res.StatusCode == http.StatusForbidden {
@@ -225,7 +225,7 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 	}
 	status, resp, err := o.post(ctx, body)
 	if err != nil {
-		return o.redact(err)
+		return o.redact(tlsHint(err))
 	}
 	switch {
 	case status >= 200 && status < 300:

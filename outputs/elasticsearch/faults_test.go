@@ -88,6 +88,14 @@ func testEvents(n int) []*event.Event {
 // final and stops.
 func (r *rig) ship(evs []*event.Event, batchSize int) {
 	r.t.Helper()
+	if err := r.shipFor(evs, batchSize, 30*time.Second); err != nil {
+		r.t.Errorf("Drain: %v\nlogs:\n%s", err, r.logs)
+	}
+}
+
+// shipFor is ship giving up after d; it returns Drain's error.
+func (r *rig) shipFor(evs []*event.Event, batchSize int, d time.Duration) error {
+	r.t.Helper()
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	out, err := elasticsearch.New(r.cfg, log, r.m)
 	if err != nil {
@@ -117,12 +125,11 @@ func (r *rig) ship(evs []*event.Event, batchSize int) {
 		}
 	}
 	p.Start()
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
-	if err := p.Drain(dctx); err != nil {
-		r.t.Errorf("Drain: %v\nlogs:\n%s", err, r.logs)
-	}
+	err = p.Drain(dctx)
 	p.Close()
+	return err
 }
 
 // deadLetter reads the dead-letter file: _id → entry.

@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -55,22 +56,54 @@ func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 		}
 		fp = b
 	}
+	// The checks run in VerifyConnection, on a config cloned per connection
+	// with the host it dials: an IP address is checked against the
+	// certificate's IP SANs, and errors name the host and say what to set.
+	var verify func(host string) func(tls.ConnectionState) error
 	switch cfg.SSL.VerificationMode {
 	case "none":
 		log.Warn("TLS verification is DISABLED (ssl.verification_mode: none): the connection to Elasticsearch can be intercepted; use it only for tests")
-		tc.InsecureSkipVerify = true
 	case "certificate":
-		tc.InsecureSkipVerify = true
-		tc.VerifyConnection = verifyChain(tc.RootCAs, fp, false)
+		verify = func(string) func(tls.ConnectionState) error { return verifyChain(tc.RootCAs, fp, "") }
 	default: // full, strict
-		if fp != nil {
-			tc.InsecureSkipVerify = true
-			tc.VerifyConnection = verifyChain(tc.RootCAs, fp, true)
-		}
+		verify = func(host string) func(tls.ConnectionState) error { return verifyChain(tc.RootCAs, fp, host) }
 	}
+	tc.InsecureSkipVerify = true // replaced by verify (or, with none, by nothing)
+	if verify != nil {
+		// A proxied connection (CONNECT) is wrapped by net/http with
+		// TLSClientConfig itself: check it against the configured name.
+		tc.VerifyConnection = func(cs tls.ConnectionState) error { return verify(cs.ServerName)(cs) }
+	}
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		Proxy:       http.ProxyFromEnvironment,
+		DialContext: dialer.DialContext,
+		DialTLSContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			host, _, err := net.SplitHostPort(addr)
+			if err != nil {
+				host = addr
+			}
+			c := tc.Clone()
+			if c.ServerName == "" {
+				c.ServerName = host
+			}
+			c.VerifyConnection = nil
+			if verify != nil {
+				c.VerifyConnection = verify(host)
+			}
+			raw, err := dialer.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			conn := tls.Client(raw, c)
+			hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if err := conn.HandshakeContext(hctx); err != nil {
+				raw.Close()
+				return nil, fmt.Errorf("TLS handshake with %s: %w", addr, err)
+			}
+			return conn, nil
+		},
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   10 * time.Second,
 		MaxIdleConnsPerHost:   cfg.Worker + 1,
@@ -80,10 +113,10 @@ func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 	}, nil
 }
 
-// verifyChain checks the server's chain against roots, or accepts it when a
-// certificate of the chain has the trusted fingerprint; withName also checks
-// the host name.
-func verifyChain(roots *x509.CertPool, fingerprint []byte, withName bool) func(tls.ConnectionState) error {
+// verifyChain checks the server's chain against roots (the system's when
+// nil), or accepts it when a certificate of the chain has the trusted
+// fingerprint; a non-empty host is also checked against the leaf's names.
+func verifyChain(roots *x509.CertPool, fingerprint []byte, host string) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("server sent no certificate")
@@ -93,8 +126,10 @@ func verifyChain(roots *x509.CertPool, fingerprint []byte, withName bool) func(t
 			for _, c := range cs.PeerCertificates {
 				sum := sha256.Sum256(c.Raw)
 				if string(sum[:]) == string(fingerprint) {
-					if withName {
-						return leaf.VerifyHostname(cs.ServerName)
+					if host != "" {
+						if err := leaf.VerifyHostname(host); err != nil {
+							return explain(err, leaf)
+						}
 					}
 					return nil
 				}
@@ -104,13 +139,37 @@ func verifyChain(roots *x509.CertPool, fingerprint []byte, withName bool) func(t
 		for _, c := range cs.PeerCertificates[1:] {
 			inter.AddCert(c)
 		}
-		opts := x509.VerifyOptions{Roots: roots, Intermediates: inter}
-		if withName {
-			opts.DNSName = cs.ServerName
+		opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host}
+		if _, err := leaf.Verify(opts); err != nil {
+			if fingerprint != nil {
+				return fmt.Errorf("x509: no certificate of the chain has the ssl.ca_trusted_fingerprint, and %w", explain(err, leaf))
+			}
+			return explain(err, leaf)
 		}
-		_, err := leaf.Verify(opts)
-		return err
+		return nil
 	}
+}
+
+// explain adds what the certificate is for, or what to configure, to the
+// standard x509 errors.
+func explain(err error, leaf *x509.Certificate) error {
+	var he x509.HostnameError
+	var ua x509.UnknownAuthorityError
+	switch {
+	case errors.As(err, &he):
+		var names []string
+		names = append(names, leaf.DNSNames...)
+		for _, ip := range leaf.IPAddresses {
+			names = append(names, ip.String())
+		}
+		if len(names) == 0 {
+			names = []string{"CN=" + leaf.Subject.CommonName}
+		}
+		return fmt.Errorf("%w (the certificate is for %s; connect by one of those names, or set ssl.verification_mode: certificate)", err, strings.Join(names, ", "))
+	case errors.As(err, &ua):
+		return fmt.Errorf("%w (issuer %q; add its CA to ssl.certificate_authorities or set ssl.ca_trusted_fingerprint)", err, leaf.Issuer.CommonName)
+	}
+	return err
 }
 
 func loadKeyPair(cert, key string) (tls.Certificate, error) {
@@ -125,4 +184,14 @@ func short(s string) string {
 		return s[:40] + "…"
 	}
 	return s
+}
+
+// tlsHint says what to configure when the server refused us for want of a
+// client certificate (TLS 1.3 reports it on the first read, after the
+// handshake, so it does not go through explain).
+func tlsHint(err error) error {
+	if err != nil && strings.Contains(err.Error(), "tls: certificate required") {
+		return fmt.Errorf("%w (the server requires a client certificate: set ssl.certificate and ssl.key)", err)
+	}
+	return err
 }
