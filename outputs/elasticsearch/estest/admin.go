@@ -1,6 +1,7 @@
 package estest
 
 import (
+	"compress/gzip"
 	"fmt"
 	"io"
 	"net/http"
@@ -81,7 +82,16 @@ func (a *Admin) Template(name string) (string, bool) {
 func (a *Admin) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	w.Header().Set("Content-Type", "application/json")
-	body, _ := io.ReadAll(r.Body)
+	var rd io.Reader = r.Body
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		rd = zr
+	}
+	body, _ := io.ReadAll(rd)
 	if r.URL.Path == "/" {
 		fmt.Fprint(w, `{"name":"fake","cluster_name":"estest","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
 		return
