@@ -56,13 +56,13 @@ func dialGosnmp(ctx context.Context, t target, c *conf) (Client, error) {
 			g.MsgFlags = gosnmp.NoAuthNoPriv
 		case authNoPriv:
 			g.MsgFlags = gosnmp.AuthNoPriv
-			usm.AuthenticationProtocol = gosnmp.SnmpV3AuthProtocol(c.AuthProtocol)
+			usm.AuthenticationProtocol = c.AuthProtocol.gosnmp()
 			usm.AuthenticationPassphrase = c.AuthPassword.Reveal()
 		case authPriv:
 			g.MsgFlags = gosnmp.AuthPriv
-			usm.AuthenticationProtocol = gosnmp.SnmpV3AuthProtocol(c.AuthProtocol)
+			usm.AuthenticationProtocol = c.AuthProtocol.gosnmp()
 			usm.AuthenticationPassphrase = c.AuthPassword.Reveal()
-			usm.PrivacyProtocol = gosnmp.SnmpV3PrivProtocol(c.PrivProtocol)
+			usm.PrivacyProtocol = c.PrivProtocol.gosnmp()
 			usm.PrivacyPassphrase = c.PrivPassword.Reveal()
 		}
 		g.SecurityParameters = usm
@@ -177,7 +177,7 @@ func explain(err error, c *conf) string {
 	case "decrypt":
 		return "decryption failed: wrong priv_password or priv_protocol"
 	case "security_level":
-		return "the agent refuses security_level " + c.level().String() + " for user " + c.Username
+		return "the agent refuses security_level " + string(c.level()) + " for user " + c.Username
 	case "timeout":
 		if c.Version == version3 {
 			return fmt.Sprintf("no answer within timeout %s × %d tries: agent down, unreachable or firewalled", c.Timeout, c.Retries+1)

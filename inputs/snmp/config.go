@@ -54,8 +54,8 @@ func defaultConfig() conf {
 	return conf{
 		Version:            version2c,
 		Community:          "public",
-		AuthProtocol:       authSHA,
-		PrivProtocol:       privAES,
+		AuthProtocol:       "SHA",
+		PrivProtocol:       "AES",
 		Period:             10 * time.Second,
 		Timeout:            2 * time.Second,
 		Retries:            2,
@@ -107,6 +107,22 @@ func (c *conf) Validate() error {
 		if _, err := path.Match(p, ""); err != nil {
 			errs = append(errs, fmt.Errorf("interfaces: bad glob %q: %w", p, err))
 		}
+	}
+	if v := c.Version.norm(); v == "" {
+		errs = append(errs, fmt.Errorf("version: unknown version %q (want 1, 2c or 3)", c.Version))
+	} else {
+		c.Version = v
+	}
+	if l, ok := c.SecurityLevel.norm(); !ok {
+		errs = append(errs, fmt.Errorf("security_level: unknown security_level %q (want noAuthNoPriv, authNoPriv or authPriv)", c.SecurityLevel))
+	} else {
+		c.SecurityLevel = l
+	}
+	if c.AuthProtocol.gosnmp() == 0 {
+		errs = append(errs, fmt.Errorf("auth_protocol: unknown auth_protocol %q (want MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512)", c.AuthProtocol))
+	}
+	if c.PrivProtocol.gosnmp() == 0 {
+		errs = append(errs, fmt.Errorf("priv_protocol: unknown priv_protocol %q (want DES, AES, AES-192, AES-256, AES-192-C or AES-256-C)", c.PrivProtocol))
 	}
 	if c.Version == version3 {
 		if c.Username == "" {
@@ -197,41 +213,34 @@ func parseHost(s string) (target, error) {
 	return t, nil
 }
 
-// version is the SNMP protocol version.
-type version int
+// The enumerations are strings checked in Validate, not UnmarshalText
+// types: an error from Validate is reported at the key's line.
+
+// version is the SNMP protocol version: "1", "2c" or "3".
+type version string
 
 const (
-	version1  version = 1
-	version2c version = 2
-	version3  version = 3
+	version1  version = "1"
+	version2c version = "2c"
+	version3  version = "3"
 )
 
-func (v *version) UnmarshalText(b []byte) error {
-	switch strings.ToLower(string(b)) {
+// norm returns the canonical spelling ("v2c", "2" → "2c"), or "" when v is
+// not a version.
+func (v version) norm() version {
+	switch strings.ToLower(strings.TrimSpace(string(v))) {
 	case "1", "v1":
-		*v = version1
+		return version1
 	case "2", "2c", "v2c":
-		*v = version2c
+		return version2c
 	case "3", "v3":
-		*v = version3
-	default:
-		return fmt.Errorf("unknown version %q (want 1, 2c or 3)", b)
+		return version3
 	}
-	return nil
-}
-
-func (v version) String() string {
-	switch v {
-	case version1:
-		return "1"
-	case version3:
-		return "3"
-	}
-	return "2c"
+	return ""
 }
 
 func (v version) gosnmp() gosnmp.SnmpVersion {
-	switch v {
+	switch v.norm() {
 	case version1:
 		return gosnmp.Version1
 	case version3:
@@ -240,44 +249,28 @@ func (v version) gosnmp() gosnmp.SnmpVersion {
 	return gosnmp.Version2c
 }
 
-// securityLevel is the SNMPv3 msgFlags level.
-type securityLevel int
+// securityLevel is the SNMPv3 msgFlags level; "" means implied by the
+// passwords that are set.
+type securityLevel string
 
 const (
-	levelUnset securityLevel = iota
-	noAuthNoPriv
-	authNoPriv
-	authPriv
+	levelUnset   securityLevel = ""
+	noAuthNoPriv securityLevel = "noAuthNoPriv"
+	authNoPriv   securityLevel = "authNoPriv"
+	authPriv     securityLevel = "authPriv"
 )
 
-func (l *securityLevel) UnmarshalText(b []byte) error {
-	switch strings.ToLower(string(b)) {
-	case "noauthnopriv":
-		*l = noAuthNoPriv
-	case "authnopriv":
-		*l = authNoPriv
-	case "authpriv":
-		*l = authPriv
-	default:
-		return fmt.Errorf("unknown security_level %q (want noAuthNoPriv, authNoPriv or authPriv)", b)
+func (l securityLevel) norm() (securityLevel, bool) {
+	for _, k := range []securityLevel{levelUnset, noAuthNoPriv, authNoPriv, authPriv} {
+		if strings.EqualFold(strings.TrimSpace(string(l)), string(k)) {
+			return k, true
+		}
 	}
-	return nil
+	return "", false
 }
 
-func (l securityLevel) String() string {
-	switch l {
-	case noAuthNoPriv:
-		return "noAuthNoPriv"
-	case authNoPriv:
-		return "authNoPriv"
-	case authPriv:
-		return "authPriv"
-	}
-	return ""
-}
-
-// authProtocol is the SNMPv3 authentication protocol.
-type authProtocol gosnmp.SnmpV3AuthProtocol
+// authProtocol is the SNMPv3 authentication protocol name.
+type authProtocol string
 
 var authProtocols = []struct {
 	name string
@@ -287,25 +280,23 @@ var authProtocols = []struct {
 	{"SHA-256", gosnmp.SHA256}, {"SHA-384", gosnmp.SHA384}, {"SHA-512", gosnmp.SHA512},
 }
 
-const authSHA = authProtocol(gosnmp.SHA)
-
-func (a *authProtocol) UnmarshalText(b []byte) error {
-	s := normProto(string(b))
+// gosnmp returns the protocol, or 0 for an unknown name. "sha256",
+// "SHA_256" and "SHA-256" are the same; "SHA1" is SHA.
+func (a authProtocol) gosnmp() gosnmp.SnmpV3AuthProtocol {
+	s := normProto(string(a))
+	if s == "SHA1" {
+		return gosnmp.SHA
+	}
 	for _, p := range authProtocols {
 		if s == normProto(p.name) {
-			*a = authProtocol(p.p)
-			return nil
+			return p.p
 		}
 	}
-	if s == "SHA1" {
-		*a = authSHA
-		return nil
-	}
-	return fmt.Errorf("unknown auth_protocol %q (want MD5, SHA, SHA-224, SHA-256, SHA-384 or SHA-512)", b)
+	return 0
 }
 
-// privProtocol is the SNMPv3 privacy (encryption) protocol.
-type privProtocol gosnmp.SnmpV3PrivProtocol
+// privProtocol is the SNMPv3 privacy (encryption) protocol name.
+type privProtocol string
 
 var privProtocols = []struct {
 	name string
@@ -315,21 +306,18 @@ var privProtocols = []struct {
 	{"AES-256", gosnmp.AES256}, {"AES-192-C", gosnmp.AES192C}, {"AES-256-C", gosnmp.AES256C},
 }
 
-const privAES = privProtocol(gosnmp.AES)
-
-func (p *privProtocol) UnmarshalText(b []byte) error {
-	s := normProto(string(b))
+// gosnmp returns the protocol, or 0 for an unknown name ("AES-128" is AES).
+func (p privProtocol) gosnmp() gosnmp.SnmpV3PrivProtocol {
+	s := normProto(string(p))
+	if s == "AES128" {
+		return gosnmp.AES
+	}
 	for _, q := range privProtocols {
 		if s == normProto(q.name) {
-			*p = privProtocol(q.p)
-			return nil
+			return q.p
 		}
 	}
-	if s == "AES128" {
-		*p = privAES
-		return nil
-	}
-	return fmt.Errorf("unknown priv_protocol %q (want DES, AES, AES-192, AES-256, AES-192-C or AES-256-C)", b)
+	return 0
 }
 
 // normProto makes "sha-256", "SHA256" and "sha_256" the same name.
