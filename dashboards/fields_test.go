@@ -404,3 +404,70 @@ func count(m map[string][]map[string]any) int {
 	}
 	return n
 }
+
+// TestInterfaceFieldsAreProducedBySNMP runs the real snmp input, through
+// the runner, against a scripted SNMPv2c agent serving the snmpd capture
+// of inputs/snmp/testdata, until rates are computed, and checks every
+// field the Interfaces dashboard uses against those documents.
+func TestInterfaceFieldsAreProducedBySNMP(t *testing.T) {
+	root, _ := filepath.Abs("..")
+	agent := startAgent(t, filepath.Join(root, "inputs/snmp/testdata/debian12-snmpd.walk"))
+	dir := t.TempDir()
+	yml := fmt.Sprintf(`shipper.inputs:
+  - type: snmp
+    id: snmp
+    hosts: ["udp://%s"]
+    period: 300ms
+    timeout: 2s
+output.file:
+  path: %q
+  filename: out.ndjson
+queue.mem.flush.timeout: 100ms
+queue.mem.flush.min_events: 1
+path.data: %q
+logging.level: warning
+`, agent.addr(), dir, filepath.Join(dir, "data"))
+	cfg, err := config.LoadBytes([]byte(yml), "snmp-test.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := runner.New(cfg, runner.Options{}, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	out := filepath.Join(dir, "out.ndjson")
+	deadline := time.Now().Add(30 * time.Second)
+	var docs map[string][]map[string]any
+	for time.Now().Before(deadline) {
+		docs, _ = readDocs(out)
+		rated := 0
+		for _, d := range docs["snmp.interface"] {
+			if dig(d, "snmp", "utilization", "in", "pct") != nil {
+				rated++
+			}
+		}
+		if rated >= 2 { // eth0 on two polls after the first
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	docs, err = readDocs(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs["snmp.interface"]) == 0 {
+		t.Fatalf("no snmp.interface document from the scripted agent (data sets %v)", keys(docs))
+	}
+	n := checkProduced(t, docs, map[string]bool{"snmp.interface": true})
+	t.Logf("%d field uses checked against %d snmp.interface documents", n, len(docs["snmp.interface"]))
+	if n == 0 {
+		t.Error("no field use of the Interfaces dashboard was checked")
+	}
+}
