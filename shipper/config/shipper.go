@@ -41,6 +41,10 @@ type Config struct {
 				Timeout   time.Duration `yaml:"timeout"`
 			} `yaml:"flush"`
 		} `yaml:"mem"`
+		// Disk, when present, puts a disk queue in front of the memory
+		// queue: inputs go on reading while the output is down, up to
+		// max_size on disk (then they pause).
+		Disk *DiskQueue `yaml:"disk"`
 	} `yaml:"queue"`
 
 	Path struct {
@@ -67,6 +71,16 @@ type Config struct {
 	} `yaml:"http"`
 
 	Setup Section `yaml:"setup"`
+}
+
+// DiskQueue is queue.disk. Zero values take the defaults: path
+// <path.data>/diskqueue, max_size 32MiB (router flash), segment_size 4MiB,
+// sync_interval 1s.
+type DiskQueue struct {
+	Path         string        `yaml:"path"`
+	MaxSize      ByteSize      `yaml:"max_size"`
+	SegmentSize  ByteSize      `yaml:"segment_size"`
+	SyncInterval time.Duration `yaml:"sync_interval"`
 }
 
 // Defaults returns the configuration every file is decoded over.

@@ -47,6 +47,7 @@ type client struct {
 	finished   *monitoring.Counter
 	procErrors *monitoring.Counter
 	privs      []any
+	direct     bool // the disk queue's reader: straight to the memory queue
 }
 
 // Connect returns a Client for one input.
@@ -100,6 +101,13 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 			break
 		}
 		e = out
+	}
+	if c.p.dq != nil && !c.direct {
+		if err := c.p.dq.append(ctx, e, c, outcome); err != nil {
+			return err
+		}
+		c.published.Inc()
+		return nil
 	}
 	if err := c.p.enqueue(ctx, item{ev: e, c: c, outcome: outcome}); err != nil {
 		return err

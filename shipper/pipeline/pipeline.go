@@ -79,6 +79,9 @@ type Pipeline struct {
 	progress chan struct{} // pinged after every acknowledgement round
 	idle     atomic.Int32  // workers waiting for a batch
 
+	dq      *diskQueue // nil: memory queue only
+	metrics *monitoring.Registry
+
 	stop    context.CancelFunc
 	stopCtx context.Context
 	wg      sync.WaitGroup
@@ -107,6 +110,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		progress:     make(chan struct{}, 1),
 		stop:         cancel,
 		stopCtx:      ctx,
+		metrics:      m,
 		published:    m.Counter("pipeline.events.published"),
 		finished:     m.Counter("pipeline.events.final"),
 		filtered:     m.Counter("pipeline.events.filtered"),
@@ -121,12 +125,30 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 	}
 }
 
-// Start launches the batcher, the output workers and nothing else; the acker
-// runs in the workers' goroutines.
+// EnableDiskQueue puts a disk queue (queue.disk) between the inputs and the
+// memory queue. Call it before Start.
+func (p *Pipeline) EnableDiskQueue(set DiskQueueSettings) error {
+	q, err := openDiskQueue(set, p, p.metrics)
+	if err != nil {
+		return err
+	}
+	c := p.Connect(ClientConfig{ACK: q.acked, Name: "queue.disk"}, p.metrics).(*client)
+	c.direct = true
+	q.readerClient = c
+	p.dq = q
+	return nil
+}
+
+// Start launches the batcher and the output workers (the acker runs in the
+// workers' goroutines), and the disk queue's syncer and reader if enabled.
 func (p *Pipeline) Start() {
 	p.wg.Go(p.batcher)
 	for range p.set.Workers {
 		p.wg.Go(p.worker)
+	}
+	if p.dq != nil {
+		p.wg.Go(func() { p.dq.syncer(p.stopCtx) })
+		p.wg.Go(func() { p.dq.reader(p.stopCtx) })
 	}
 }
 
@@ -135,6 +157,9 @@ func (p *Pipeline) Start() {
 func (p *Pipeline) Close() error {
 	p.stop()
 	p.wg.Wait()
+	if p.dq != nil {
+		p.dq.close()
+	}
 	return p.out.Close()
 }
 
@@ -142,8 +167,17 @@ func (p *Pipeline) Close() error {
 func (p *Pipeline) Pending() int64 { return p.published.Load() - p.finished.Load() }
 
 // Drain waits until every published event reached a final outcome, or ctx
-// is done.
+// is done. With a disk queue, the queue is fsynced first (inputs then have
+// their acknowledgements), then its content is delivered while ctx allows:
+// what is left stays on disk for the next start, which is not an error.
 func (p *Pipeline) Drain(ctx context.Context) error {
+	if p.dq != nil {
+		return p.dq.drain(ctx)
+	}
+	return p.drainMem(ctx)
+}
+
+func (p *Pipeline) drainMem(ctx context.Context) error {
 	for p.Pending() > 0 {
 		select {
 		case <-p.progress:

@@ -124,6 +124,26 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (r *Runner, err err
 		DeadLetter:   r.dlqWriter(),
 	}, out, log.With("output", outName), m)
 
+	if dq := cfg.Queue.Disk; dq != nil && !opts.CheckOnly {
+		set := pipeline.DiskQueueSettings{Path: dq.Path, MaxSize: int64(dq.MaxSize), SegmentSize: int64(dq.SegmentSize), SyncInterval: dq.SyncInterval}
+		if set.Path == "" {
+			set.Path = filepath.Join(dataDir, "diskqueue")
+		}
+		if set.MaxSize <= 0 {
+			set.MaxSize = 32 << 20
+		}
+		if set.SegmentSize <= 0 {
+			set.SegmentSize = min(4<<20, set.MaxSize/4)
+		}
+		if set.SyncInterval <= 0 {
+			set.SyncInterval = time.Second
+		}
+		if err := r.pipe.EnableDiskQueue(set); err != nil {
+			out.Close()
+			return nil, err
+		}
+	}
+
 	host, _ := os.Hostname()
 	agentName := cfg.Name
 	if agentName == "" {

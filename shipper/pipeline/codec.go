@@ -1,0 +1,159 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+// The disk queue stores an event as a JSON array that keeps each value's Go
+// type, so that a document read back from disk encodes exactly as it would
+// have from memory:
+//
+//	[ts_unix_nano, index, id, pipeline, key1, type1, value1, key2, …]
+//
+// Types: s string, i int64, u uint64, f float64, b bool, S []string,
+// t time (RFC 3339), g geo point [lat, lon], j any other JSON value.
+
+func appendEventRecord(dst []byte, e *event.Event) []byte {
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, e.Timestamp.UnixNano(), 10)
+	for _, s := range [...]string{e.Meta.Index, e.Meta.ID, e.Meta.Pipeline} {
+		dst = append(dst, ',')
+		dst = event.AppendString(dst, s)
+	}
+	for _, f := range e.Fields {
+		dst = append(dst, ',')
+		dst = event.AppendString(dst, f.Key)
+		switch v := f.Value.(type) {
+		case string:
+			dst = append(dst, `,"s",`...)
+			dst = event.AppendString(dst, v)
+		case int:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case int64:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, v, 10)
+		case int32:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case uint64:
+			dst = append(dst, `,"u",`...)
+			dst = strconv.AppendUint(dst, v, 10)
+		case uint32:
+			dst = append(dst, `,"u",`...)
+			dst = strconv.AppendUint(dst, uint64(v), 10)
+		case float64:
+			dst = append(dst, `,"f",`...)
+			dst = appendJSONValue(dst, v)
+		case bool:
+			dst = append(dst, `,"b",`...)
+			dst = strconv.AppendBool(dst, v)
+		case []string:
+			dst = append(dst, `,"S",`...)
+			dst = appendJSONValue(dst, v)
+		case time.Time:
+			dst = append(dst, `,"t",`...)
+			dst = event.AppendString(dst, v.Format(time.RFC3339Nano))
+		case event.GeoPoint:
+			dst = append(dst, `,"g",[`...)
+			dst = strconv.AppendFloat(dst, v.Lat, 'g', -1, 64)
+			dst = append(dst, ',')
+			dst = strconv.AppendFloat(dst, v.Lon, 'g', -1, 64)
+			dst = append(dst, ']')
+		default:
+			dst = append(dst, `,"j",`...)
+			dst = appendJSONValue(dst, v)
+		}
+	}
+	return append(dst, ']')
+}
+
+// appendJSONValue writes v as the document encoder would (it is valid JSON).
+func appendJSONValue(dst []byte, v any) []byte {
+	e := event.Event{Fields: event.Fields{{Key: "v", Value: v}}}
+	doc := event.AppendJSON(nil, &e)
+	// doc is {"@timestamp":"…","v":<value>}
+	i := len(`{"@timestamp":"0001-01-01T00:00:00Z","v":`)
+	return append(dst, doc[i:len(doc)-1]...)
+}
+
+func decodeEventRecord(b []byte) (*event.Event, error) {
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return nil, fmt.Errorf("decode queued event: %w", err)
+	}
+	if len(parts) < 4 || (len(parts)-4)%3 != 0 {
+		return nil, fmt.Errorf("decode queued event: %d parts", len(parts))
+	}
+	var ns int64
+	if err := json.Unmarshal(parts[0], &ns); err != nil {
+		return nil, fmt.Errorf("decode queued event time: %w", err)
+	}
+	e := event.New(time.Unix(0, ns), (len(parts)-4)/3)
+	for i, dst := range []*string{&e.Meta.Index, &e.Meta.ID, &e.Meta.Pipeline} {
+		if err := json.Unmarshal(parts[1+i], dst); err != nil {
+			return nil, fmt.Errorf("decode queued event meta: %w", err)
+		}
+	}
+	for i := 4; i+2 < len(parts); i += 3 {
+		var key, typ string
+		if err := json.Unmarshal(parts[i], &key); err != nil {
+			return nil, fmt.Errorf("decode queued field: %w", err)
+		}
+		if err := json.Unmarshal(parts[i+1], &typ); err != nil {
+			return nil, fmt.Errorf("decode queued field %s: %w", key, err)
+		}
+		raw := parts[i+2]
+		var v any
+		var err error
+		switch typ {
+		case "s":
+			var s string
+			err = json.Unmarshal(raw, &s)
+			v = s
+		case "i":
+			var n int64
+			err = json.Unmarshal(raw, &n)
+			v = n
+		case "u":
+			var n uint64
+			err = json.Unmarshal(raw, &n)
+			v = n
+		case "f":
+			var f float64
+			err = json.Unmarshal(raw, &f)
+			v = f
+		case "b":
+			var x bool
+			err = json.Unmarshal(raw, &x)
+			v = x
+		case "S":
+			var x []string
+			err = json.Unmarshal(raw, &x)
+			v = x
+		case "t":
+			var s string
+			if err = json.Unmarshal(raw, &s); err == nil {
+				v, err = time.Parse(time.RFC3339Nano, s)
+			}
+		case "g":
+			var x [2]float64
+			err = json.Unmarshal(raw, &x)
+			v = event.GeoPoint{Lat: x[0], Lon: x[1]}
+		case "j":
+			v = event.RawJSON(append([]byte(nil), raw...))
+		default:
+			err = fmt.Errorf("unknown type %q", typ)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode queued field %s: %w", key, err)
+		}
+		e.Fields.Add(key, v)
+	}
+	return e, nil
+}
