@@ -152,6 +152,9 @@ func TestRateSequences(t *testing.T) {
 		wantRate(t, e, "snmp.rate.interval_s", 10)
 		wantRate(t, e, "snmp.interface.counter_bits", 64)
 		wantNo(t, e, "snmp.rate.reset")
+		if err := checkFields(e); err != nil {
+			t.Error(err)
+		}
 	})
 
 	t.Run("32-bit wrap", func(t *testing.T) {
