@@ -195,3 +195,40 @@ func tlsHint(err error) error {
 	}
 	return err
 }
+
+// HandshakeTLS connects to addr (host:port) and runs the TLS handshake with
+// the ssl.* settings and their verification, as a bulk request would; for
+// `shipper test output`.
+func HandshakeTLS(ctx context.Context, cfg Config, addr string, log *slog.Logger) (tls.ConnectionState, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	tr, err := transport(cfg, log)
+	if err != nil {
+		return tls.ConnectionState{}, err
+	}
+	c, err := tr.DialTLSContext(ctx, "tcp", addr)
+	if err != nil {
+		return tls.ConnectionState{}, err
+	}
+	defer c.Close()
+	return c.(*tls.Conn).ConnectionState(), nil
+}
+
+// IndexPattern turns the index setting into the pattern its names match
+// ("shipper-%{[event.dataset]}" → "shipper-*"), for privilege checks.
+func IndexPattern(index string) string {
+	sel, err := parseIndex(index)
+	if err != nil {
+		return index
+	}
+	var b strings.Builder
+	for _, p := range sel {
+		if p.lit != "" {
+			b.WriteString(p.lit)
+		} else if !strings.HasSuffix(b.String(), "*") {
+			b.WriteByte('*')
+		}
+	}
+	return b.String()
+}

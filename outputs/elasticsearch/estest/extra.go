@@ -2,6 +2,7 @@ package estest
 
 import (
 	"bufio"
+	"compress/gzip"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
@@ -67,7 +68,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 // user returns the authenticated principal ("" when refused).
 func user(a *Auth, r *http.Request) string {
 	h := r.Header.Get("Authorization")
-	if k, ok := strings.CutPrefix(h, "ApiKey "); ok && a.APIKey != "" {
+	// The scheme is case-insensitive (the Go client sends "APIKey").
+	if len(h) > 7 && strings.EqualFold(h[:7], "ApiKey ") && a.APIKey != "" {
+		k := h[7:]
 		want := base64.StdEncoding.EncodeToString([]byte(a.APIKey))
 		if subtle.ConstantTimeCompare([]byte(k), []byte(want)) == 1 {
 			id, _, _ := strings.Cut(a.APIKey, ":")
@@ -98,7 +101,16 @@ func (s *Server) extra(w http.ResponseWriter, r *http.Request) bool {
 		fmt.Fprintf(w, `{"username":%q,"roles":["shipper_writer"],"authentication_realm":{"name":"native1","type":"native"},"authentication_type":%q,"enabled":true}`, u, typ)
 		return true
 	case strings.HasPrefix(r.URL.Path, "/_security/user/") && strings.HasSuffix(r.URL.Path, "/_has_privileges"):
-		body, _ := io.ReadAll(r.Body)
+		var rd io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return true
+			}
+			rd = zr
+		}
+		body, _ := io.ReadAll(rd)
 		var out strings.Builder
 		all := true
 		out.WriteString(`{"username":` + fmt.Sprintf("%q", user(a, r)) + `,"index":{`)
