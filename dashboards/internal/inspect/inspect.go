@@ -24,7 +24,9 @@ type Panel struct {
 	DataViews  []string // data view ids the panel reads
 	Uses       []Use
 	Markdown   string
-	Series     string // XY series type
+	Series     string   // XY series type
+	Columns    []string // every Lens column as op(field) or count(), in order
+	Query      string   // the panel's KQL query
 }
 
 // Use is one field a panel uses.
@@ -134,6 +136,11 @@ func lensUses(p *Panel, a map[string]any, dashRefs map[string]string) error {
 			}
 			op, label := str(c["operationType"]), str(c["label"])
 			if f := str(c["sourceField"]); f != "" && f != "___records___" {
+				p.Columns = append(p.Columns, op+"("+f+")")
+			} else {
+				p.Columns = append(p.Columns, op+"()")
+			}
+			if f := str(c["sourceField"]); f != "" && f != "___records___" {
 				p.Uses = append(p.Uses, Use{Field: f, Op: op, DataView: dv, Where: label})
 			}
 			params, _ := c["params"].(map[string]any)
@@ -153,6 +160,7 @@ func lensUses(p *Panel, a map[string]any, dashRefs map[string]string) error {
 		}
 	}
 	if q, ok := st["query"].(map[string]any); ok {
+		p.Query = str(q["query"])
 		for _, f := range KQLFields(str(q["query"])) {
 			p.Uses = append(p.Uses, Use{Field: f, Op: "kql", DataView: queryDV, Where: "panel query"})
 		}
