@@ -12,7 +12,7 @@ import (
 	"github.com/shipper-project/shipper/inputs/filestream"
 	"github.com/shipper-project/shipper/inputs/internal/sysstat/sysstattest"
 	"github.com/shipper-project/shipper/processors"
-	_ "github.com/shipper-project/shipper/processors/geoip"
+	"github.com/shipper-project/shipper/processors/geoip"
 	"github.com/shipper-project/shipper/processors/geoip/geoiptest"
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/monitoring"
@@ -86,7 +86,7 @@ func TestGeoIP(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.File.Paths = []string{"testdata/alert_json.txt"}
 	cfg.Timezone = "Europe/Berlin"
-	cfg.GeoIP = GeoIPConfig{Database: city, ASNDatabase: asn}
+	cfg.GeoIP = geoip.Sides{Database: city, ASNDatabase: asn}
 	evs := runOnce(t, cfg)
 	if len(evs) != 6 {
 		t.Fatalf("%d events", len(evs))

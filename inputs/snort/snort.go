@@ -9,13 +9,11 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/inputs/filestream"
 	"github.com/shipper-project/shipper/inputs/internal/sysstat"
-	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/geoip"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -43,15 +41,9 @@ type Config struct {
 	IncludeB64Data bool `yaml:"include_b64_data"`
 	// GeoIP enriches public source.ip and destination.ip when a database
 	// is set.
-	GeoIP GeoIPConfig `yaml:"geoip"`
+	GeoIP geoip.Sides `yaml:"geoip"`
 
 	loc *time.Location
-}
-
-// GeoIPConfig names the MaxMind databases (see processors/geoip).
-type GeoIPConfig struct {
-	Database    string `yaml:"database"`     // City or Country .mmdb
-	ASNDatabase string `yaml:"asn_database"` // optional ASN .mmdb
 }
 
 // DefaultConfig returns the defaults README.md shows.
@@ -67,9 +59,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("timezone: %v", err))
 	}
 	c.loc = loc
-	if c.GeoIP.ASNDatabase != "" && c.GeoIP.Database == "" {
-		errs = append(errs, errors.New("geoip.database: required when geoip.asn_database is set"))
-	}
+	errs = append(errs, c.GeoIP.Validate())
 	return errors.Join(errs...)
 }
 
@@ -99,25 +89,11 @@ func New(cfg Config, env inputs.Env, now func() time.Time) (*Input, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	in := &Input{}
-	if cfg.GeoIP.Database != "" {
-		for _, side := range []string{"source", "destination"} {
-			gc := geoip.DefaultConfig()
-			gc.Field, gc.Target = side+".ip", side
-			gc.Database, gc.ASNDatabase = cfg.GeoIP.Database, cfg.GeoIP.ASNDatabase
-			gc.IgnoreMissing = true
-			log := env.Log
-			if log == nil {
-				log = slog.New(slog.DiscardHandler)
-			}
-			p, err := geoip.New(gc, processors.Env{Log: log, Metrics: env.Metrics, Name: env.Name + ".geoip." + side})
-			if err != nil {
-				in.close()
-				return nil, fmt.Errorf("geoip: %w", err)
-			}
-			in.geo = append(in.geo, p)
-		}
+	geo, err := geoip.ForSides(cfg.GeoIP, []string{"source", "destination"}, env.Log, env.Metrics, env.Name)
+	if err != nil {
+		return nil, err
 	}
+	in := &Input{geo: geo}
 	fs, err := filestream.New(cfg.File, env, func(string) filestream.Parser {
 		return &enricher{p: NewParser(cfg.loc, now, cfg.IncludeB64Data), geo: in.geo}
 	})
@@ -135,11 +111,7 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 	return in.Input.Run(ctx, out)
 }
 
-func (in *Input) close() {
-	for _, p := range in.geo {
-		p.Close()
-	}
-}
+func (in *Input) close() { geoip.Close(in.geo) }
 
 // enricher runs the GeoIP lookups after the parser, so that the tailer's
 // goroutine does them (the processors are safe for concurrent use).
@@ -153,16 +125,8 @@ func (x *enricher) Parse(line []byte, e *event.Event) (bool, error) {
 	if !keep || e.HasTag(JSONParseFailureTag) {
 		return keep, err
 	}
-	for _, g := range x.geo {
-		if _, gerr := g.Run(e); gerr != nil {
-			var t interface{ Tag() string }
-			if errors.As(gerr, &t) {
-				e.Tag(t.Tag())
-			}
-			if err == nil {
-				err = gerr
-			}
-		}
+	if gerr := geoip.Enrich(x.geo, e); err == nil {
+		err = gerr
 	}
 	return keep, err
 }

@@ -4,15 +4,18 @@
 package squid
 
 import (
+	"context"
 	_ "embed"
 	"errors"
 	"fmt"
 
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/inputs/filestream"
+	"github.com/shipper-project/shipper/processors/geoip"
 	"github.com/shipper-project/shipper/processors/grok"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/pipeline"
 )
 
 //go:embed fields.yml
@@ -33,6 +36,9 @@ type Config struct {
 	Patterns []string `yaml:"patterns"`
 	// KeepOriginal also stores the line in event.original.
 	KeepOriginal bool `yaml:"keep_original"`
+	// GeoIP enriches destination (and source, when it is a public
+	// address) when a database is set: the talk's world map.
+	GeoIP geoip.Sides `yaml:"geoip"`
 }
 
 // DefaultConfig is the single place the defaults live.
@@ -52,6 +58,7 @@ func (c *Config) Validate() error {
 	if len(c.Patterns) == 0 {
 		errs = append(errs, errors.New("patterns: at least one pattern is required"))
 	}
+	errs = append(errs, c.GeoIP.Validate())
 	return errors.Join(errs...)
 }
 
@@ -64,7 +71,29 @@ func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
 	if err != nil {
 		return nil, sec.Errorf("patterns", "%v", err)
 	}
-	return filestream.New(cfg.Config, env, func(string) filestream.Parser { return p })
+	geo, err := geoip.ForSides(cfg.GeoIP, []string{"destination", "source"}, env.Log, env.Metrics, env.Name)
+	if err != nil {
+		return nil, sec.Errorf("geoip.database", "%v", err)
+	}
+	p.geo = geo
+	fs, err := filestream.New(cfg.Config, env, func(string) filestream.Parser { return p })
+	if err != nil {
+		geoip.Close(geo)
+		return nil, err
+	}
+	return &Input{Input: fs, geo: geo}, nil
+}
+
+// Input is the tail engine plus the GeoIP databases it closes at the end.
+type Input struct {
+	*filestream.Input
+	geo []*geoip.Processor
+}
+
+// Run tails until ctx is done, then closes the GeoIP databases.
+func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
+	defer geoip.Close(in.geo)
+	return in.Input.Run(ctx, out)
 }
 
 // Parser parses squid access.log lines. It is stateless and safe for
@@ -72,6 +101,7 @@ func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
 type Parser struct {
 	g            *grok.Grok
 	keepOriginal bool
+	geo          []*geoip.Processor // private/special addresses are skipped
 }
 
 // NewParser compiles the configured patterns.
@@ -103,5 +133,9 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		return true, nil
 	}
 	mapECS(e, n)
+	if len(p.geo) > 0 {
+		// A lookup failure is tagged by the processor; the event ships.
+		_ = geoip.Enrich(p.geo, e)
+	}
 	return true, nil
 }

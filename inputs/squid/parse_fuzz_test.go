@@ -1,0 +1,44 @@
+package squid
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+func FuzzParseLine(f *testing.F) {
+	b, _ := os.ReadFile("../../testdata/squid-access.log")
+	for _, l := range strings.Split(string(b), "\n") {
+		f.Add(l)
+	}
+	p, err := NewParser(DefaultConfig())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		e := event.New(time.Time{}, 32)
+		e.Fields.Add("message", line)
+		keep, err := p.Parse([]byte(line), e)
+		if !keep || err != nil {
+			t.Fatalf("Parse(%q) = %v, %v: every line must be kept", line, keep, err)
+		}
+		if m, _ := e.Fields.GetString("message"); m != line {
+			t.Fatalf("message changed: %q", m)
+		}
+	})
+}
+
+func BenchmarkParseLine(b *testing.B) {
+	p, _ := NewParser(DefaultConfig())
+	line := "1795594313.777     87 10.0.0.5 TCP_MISS/200 48213 GET http://www.wikipedia.org/wiki/Squid - HIER_DIRECT/185.15.59.224 text/html"
+	b.SetBytes(int64(len(line)))
+	b.ReportAllocs()
+	for b.Loop() {
+		e := event.New(time.Time{}, 32)
+		e.Fields.Add("message", line)
+		p.Parse([]byte(line), e)
+	}
+}
