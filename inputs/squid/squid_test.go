@@ -77,10 +77,10 @@ func TestUnparsableLineIsKeptAndTagged(t *testing.T) {
 
 func TestURLDomainAndTimestamp(t *testing.T) {
 	for in, want := range map[string]string{
-		"http://user:pw@Example.org:8080/a?b": "Example.org",
-		"https://[2001:db8::1]:443/x":         "2001:db8::1",
-		"github.com:443":                      "github.com",
-		"/relative":                           "",
+		"http://user:pw@Example.org:8080/a?b":  "Example.org",
+		"https://[2001:db8::1]:443/x":          "2001:db8::1",
+		"github.com:443":                       "github.com",
+		"/relative":                            "",
 		"error:transaction-end-before-headers": "error",
 	} {
 		if got := urlDomain(in); got != want {
