@@ -42,6 +42,7 @@ type Output struct {
 	w      *bufio.Writer
 	pretty bool
 	buf    []byte
+	enc    event.Encoder
 	ind    bytes.Buffer
 }
 
@@ -53,7 +54,7 @@ func New(w io.Writer, pretty bool) *Output {
 // Publish writes the batch and acknowledges it.
 func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 	for i := range b.Len() {
-		o.buf = event.AppendJSON(o.buf[:0], b.Event(i))
+		o.buf = o.enc.Append(o.buf[:0], b.Event(i))
 		if o.pretty {
 			o.ind.Reset()
 			if err := json.Indent(&o.ind, o.buf, "", "  "); err == nil {

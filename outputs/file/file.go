@@ -44,7 +44,7 @@ func DefaultConfig() Config {
 		RotateEveryKB: 100 * 1024,
 		NumberOfFiles: 7,
 		Permissions:   "0600",
-		BulkMaxSize:   2048,
+		BulkMaxSize:   1024,
 		Fsync:         false,
 		BufferSize:    256 * config.KiB,
 	}
@@ -94,6 +94,7 @@ type Output struct {
 	w          *bufio.Writer
 	size       int64
 	buf        []byte
+	enc        event.Encoder
 	bytes      *monitoring.Counter
 	rotatedOut *monitoring.Counter // documents deleted with the oldest file
 }
@@ -135,7 +136,7 @@ func (o *Output) open() error {
 // Publish appends the batch and makes it durable before acknowledging it.
 func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 	for i := range b.Len() {
-		o.buf = event.AppendJSON(o.buf[:0], b.Event(i))
+		o.buf = o.enc.Append(o.buf[:0], b.Event(i))
 		o.buf = append(o.buf, '\n')
 		if o.size > 0 && o.size+int64(len(o.buf)) > int64(o.cfg.RotateEveryKB)*1024 {
 			if err := o.rotate(); err != nil {

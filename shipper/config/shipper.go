@@ -88,8 +88,8 @@ func Defaults() Config {
 	var c Config
 	c.Shipper.ShutdownTimeout = 10 * time.Second
 	c.Shipper.Registry.Flush = time.Second
-	c.Queue.Mem.Events = 4096
-	c.Queue.Mem.Flush.MinEvents = 2048
+	c.Queue.Mem.Events = 2048
+	c.Queue.Mem.Flush.MinEvents = 1024
 	c.Queue.Mem.Flush.Timeout = time.Second
 	c.Path.Data = "data"
 	c.Logging.Level = "info"

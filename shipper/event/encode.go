@@ -19,32 +19,81 @@ const TimestampLayout = time.RFC3339Nano
 // dst: "@timestamp" first, then the fields nested by their dotted keys, keys
 // sorted at every level. It sorts e.Fields in place only past 64 fields.
 func AppendJSON(dst []byte, e *Event) []byte {
+	var ob [64]uint8
+	var order []uint8
+	if len(e.Fields) <= len(ob) {
+		order = sortOrder(ob[:0], e.Fields)
+	} else {
+		slices.SortFunc(e.Fields, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
+	}
+	return appendOrdered(dst, e, order)
+}
+
+// Encoder encodes documents like AppendJSON and remembers the key order of
+// the last one: events of one source carry the same keys in the same order,
+// so the sort is done once, not per event. Not safe for concurrent use; an
+// output keeps one per worker.
+type Encoder struct {
+	keys  []string
+	order []uint8
+}
+
+// sameKeys reports whether f has the keys of the remembered document, in
+// the same order.
+func (enc *Encoder) sameKeys(f Fields) bool {
+	if len(f) != len(enc.keys) {
+		return false
+	}
+	for i := range f {
+		if f[i].Key != enc.keys[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Append appends the document of e to dst.
+func (enc *Encoder) Append(dst []byte, e *Event) []byte {
+	f := e.Fields
+	switch {
+	case len(f) > 255:
+		return AppendJSON(dst, e)
+	case !enc.sameKeys(f):
+		enc.keys = enc.keys[:0]
+		for i := range f {
+			enc.keys = append(enc.keys, f[i].Key)
+		}
+		enc.order = sortOrder(enc.order[:0], f)
+	}
+	return appendOrdered(dst, e, enc.order)
+}
+
+// sortOrder returns the permutation that visits f in key order. Visiting
+// through it, rather than sorting the Field values, avoids moving pointers
+// (and paying GC write barriers for every swap).
+func sortOrder(order []uint8, f Fields) []uint8 {
+	for i := range f {
+		order = append(order, uint8(i))
+	}
+	// insertion sort: n is small and inputs add fields mostly in order
+	for i := 1; i < len(order); i++ {
+		j, v := i, order[i]
+		for j > 0 && f[order[j-1]].Key > f[v].Key {
+			order[j] = order[j-1]
+			j--
+		}
+		order[j] = v
+	}
+	return order
+}
+
+// appendOrdered writes the document visiting the fields through order (nil:
+// in slice order, already sorted).
+func appendOrdered(dst []byte, e *Event, order []uint8) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
 	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
 	dst = append(dst, '"')
-	// Visit the fields in key order through a small index permutation:
-	// sorting the Field values themselves would move pointers and pay GC
-	// write barriers for every swap.
 	f := e.Fields
-	var idxBuf [64]uint8
-	var order []uint8
-	if len(f) <= len(idxBuf) {
-		order = idxBuf[:len(f)]
-		for i := range order {
-			order[i] = uint8(i)
-		}
-		// insertion sort: n is small and inputs add fields mostly in order
-		for i := 1; i < len(order); i++ {
-			j, v := i, order[i]
-			for j > 0 && f[order[j-1]].Key > f[v].Key {
-				order[j] = order[j-1]
-				j--
-			}
-			order[j] = v
-		}
-	} else {
-		slices.SortFunc(f, func(a, b Field) int { return strings.Compare(a.Key, b.Key) })
-	}
 	var stack [8]string
 	open := stack[:0] // object path currently open, one entry per level
 	needComma := true // @timestamp is already written

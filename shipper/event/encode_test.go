@@ -3,6 +3,7 @@ package event
 import (
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,10 +125,37 @@ func BenchmarkAppendJSON(b *testing.B) {
 		{"http.response.mime_type", "text/html"}, {"squid.request.duration", int64(0)}, {"log.file.path", "/var/log/squid/access.log"},
 		{"log.offset", int64(123456)}, {"input.type", "squid"}, {"ecs.version", "8.11.0"}, {"host.name", "router"},
 	}}
-	var buf []byte
-	b.ReportAllocs()
-	for b.Loop() {
-		buf = AppendJSON(buf[:0], e)
+	b.Run("AppendJSON", func(b *testing.B) {
+		var buf []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = AppendJSON(buf[:0], e)
+		}
+		b.SetBytes(int64(len(buf)))
+	})
+	b.Run("Encoder", func(b *testing.B) {
+		var buf []byte
+		var enc Encoder
+		b.ReportAllocs()
+		for b.Loop() {
+			buf = enc.Append(buf[:0], e)
+		}
+		b.SetBytes(int64(len(buf)))
+	})
+}
+
+func TestEncoderCacheFollowsKeyChanges(t *testing.T) {
+	var enc Encoder
+	a := &Event{Fields: Fields{{"b", 1}, {"a", 2}}}
+	b := &Event{Fields: Fields{{"b", 1}, {"c", 3}, {"a", 2}}}
+	c := &Event{Fields: Fields{{"a", 2}, {"b", 1}}}
+	for i, tc := range []struct {
+		e    *Event
+		want string
+	}{{a, `"a":2,"b":1}`}, {a, `"a":2,"b":1}`}, {b, `"a":2,"b":1,"c":3}`}, {c, `"a":2,"b":1}`}, {a, `"a":2,"b":1}`}} {
+		got := string(enc.Append(nil, tc.e))
+		if !strings.HasSuffix(got, tc.want) || got != string(AppendJSON(nil, tc.e)) {
+			t.Errorf("step %d: Encoder.Append = %s, want suffix %s", i, got, tc.want)
+		}
 	}
-	b.SetBytes(int64(len(buf)))
 }
