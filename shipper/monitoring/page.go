@@ -46,6 +46,7 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .bar{background:#e6e8eb;border-radius:4px;height:10px;width:100%}
 .bar div{background:#3b6fd4;height:10px;border-radius:4px}
 .err td{font-family:ui-monospace,monospace;font-size:12px;vertical-align:top}
+.err td:nth-child(-n+2){width:1%;white-space:nowrap}
 .WARN{color:#c77700}.ERROR{color:#c62828}
 .muted{color:#6b7280}
 </style></head>
