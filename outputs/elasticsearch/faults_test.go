@@ -311,7 +311,7 @@ func TestWholeRequestFaults(t *testing.T) {
 			timeout: 300 * time.Millisecond,
 			want: want{stored: all, counters: map[string]int64{
 				"output.events.acked": 0, "output.events.duplicates": n, "output.batches.failed": 1}},
-			logHas: "deadline exceeded",
+			logHas: "no answer within timeout (300ms)",
 		},
 		{
 			name:  "whole-request 503",
