@@ -68,7 +68,7 @@ type Output struct {
 	failovers          *monitoring.Counter
 	checked            atomic.Bool
 	perEvent           atomic.Int64 // bytes per event of the last body
-	secrets            []string // values redact removes from errors
+	secrets            []string     // values redact removes from errors
 }
 
 // New builds the client; it does not connect.
