@@ -9,9 +9,9 @@ import (
 )
 
 // Hand-written Prometheus text exposition (format 0.0.4): the registry is a
-// flat map of int64s, so writing it is a loop. client_golang would add about
-// 2 MB to the binary and a scrape several times slower for the same output
-// (measured: see packaging/README.md, "Monitoring").
+// flat map of int64s, so writing it is a loop. client_golang v1.23.2 adds
+// 4.5 MB to a stripped static binary and its scrape of the same 27 counters
+// took 268 µs against 47 µs here (packaging/README.md, "Monitoring endpoints").
 
 // gaugeSuffixes name the counters that are set, not added to (Counter.Set):
 // they are exposed as gauges, every other counter as a `_total` counter.
