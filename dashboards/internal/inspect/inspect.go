@@ -195,7 +195,7 @@ func mapUses(p *Panel, a map[string]any, dashRefs map[string]string) error {
 var (
 	kqlField    = regexp.MustCompile(`(?:^|[\s(])([A-Za-z_@][A-Za-z0-9_.@]*)\s*(?::|<=|>=|<|>)`)
 	kqlQuoted   = regexp.MustCompile(`"([^"]+)"\s*:`)
-	formulaCall = regexp.MustCompile(`\b([a-z_]+)\(\s*([A-Za-z_@][A-Za-z0-9_.@]*)`)
+	formulaCall = regexp.MustCompile(`\b([a-z_]+)\(\s*([A-Za-z_@][A-Za-z0-9_.@]*)\s*[,)]`)
 	formulaKQL  = regexp.MustCompile(`kql\s*=\s*'([^']*)'`)
 )
 
