@@ -12,7 +12,7 @@ ROOT=$PWD
 export PATH="/usr/local/go/bin:$PATH"
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-  pkgs="snmpd snmp sysstat locales"
+  pkgs="snmpd snmp sysstat locales chromium qemu-user-static"
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then

@@ -479,7 +479,11 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 	in.log.Debug("harvester started", "path", h.path, "offset", offset)
 
 	parser := in.newParser(h.path)
-	lr := newLineReader(f, offset, int(in.cfg.BufferSize), int(in.cfg.MaxBytes))
+	var src io.Reader = f
+	if in.cfg.FileIdentity == "fingerprint" {
+		src = &checkedReader{f: f, in: in, ident: h.ident}
+	}
+	lr := newLineReader(src, offset, int(in.cfg.BufferSize), int(in.cfg.MaxBytes))
 	backoff := in.cfg.Backoff.Init
 	lastRead := time.Now()
 	for {
@@ -493,6 +497,16 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 				return lr.offset, err
 			}
 			continue
+		}
+		if errors.Is(err, errReplaced) {
+			// Truncated (copytruncate) or rewritten under us: what the
+			// last read returned may be the new content, so it was
+			// dropped. Stop at the last line of the old content; the
+			// rotated copy (same fingerprint) is read on from there and
+			// the new content as a new file.
+			in.log.Info("file truncated or replaced, closing", "path", h.path, "offset", lr.offset)
+			in.filesTruncated.Inc()
+			return lr.offset, nil
 		}
 		if err != io.EOF {
 			return lr.offset, fmt.Errorf("read %s: %w", h.path, err)
@@ -563,4 +577,32 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	e.Meta.ID = h.idPfx + strconv.FormatInt(start, 36)
 	e.Private = ackPoint{h: h, end: end}
 	return out.Publish(ctx, e)
+}
+
+var errReplaced = errors.New("file truncated or replaced")
+
+// checkedReader reads a fingerprinted file and checks, after every read,
+// that the file still starts with the fingerprinted bytes. If it does not,
+// the file was truncated and rewritten (copytruncate) between two reads, and
+// the bytes just read may belong to the new content: they are dropped and
+// errReplaced is returned.
+type checkedReader struct {
+	f     *os.File
+	in    *Input
+	ident string
+}
+
+func (r *checkedReader) Read(p []byte) (int, error) {
+	n, err := r.f.Read(p)
+	if n == 0 {
+		return n, err
+	}
+	fi, serr := r.f.Stat()
+	if serr != nil {
+		return n, err
+	}
+	if id, ok := r.in.fingerprint(r.f, fi.Size()); !ok || id != r.ident {
+		return 0, errReplaced
+	}
+	return n, err
 }

@@ -14,7 +14,9 @@ import (
 	_ "github.com/shipper-project/shipper/outputs/all"    // built-in outputs
 	_ "github.com/shipper-project/shipper/processors/all" // built-in processors
 	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/monitoring"
 	"github.com/shipper-project/shipper/shipper/runner"
+	"github.com/shipper-project/shipper/shipper/sdnotify"
 )
 
 // Run is `shipper run`: ship until SIGINT/SIGTERM (graceful: in-flight
@@ -37,8 +39,10 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		printErr(stderr, "config error: ", err)
 		return ExitUsage
 	}
+	recent := monitoring.NewRecentLog(20)
 	log := c.logger(cfg, stderr)
-	r, err := runner.New(cfg, runner.Options{Once: *once}, log)
+	log = slog.New(recent.Handler(log.Handler()))
+	r, err := runner.New(cfg, runner.Options{Once: *once, Recent: recent}, log)
 	if err != nil {
 		if isConfigError(err) {
 			printErr(stderr, "config error: ", err)
@@ -76,7 +80,8 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	if err := runReloading(ctx, r, c, cfg, hup, log); err != nil {
+	go sdnotify.RunWatchdog(ctx, nil)
+	if err := runReloading(ctx, r, c, cfg, hup, log, recent); err != nil {
 		printErr(stderr, "error: ", err)
 		return ExitRuntime
 	}
@@ -88,7 +93,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 // (events in flight delivered, cursors written) and starts the new one, which
 // resumes every input from the registry. A bad new configuration is logged
 // and the running one keeps going.
-func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.Config, hup <-chan os.Signal, log *slog.Logger) error {
+func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.Config, hup <-chan os.Signal, log *slog.Logger, recent *monitoring.RecentLog) error {
 	for {
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
@@ -99,12 +104,14 @@ func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.
 			cancel()
 			return err
 		case <-hup:
+			sdnotify.Notify(sdnotify.Reloading)
 			next, err := c.load()
 			if err == nil {
 				err = runner.Check(next, slog.New(slog.DiscardHandler))
 			}
 			if err != nil {
 				log.Error("reload refused: the new configuration is invalid; keeping the running one", "file", c.configFile, "error", err)
+				sdnotify.Notify(sdnotify.Ready)
 				goto wait
 			}
 			log.Info("reloading configuration", "file", c.configFile)
@@ -112,10 +119,11 @@ func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.
 			if err := <-done; err != nil {
 				log.Error("stopping for reload", "error", err)
 			}
-			nr, err := runner.New(next, runner.Options{}, log)
+			opts := runner.Options{Recent: recent}
+			nr, err := runner.New(next, opts, log)
 			if err != nil {
 				log.Error("reload failed; restarting with the previous configuration", "error", err)
-				if nr, err = runner.New(cfg, runner.Options{}, log); err != nil {
+				if nr, err = runner.New(cfg, opts, log); err != nil {
 					return fmt.Errorf("restart after a failed reload: %w", err)
 				}
 			} else {

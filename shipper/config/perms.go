@@ -7,8 +7,9 @@ import (
 	"regexp"
 )
 
-// secretKey finds keys that hold credentials in a config file.
-var secretKey = regexp.MustCompile(`(?m)^\s*[-\s]*(password|api_key|community|auth_password|priv_password|passphrase)\s*:\s*\S`)
+// secretKey finds keys that hold a literal credential in a config file (a
+// ${VAR} reference is not one).
+var secretKey = regexp.MustCompile(`(?m)(?:^|[\s{,])(password|api_key|community|auth_password|priv_password|key_passphrase)\s*:\s*["']?[^$\s"'{}\[\],]`)
 
 // CheckPerms refuses a config file that anyone but its owner may write, or,
 // when it holds a secret, that others may read (Beats' --strict.perms).

@@ -127,7 +127,7 @@ func TestVictoriaLogsEndToEnd(t *testing.T) {
 func TestNotElasticsearchIsRefused(t *testing.T) {
 	vl := victoriaLogs(t)
 	e := newEnv(t)
-	e.appendLines(sampleLines(t)[:2])
+	e.appendLines(sampleLines(t)[:5]) // longer than the fingerprint
 	yml := fmt.Sprintf("shipper.inputs:\n  - {type: squid, id: sq, paths: [%q]}\npath.data: %q\noutput.elasticsearch: {hosts: [%q], backoff: {init: 10ms, max: 20ms}}\n",
 		e.log, e.data, vl+"/")
 	cfgPath := filepath.Join(e.dir, "shipper.yml")

@@ -9,9 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +25,7 @@ import (
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/monitoring"
 	"github.com/shipper-project/shipper/shipper/pipeline"
+	"github.com/shipper-project/shipper/shipper/sdnotify"
 	"github.com/shipper-project/shipper/shipper/state"
 	"github.com/shipper-project/shipper/shipper/version"
 )
@@ -30,6 +33,9 @@ import (
 // Options change how a configuration is run.
 type Options struct {
 	Once bool // read every input to its end, deliver, commit, return
+	// Recent keeps the last warnings and errors for the status page (the
+	// CLI wraps the logger with it); may be nil.
+	Recent *monitoring.RecentLog
 	// CheckOnly builds every plugin without opening path.data (test config).
 	CheckOnly bool
 }
@@ -63,16 +69,22 @@ type Runner struct {
 	dlq     *pipeline.DeadLetterFile
 	inputs  []runInput
 	closers []processors.Closer
+
+	start     time.Time
+	agentName string
+	outName   string
+	out       outputs.Output
+	recent    *monitoring.RecentLog // last warnings and errors, for the status page; may be nil
 }
 
 // New builds everything the configuration names. Configuration errors name
 // the file, line and key.
-func New(cfg *config.Config, opts Options, log *slog.Logger) (r *Runner, err error) {
+func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err error) {
 	m := monitoring.NewRegistry()
-	r = &Runner{cfg: cfg, opts: opts, log: log, Metrics: m}
+	r := &Runner{cfg: cfg, opts: opts, log: log, Metrics: m, start: time.Now(), recent: opts.Recent}
 	defer func() {
 		if err != nil {
-			r.closeAll()
+			r.closeAll() // what was opened before the error
 		}
 	}()
 	dataDir := cfg.Path.Data
@@ -149,7 +161,11 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (r *Runner, err err
 	if agentName == "" {
 		agentName = host
 	}
-	agentID := loadAgentID(dataDir)
+	r.agentName, r.outName, r.out = agentName, outName, out
+	agentID := ""
+	if !opts.CheckOnly { // test config writes nothing
+		agentID = loadAgentID(dataDir)
+	}
 	var errs []error
 	for i, sec := range cfg.Shipper.Inputs {
 		typ := sec.String("type")
@@ -286,7 +302,19 @@ func (r *Runner) Run(ctx context.Context) error {
 		go r.logMetrics(metricsCtx, r.cfg.Logging.Metrics.Period)
 	}
 
+	if r.cfg.HTTP.Enabled && !r.opts.Once {
+		addr := net.JoinHostPort(r.cfg.HTTP.Host, strconv.Itoa(r.cfg.HTTP.Port))
+		httpCtx, stopHTTP := context.WithCancel(context.Background())
+		var httpWG sync.WaitGroup
+		httpWG.Go(func() {
+			if err := monitoring.Serve(httpCtx, addr, r.Metrics, r.status, r.log); err != nil {
+				r.log.Error("monitoring endpoint failed", "address", addr, "error", err)
+			}
+		})
+		defer func() { stopHTTP(); httpWG.Wait() }()
+	}
 	r.log.Info("shipper started", "version", version.Version, "inputs", len(r.inputs), "once", r.opts.Once)
+	sdnotify.Notify(sdnotify.Ready + "\n" + sdnotify.Status(fmt.Sprintf("shipping %d inputs to %s", len(r.inputs), r.outName)))
 	inCtx, stopInputs := context.WithCancel(ctx)
 	defer stopInputs()
 	var wg sync.WaitGroup
@@ -305,6 +333,9 @@ func (r *Runner) Run(ctx context.Context) error {
 	select {
 	case <-inputsDone:
 	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		sdnotify.Notify(sdnotify.Stopping)
 	}
 	stopInputs()
 	<-inputsDone
@@ -398,4 +429,19 @@ func (r *Runner) dlqWriter() pipeline.DeadLetterWriter {
 		return nil
 	}
 	return r.dlq
+}
+
+// status describes this run for the monitoring endpoints.
+func (r *Runner) status() monitoring.Status {
+	st := monitoring.Status{
+		Name: r.agentName, Version: version.Version, Commit: version.CommitOrVCS(), Start: r.start,
+		Output: r.outName, QueueCapacity: r.cfg.Queue.Mem.Events, Errors: r.recent.Entries(), Config: r.cfg.File,
+	}
+	if h, ok := r.out.(interface{ Hosts() []string }); ok {
+		st.OutputHosts = h.Hosts()
+	}
+	for _, in := range r.inputs {
+		st.Inputs = append(st.Inputs, monitoring.InputStatus{ID: in.id, Type: in.typ})
+	}
+	return st
 }

@@ -43,6 +43,7 @@ type Store struct {
 	flush time.Duration
 	lock  *os.File
 
+	writeMu sync.Mutex // serialises Flush
 	mu      sync.Mutex
 	cursors map[string]json.RawMessage
 	dirty   bool
@@ -114,7 +115,9 @@ func (s *Store) Get(key string, v any) (bool, error) {
 	return true, nil
 }
 
-// Set stores v under key; it is written with the next flush.
+// Set stores v under key; it is written with the next flush. With a flush
+// interval of 0 it is written before Set returns: the acknowledgement path
+// then waits for the disk, and a crash re-reads at most the batch in flight.
 func (s *Store) Set(key string, v any) error {
 	raw, err := json.Marshal(v)
 	if err != nil {
@@ -124,6 +127,9 @@ func (s *Store) Set(key string, v any) error {
 	s.cursors[key] = raw
 	s.dirty = true
 	s.mu.Unlock()
+	if s.flush == 0 {
+		return s.Flush()
+	}
 	s.signal()
 	return nil
 }
@@ -190,6 +196,8 @@ func (s *Store) Run(ctx context.Context) error {
 
 // Flush writes the registry now if it changed.
 func (s *Store) Flush() error {
+	s.writeMu.Lock() // one writer at a time, in order
+	defer s.writeMu.Unlock()
 	s.mu.Lock()
 	if !s.dirty {
 		s.mu.Unlock()
