@@ -23,6 +23,10 @@ type Config struct {
 	HarvesterLim int             `yaml:"harvester_limit"`
 	BufferSize   config.ByteSize `yaml:"buffer_size"`
 	CleanRemoved bool            `yaml:"clean_removed"`
+	// CleanInactive forgets the cursor of a file not updated for this long
+	// (0: never). It must exceed ignore_older, or a forgotten file that is
+	// still in the glob would be read again from the start.
+	CleanInactive time.Duration `yaml:"clean_inactive"`
 	// Backoff between two reads of a file at its end when no event says it
 	// grew (fsnotify usually wakes the reader earlier).
 	Backoff backoffConf `yaml:"backoff"`
@@ -101,6 +105,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BufferSize < 512 {
 		errs = append(errs, fmt.Errorf("buffer_size: must be >= 512, got %d", c.BufferSize))
+	}
+	if c.CleanInactive > 0 && (c.IgnoreOlder == 0 || c.CleanInactive <= c.IgnoreOlder+c.Prospector.Scanner.CheckInterval) {
+		errs = append(errs, fmt.Errorf("clean_inactive: must be greater than ignore_older + prospector.scanner.check_interval (%s + %s), got %s; otherwise files still in the glob are read again from the start", c.IgnoreOlder, c.Prospector.Scanner.CheckInterval, c.CleanInactive))
 	}
 	if c.HarvesterLim < 0 {
 		errs = append(errs, fmt.Errorf("harvester_limit: must be >= 0, got %d", c.HarvesterLim))

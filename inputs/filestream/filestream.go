@@ -399,9 +399,10 @@ func (in *Input) forget(h *harvester, read int64) {
 }
 
 // cleanRemoved drops the registry entries of this input's files that no
-// longer exist under any of its globs (clean_removed).
+// longer exist under any of its globs (clean_removed), and of files not
+// updated for clean_inactive.
 func (in *Input) cleanRemoved() {
-	if !in.cfg.CleanRemoved || in.store == nil {
+	if in.store == nil || !in.cfg.CleanRemoved && in.cfg.CleanInactive == 0 {
 		return
 	}
 	live := map[string]bool{}
@@ -418,8 +419,21 @@ func (in *Input) cleanRemoved() {
 	}
 	in.mu.Unlock()
 	for _, k := range in.store.Keys(in.stateKey("")) {
-		if !live[k] {
+		if !live[k] && in.cfg.CleanRemoved {
 			in.store.Delete(k)
+			continue
+		}
+		if in.cfg.CleanInactive > 0 {
+			in.mu.Lock()
+			running := false
+			for _, h := range in.harvesters {
+				running = running || h.key == k
+			}
+			in.mu.Unlock()
+			var c cursor
+			if ok, _ := in.store.Get(k, &c); ok && !running && time.Since(c.Updated) > in.cfg.CleanInactive {
+				in.store.Delete(k)
+			}
 		}
 	}
 }
@@ -543,8 +557,17 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			}
 		}
 		if time.Since(lastRead) >= in.cfg.Close.OnStateChange.Inactive {
+			// The writer is done with the file: a last line without its
+			// newline is complete as it is; ship it rather than lose it.
+			if line, start, end := lr.rest(); line != nil {
+				in.lines.Inc()
+				in.bytesRead.Add(end - start)
+				if err := h.publish(ctx, out, parser, line, start, end, false); err != nil {
+					return lr.offset, err
+				}
+			}
 			in.log.Debug("file inactive, closing", "path", h.path)
-			return lr.offset + lr.pending(), nil
+			return lr.offset, nil
 		}
 		t := time.NewTimer(backoff)
 		select {

@@ -363,3 +363,55 @@ func FuzzLineReader(f *testing.F) {
 		}
 	})
 }
+
+func TestPartialLastLineShippedWhenInactive(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log")
+	cfg.Close.OnStateChange.Inactive = 150 * time.Millisecond
+	s.write("a.log", numbered(0, 3)...)
+	s.write("a.log", "no newline at the end")
+	c := s.follow(cfg)
+	got := s.waitFor(c, 4)
+	eq(t, "messages", got, append(trimmed(numbered(0, 3)), "no newline at the end"))
+	s.write("a.log", " - more\n")
+	time.Sleep(300 * time.Millisecond)
+	s.write("a.log", numbered(3, 4)...)
+	got = s.waitFor(c, 6)
+	eq(t, "after the writer came back", got[4:], []string{" - more", trimmed(numbered(3, 4))[0]})
+}
+
+func TestCleanInactiveForgetsOldCursors(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("*.log")
+	s.write("a.log", numbered(0, 3)...)
+	s.runOnce(cfg)
+	keys := s.store.Keys("filestream::t::")
+	if len(keys) != 1 {
+		t.Fatalf("keys = %v", keys)
+	}
+	old := cursor{Offset: 1, Path: s.path("a.log"), Updated: time.Now().Add(-48 * time.Hour)}
+	s.store.Set(keys[0], old)
+	cfg.IgnoreOlder = time.Hour
+	cfg.CleanInactive = 25 * time.Hour
+	os.Chtimes(s.path("a.log"), time.Now().Add(-48*time.Hour), time.Now().Add(-48*time.Hour))
+	in, c := s.input(cfg, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { in.Run(ctx, c); close(done) }()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(s.store.Keys("filestream::t::")) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if k := s.store.Keys("filestream::t::"); len(k) != 0 {
+		t.Errorf("cursor of a file inactive for 48h still there with clean_inactive 25h: %v", k)
+	}
+	if len(c.messages()) != 0 {
+		t.Errorf("a file older than ignore_older was read: %q", c.messages())
+	}
+	cfg.CleanInactive = 30 * time.Minute
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "clean_inactive: must be greater than ignore_older") {
+		t.Errorf("Validate with clean_inactive < ignore_older = %v", err)
+	}
+}

@@ -86,3 +86,17 @@ func (l *lineReader) reset(offset int64) {
 
 // pending is the number of bytes read but not yet returned as a line.
 func (l *lineReader) pending() int64 { return int64(l.end - l.start) }
+
+// rest returns the bytes of an unfinished last line (no newline yet) and
+// consumes them; nil when there are none or an over-long line is being
+// skipped.
+func (l *lineReader) rest() (line []byte, start, end int64) {
+	if l.skipping || l.end == l.start {
+		return nil, 0, 0
+	}
+	line = l.buf[l.start:l.end]
+	start = l.offset
+	l.offset += int64(len(line))
+	l.start = l.end
+	return line, start, l.offset
+}
