@@ -95,7 +95,7 @@ func TestEverySourceMatchesTheCatalog(t *testing.T) {
 		var known event.Fields
 		for _, f := range e.Fields {
 			switch f.Key {
-			case "snort.snort_future_field", "snort.appid.name", "snort.appid.risk", "snort.weird_key":
+			case "snort.snort_future_field", "snort.appid", "snort.weird_key":
 				continue
 			}
 			known = append(known, f)
