@@ -3,23 +3,27 @@
 # to a fresh VictoriaLogs, through the shared harness (/work/shared/bench,
 # see its README). Events/s and CPU-µs/event come out of its summary.
 #
-#   scripts/bench-es.sh [-n LINES] [-r ROUNDS]      (default 200000 lines, 3 rounds)
+#   scripts/bench-es.sh [-n LINES] [-r ROUNDS] [-p "PEERS"]   (default 200000 lines, 3 rounds)
 #
 # Needs: Filebeat at $FILEBEAT_BIN (default /tmp/bin/filebeat; built by
 # bench/build-peers.sh filebeat, tried once when missing) and VictoriaLogs at
 # $VL_BIN (default .bin/victoria-logs, as the integration tests use).
 # Peers: shipper-es (the harness's: compression 0, worker 1), shipper-es-gzip
-# (this output's defaults: gzip level 1) and filebeat-es.
+# (this output's defaults: gzip level 1), shipper-es-vl (worker 2 and the
+# same VictoriaLogs field-mapping parameters as the harness's Filebeat
+# config), shipper-file (the input side alone) and filebeat-es.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BENCH=${BENCH:-/work/shared/bench}
 N=200000
 ROUNDS=3
-while getopts "n:r:h" o; do
+peers=""
+while getopts "n:r:p:h" o; do
   case $o in
     n) N=$OPTARG ;;
     r) ROUNDS=$OPTARG ;;
-    *) sed -n '2,13p' "$0"; exit 2 ;;
+    p) peers=$OPTARG ;;
+    *) sed -n '2,15p' "$0"; exit 2 ;;
   esac
 done
 
@@ -50,9 +54,16 @@ peer_shipper-es-gzip() {
   shipper_config "$1" "output.elasticsearch: {hosts: [\"$ES_URL\"], bulk_max_size: 2048}"
   CMD=("$SHIPPER_BIN" run --once -c "$1/shipper.yml"); MODE=batch; SINK=es
 }
+avail_shipper-es-vl() { [ -x "$SHIPPER_BIN" ]; }
+peer_shipper-es-vl() {
+  shipper_config "$1" "output.elasticsearch: {hosts: [\"$ES_URL\"], bulk_max_size: 2048, worker: 2, compression_level: 0, parameters: {_msg_field: message, _time_field: \"@timestamp\", _stream_fields: log.file.path}}"
+  CMD=("$SHIPPER_BIN" run --once -c "$1/shipper.yml"); MODE=batch; SINK=es
+}
 PEERS
 export EXTRA_PEERS="$WORK/peers.sh"
 
-peers="shipper-es shipper-es-gzip"
-[ -x "$FILEBEAT_BIN" ] && peers="$peers filebeat-es"
+if [ -z "$peers" ]; then
+  peers="shipper-es shipper-es-gzip shipper-es-vl"
+  [ -x "$FILEBEAT_BIN" ] && peers="$peers filebeat-es"
+fi
 "$BENCH/run.sh" -n "$N" -r "$ROUNDS" -w "$WORK" -p "$peers"
