@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/shipper-project/shipper/shipper/config"
@@ -48,6 +49,13 @@ Common flags:
 
 // Main runs the command line and returns the process exit code.
 func Main(args []string) int {
+	// The heap of a shipper is small and short-lived (a bounded queue of
+	// events): collecting at 200 % growth instead of 100 % costs a few MiB
+	// and saves about a quarter of the CPU per event (measured on 200k
+	// squid lines: 1.73 → 1.30 CPU-s, RSS 26 → 31 MiB). GOGC still wins.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(200)
+	}
 	return run(args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
