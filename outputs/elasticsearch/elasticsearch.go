@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	es "github.com/elastic/go-elasticsearch/v8"
@@ -68,6 +69,7 @@ type Output struct {
 	failovers          *monitoring.Counter
 	checked            atomic.Bool
 	perEvent           atomic.Int64 // bytes per event of the last body
+	encoders           sync.Pool    // *event.Encoder, one per concurrent Publish
 	secrets            []string     // values redact removes from errors
 }
 
@@ -110,13 +112,15 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 	if err != nil {
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
-	return &Output{
+	o := &Output{
 		cfg: cfg, client: client, index: idx, log: log, hosts: addrs,
 		bytesOut:  m.Counter("output.write.bytes"),
 		requests:  m.Counter("output.requests"),
 		failovers: m.Counter("output.requests.failover"),
 		secrets:   secretsOf(cfg),
-	}, nil
+	}
+	o.encoders.New = func() any { return new(event.Encoder) }
+	return o, nil
 }
 
 // apiKey accepts Beats' "id:key" form as well as the base64 encoded one.
@@ -271,11 +275,13 @@ func (o *Output) encode(b *pipeline.Batch, idx []int) ([]byte, int) {
 	hint := int(o.perEvent.Load())*len(idx) + len(idx)*64
 	buf := make([]byte, 0, min(hint, int(o.cfg.BulkMaxBytes)+64<<10))
 	defer func() { o.perEvent.Store(int64(len(buf) / max(len(idx), 1))) }()
+	enc := o.encoders.Get().(*event.Encoder) // one per concurrent worker
+	defer o.encoders.Put(enc)
 	for n, i := range idx {
 		start := len(buf)
 		e := b.Event(i)
 		buf = appendAction(buf, o, e)
-		buf = event.AppendJSON(buf, e)
+		buf = enc.Append(buf, e)
 		buf = append(buf, '\n')
 		if n > 0 && len(buf) > int(o.cfg.BulkMaxBytes) {
 			return buf[:start], n
