@@ -34,18 +34,24 @@ func AppendJSON(dst []byte, e *Event) []byte {
 // so the sort is done once, not per event. Not safe for concurrent use; an
 // output keeps one per worker.
 type Encoder struct {
+	// A few key sets: a source's documents differ in their optional
+	// fields (a squid line with or without user.name, …).
+	cache [8]keyOrder
+	next  int // the entry to replace next
+}
+
+type keyOrder struct {
 	keys  []string
 	order []uint8
 }
 
-// sameKeys reports whether f has the keys of the remembered document, in
-// the same order.
-func (enc *Encoder) sameKeys(f Fields) bool {
-	if len(f) != len(enc.keys) {
+// sameKeys reports whether f has the keys of k, in the same order.
+func (k *keyOrder) sameKeys(f Fields) bool {
+	if len(f) != len(k.keys) {
 		return false
 	}
 	for i := range f {
-		if f[i].Key != enc.keys[i] {
+		if f[i].Key != k.keys[i] {
 			return false
 		}
 	}
@@ -55,17 +61,25 @@ func (enc *Encoder) sameKeys(f Fields) bool {
 // Append appends the document of e to dst.
 func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	f := e.Fields
-	switch {
-	case len(f) > 255:
+	if len(f) > 255 {
 		return AppendJSON(dst, e)
-	case !enc.sameKeys(f):
-		enc.keys = enc.keys[:0]
-		for i := range f {
-			enc.keys = append(enc.keys, f[i].Key)
-		}
-		enc.order = sortOrder(enc.order[:0], f)
 	}
-	return appendOrdered(dst, e, enc.order)
+	for i := range enc.cache {
+		if k := &enc.cache[i]; k.keys != nil && k.sameKeys(f) {
+			return appendOrdered(dst, e, k.order)
+		}
+	}
+	k := &enc.cache[enc.next]
+	enc.next = (enc.next + 1) % len(enc.cache)
+	k.keys = k.keys[:0]
+	for i := range f {
+		k.keys = append(k.keys, f[i].Key)
+	}
+	if k.keys == nil {
+		k.keys = []string{}
+	}
+	k.order = sortOrder(k.order[:0], f)
+	return appendOrdered(dst, e, k.order)
 }
 
 // sortOrder returns the permutation that visits f in key order. Visiting

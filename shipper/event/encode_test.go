@@ -2,6 +2,7 @@ package event
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -156,6 +157,25 @@ func TestEncoderCacheFollowsKeyChanges(t *testing.T) {
 		got := string(enc.Append(nil, tc.e))
 		if !strings.HasSuffix(got, tc.want) || got != string(AppendJSON(nil, tc.e)) {
 			t.Errorf("step %d: Encoder.Append = %s, want suffix %s", i, got, tc.want)
+		}
+	}
+}
+
+func TestEncoderAlternatingKeySets(t *testing.T) {
+	var enc Encoder
+	var evs []*Event
+	for i := range 20 { // more key sets than the cache holds
+		f := Fields{{"z", i}, {"a", 1}}
+		for j := range i % 11 {
+			f = append(f, Field{Key: fmt.Sprintf("k%02d", j), Value: j})
+		}
+		evs = append(evs, &Event{Fields: f})
+	}
+	for round := range 3 {
+		for i, e := range evs {
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+				t.Fatalf("round %d event %d: %s, want %s", round, i, got, want)
+			}
 		}
 	}
 }

@@ -135,3 +135,14 @@ type RawJSON []byte
 func (f *Fields) Add(key string, v any) {
 	*f = append(*f, Field{Key: key, Value: v})
 }
+
+// HasKey reports whether exactly key is set (not a value nested in a map);
+// cheaper than Has.
+func (f Fields) HasKey(key string) bool {
+	for i := range f {
+		if f[i].Key == key {
+			return true
+		}
+	}
+	return false
+}

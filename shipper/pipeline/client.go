@@ -70,7 +70,14 @@ type tagger interface{ Tag() string }
 
 func (c *client) Publish(ctx context.Context, e *event.Event) error {
 	for _, f := range c.cfg.Static {
-		if !e.Fields.Has(f.Key) {
+		switch {
+		case f.Key == "tags":
+			// merge: the input may have tagged the event already
+			// (_grokparsefailure…); the configured tags come first.
+			for _, t := range f.Value.([]string) {
+				e.Tag(t)
+			}
+		case !e.Fields.HasKey(f.Key):
 			e.Fields.Add(f.Key, f.Value)
 		}
 	}

@@ -308,3 +308,37 @@ func TestSquidDocumentsMatchTheCatalog(t *testing.T) {
 		}
 	}
 }
+
+// The input's configured tags and the parser's failure tag are merged.
+func TestConfiguredTagsMergeWithFailureTags(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines(sampleLines(t))
+	yml := fmt.Sprintf("shipper.inputs:\n  - {type: squid, id: sq, paths: [%q], tags: [router], fields: {site: home}}\npath.data: %q\nlogging.metrics.enabled: false\noutput.file: {path: %q, filename: out.ndjson}\n", e.log, e.data, e.dir)
+	cfg, err := config.LoadBytes([]byte(yml), "test.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(cfg, Options{Once: true}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	failed := 0
+	for _, d := range readNDJSON(t, filepath.Join(e.dir, "out.ndjson")) {
+		tags := fmt.Sprint(d["tags"])
+		if !strings.Contains(tags, "router") {
+			t.Errorf("document without the configured tag: %v", d["tags"])
+		}
+		if strings.Contains(tags, "_grokparsefailure") {
+			failed++
+		}
+		if f, _ := d["fields"].(map[string]any); f["site"] != "home" {
+			t.Errorf("fields.site = %v", d["fields"])
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d documents tagged _grokparsefailure, want 2", failed)
+	}
+}
