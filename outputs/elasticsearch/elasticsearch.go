@@ -25,6 +25,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 
@@ -230,7 +231,7 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 		}
 		return o.send(ctx, b, idx[n:])
 	}
-	status, resp, err := o.post(ctx, body)
+	status, resp, retryAfter, err := o.post(ctx, body)
 	if err != nil {
 		return o.redact(tlsHint(err))
 	}
@@ -259,6 +260,7 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 		for _, i := range idx {
 			b.Retry(i, status, "429 too many requests")
 		}
+		b.RetryAfter(retryAfter)
 		return nil
 	default:
 		return o.redactf("bulk request to %s: HTTP %d: %s", strings.Join(o.hosts, ","), status, snippet(resp))
@@ -313,7 +315,9 @@ func appendAction(buf []byte, o *Output, e *event.Event) []byte {
 	return append(buf, "}}\n"...)
 }
 
-func (o *Output) post(ctx context.Context, body []byte) (int, []byte, error) {
+// post sends one bulk body; it returns the status, the body and the
+// server's Retry-After (0 when absent).
+func (o *Output) post(ctx context.Context, body []byte) (int, []byte, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	o.requests.Inc()
@@ -333,16 +337,16 @@ func (o *Output) post(ctx context.Context, body []byte) (int, []byte, error) {
 		if ctx.Err() == context.DeadlineExceeded || errors.As(err, &ne) && ne.Timeout() {
 			// The documents may have been indexed: the retry will show
 			// them as 409 duplicates.
-			return 0, nil, fmt.Errorf("bulk request to %s: no answer within timeout (%s): %w", strings.Join(o.hosts, ","), o.cfg.Timeout, err)
+			return 0, nil, 0, fmt.Errorf("bulk request to %s: no answer within timeout (%s): %w", strings.Join(o.hosts, ","), o.cfg.Timeout, err)
 		}
-		return 0, nil, fmt.Errorf("bulk request to %s: %w", strings.Join(o.hosts, ","), err)
+		return 0, nil, 0, fmt.Errorf("bulk request to %s: %w", strings.Join(o.hosts, ","), err)
 	}
 	defer res.Body.Close()
 	resp, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
-		return 0, nil, fmt.Errorf("read bulk response: %w", err)
+		return 0, nil, 0, fmt.Errorf("read bulk response: %w", err)
 	}
-	return res.StatusCode, resp, nil
+	return res.StatusCode, resp, retryAfterOf(res.Header.Get("Retry-After")), nil
 }
 
 type bulkResponse struct {
@@ -421,4 +425,18 @@ func snippet(b []byte) string {
 		s = s[:512] + "…(" + strconv.Itoa(len(b)) + " bytes)"
 	}
 	return s
+}
+
+// retryAfterOf reads a Retry-After header: seconds or an HTTP date.
+func retryAfterOf(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
 }

@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"time"
+
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
@@ -30,11 +32,16 @@ type item struct {
 // Batch is a group of events handed to an output. During one attempt the
 // output sees only the items still to send: indexes 0..Len()-1 refer to them.
 type Batch struct {
-	seq     uint64
-	items   []item
-	cur     []int // indexes into items still to send in this attempt
-	attempt int
+	seq        uint64
+	items      []item
+	cur        []int // indexes into items still to send in this attempt
+	attempt    int
+	retryAfter time.Duration
 }
+
+// RetryAfter asks the pipeline to wait at least d (capped at backoff.max)
+// before the next attempt: the server's Retry-After.
+func (b *Batch) RetryAfter(d time.Duration) { b.retryAfter = d }
 
 // Len is the number of events to send in this attempt.
 func (b *Batch) Len() int { return len(b.cur) }

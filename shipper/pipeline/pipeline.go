@@ -301,14 +301,15 @@ func (p *Pipeline) send(b *Batch) bool {
 		}
 		p.batchesSent.Inc()
 		if err != nil {
+			// Items the output finished before failing (the first half
+			// of a split request, say) stay final; only the rest are
+			// sent again.
 			p.batchErrs.Inc()
-			p.retried.Add(int64(len(b.cur)))
-			p.log.Warn("output request failed, retrying", "events", len(b.cur), "attempt", b.attempt,
-				"backoff_seconds", backoff.Seconds(), "error", err)
-			if !p.sleep(ctx, &backoff) {
-				return false
+			for _, j := range b.cur {
+				if it := &b.items[j]; it.outcome == Pending {
+					it.outcome, it.reason = Retry, err.Error()
+				}
 			}
-			continue
 		}
 		next := b.cur[:0]
 		var retryReason string
@@ -344,9 +345,16 @@ func (p *Pipeline) send(b *Batch) bool {
 		b.cur = next
 		if len(next) > 0 {
 			p.retried.Add(int64(len(next)))
-			p.log.Warn("events will be retried", "events", len(next), "attempt", b.attempt,
-				"backoff_seconds", backoff.Seconds(), "reason", retryReason)
-			if !p.sleep(ctx, &backoff) {
+			if err != nil {
+				p.log.Warn("output request failed, retrying", "events", len(next), "attempt", b.attempt,
+					"backoff_seconds", backoff.Seconds(), "error", err)
+			} else {
+				p.log.Warn("events will be retried", "events", len(next), "attempt", b.attempt,
+					"backoff_seconds", backoff.Seconds(), "reason", retryReason)
+			}
+			floor := min(b.retryAfter, p.set.BackoffMax) // the server's Retry-After
+			b.retryAfter = 0
+			if !p.sleepAtLeast(ctx, &backoff, floor) {
 				return false
 			}
 		}
@@ -356,8 +364,14 @@ func (p *Pipeline) send(b *Batch) bool {
 
 // sleep waits for the backoff with ±25 % jitter and doubles it.
 func (p *Pipeline) sleep(ctx context.Context, backoff *time.Duration) bool {
+	return p.sleepAtLeast(ctx, backoff, 0)
+}
+
+// sleepAtLeast is sleep, but never shorter than floor.
+func (p *Pipeline) sleepAtLeast(ctx context.Context, backoff *time.Duration, floor time.Duration) bool {
 	d := *backoff
 	d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
+	d = max(d, floor)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	*backoff = min(*backoff*2, p.set.BackoffMax)

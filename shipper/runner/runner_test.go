@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -340,5 +341,35 @@ func TestConfiguredTagsMergeWithFailureTags(t *testing.T) {
 	}
 	if failed != 2 {
 		t.Errorf("%d documents tagged _grokparsefailure, want 2", failed)
+	}
+}
+
+// A whole-request 429 with Retry-After: the next attempt waits at least
+// that long, whatever the (shorter) backoff says.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines(sampleLines(t))
+	var mu sync.Mutex
+	var at []time.Time
+	es := estest.New(t, func(n int, docs []estest.Doc) estest.Reply {
+		mu.Lock()
+		at = append(at, time.Now())
+		mu.Unlock()
+		if n == 0 {
+			return estest.Reply{Status: 429, RetryAfter: "1"}
+		}
+		return estest.Reply{}
+	})
+	e.runOnce(fmt.Sprintf("output.elasticsearch: {hosts: [%q], backoff: {init: 10ms, max: 5s}}", es.URL))
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) < 2 {
+		t.Fatalf("%d bulk requests, want a retry", len(at))
+	}
+	if gap := at[1].Sub(at[0]); gap < time.Second {
+		t.Errorf("retry %s after a 429 with Retry-After: 1, want >= 1s", gap)
+	}
+	if len(es.Stored()) != len(sampleLines(t)) {
+		t.Errorf("stored %d, want %d", len(es.Stored()), len(sampleLines(t)))
 	}
 }

@@ -49,6 +49,9 @@ type Reply struct {
 	// HangupMidBody stores the documents, sends the headers and half of
 	// the per-item body, then drops the connection.
 	HangupMidBody bool
+	// RetryAfter is sent as the Retry-After header of a whole-request
+	// status (e.g. "2" with a 429).
+	RetryAfter string
 }
 
 // Script decides the reply to the n-th bulk request (n from 0).
@@ -133,6 +136,9 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		if rep.ContentType != "" {
 			w.Header().Set("Content-Type", rep.ContentType)
+		}
+		if rep.RetryAfter != "" {
+			w.Header().Set("Retry-After", rep.RetryAfter)
 		}
 		w.WriteHeader(rep.Status)
 		b := rep.Body
