@@ -15,6 +15,11 @@ var (
 	typeAccess = []string{"access"}
 )
 
+// MapECS finishes an event whose squid pattern captures start at
+// e.Fields[from:] exactly as the squid input does (shipper test-pattern
+// uses it to show the same documents).
+func MapECS(e *event.Event, from int) { mapECS(e, from) }
+
 // mapECS finishes a parsed event: @timestamp from squid's epoch.millis (or
 // the common format's date), destination.ip when the destination is an
 // address, url.domain, event.outcome. Captures start at fields[from:].
@@ -115,6 +120,13 @@ func urlDomain(u string) string {
 		return ""
 	}
 	if i := strings.IndexByte(u, ':'); i >= 0 {
+		// host:port; anything else with a colon ("error:transaction-end…")
+		// is not a URL.
+		for _, c := range u[i+1:] {
+			if c < '0' || c > '9' {
+				return ""
+			}
+		}
 		u = u[:i]
 	}
 	return u

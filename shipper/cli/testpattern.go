@@ -9,10 +9,10 @@ import (
 	"io"
 	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shipper-project/shipper/inputs/squid"
 	"github.com/shipper-project/shipper/processors/grok"
 	"github.com/shipper-project/shipper/shipper/event"
 )
@@ -143,7 +143,7 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			continue
 		}
 		if *module == "squid" || *module == "squid-common" || *module == "squid-combined" {
-			squidTimestamp(e)
+			squid.MapECS(e, 1) // captures follow message: the input's own ECS step
 		}
 		b := event.AppendJSON(buf.Bytes()[:0], e)
 		if indent {
@@ -199,28 +199,6 @@ func explainFailure(w io.Writer, g *grok.Grok, n int, line string) {
 		}
 		fmt.Fprintf(w, "%s^ column %d\n", strings.Repeat(" ", pad), ex.Column)
 		fmt.Fprintf(w, "  pattern %d %s: %s\n", i, p.Source, ex)
-	}
-}
-
-// squidTimestamp does what the squid input does with the timestamp capture.
-func squidTimestamp(e *event.Event) {
-	s, ok := e.Fields.GetString("timestamp")
-	if !ok {
-		return
-	}
-	if sec, frac, _ := strings.Cut(s, "."); sec != "" {
-		if n, err := strconv.ParseInt(sec, 10, 64); err == nil {
-			frac = (frac + "000000000")[:9]
-			if ns, err := strconv.ParseInt(frac, 10, 64); err == nil {
-				e.Timestamp = time.Unix(n, ns).UTC()
-				e.Fields.Delete("timestamp")
-				return
-			}
-		}
-	}
-	if t, err := time.Parse("02/Jan/2006:15:04:05 -0700", s); err == nil {
-		e.Timestamp = t
-		e.Fields.Delete("timestamp")
 	}
 }
 
