@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/shipper-project/shipper/processors/geoip/geoiptest"
 )
 
 func TestTestConfig(t *testing.T) {
@@ -41,5 +44,23 @@ func TestStrictPermsRefusesWorldReadableSecrets(t *testing.T) {
 	code = run([]string{"test", "config", "--strict.perms=false", "-c", path}, nil, &out, &errb)
 	if code != 0 {
 		t.Errorf("--strict.perms=false: exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestTestConfigReportsAnOldGeoIPDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "city.mmdb")
+	if err := geoiptest.WriteCityDBWith(db, geoiptest.Options{BuildTime: time.Now().AddDate(0, -4, 0)}, geoiptest.Cities()...); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "shipper.yml")
+	os.WriteFile(path, []byte("shipper.inputs:\n  - {type: squid, id: a, paths: [x], geoip.database: "+db+"}\noutput.console: {}\n"), 0o600)
+	var out, errb bytes.Buffer
+	code := run([]string{"test", "config", "-c", path}, nil, &out, &errb)
+	if code != 0 || !strings.Contains(out.String(), "Config OK") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+	if !strings.Contains(errb.String(), db) || !strings.Contains(strings.ToLower(errb.String()), "old") {
+		t.Errorf("test config does not report the 4-month-old database:\n%s", errb.String())
 	}
 }
