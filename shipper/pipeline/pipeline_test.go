@@ -1,0 +1,176 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+)
+
+// slowRandomOutput acknowledges batches after a random delay, so that with
+// several workers they finish out of order.
+type slowRandomOutput struct{}
+
+func (slowRandomOutput) Publish(_ context.Context, b *Batch) error {
+	time.Sleep(time.Duration(rand.IntN(3)) * time.Millisecond)
+	b.AckAll()
+	return nil
+}
+func (slowRandomOutput) Close() error { return nil }
+
+// dropOdd drops events whose "n" is odd: filtered events still travel
+// through the queue so that acknowledgements stay in order.
+type dropOdd struct{}
+
+func (dropOdd) Run(e *event.Event) (*event.Event, error) {
+	if n, _ := e.Fields.Get("n"); n.(int64)%2 == 1 {
+		return nil, nil
+	}
+	return e, nil
+}
+func (dropOdd) String() string { return "drop_odd" }
+
+func TestACKsArriveInPublishOrder(t *testing.T) {
+	m := monitoring.NewRegistry()
+	p := New(Settings{QueueEvents: 64, BatchSize: 8, Workers: 4, FlushTimeout: time.Millisecond}, slowRandomOutput{}, slog.New(slog.DiscardHandler), m)
+	var mu sync.Mutex
+	var got []any
+	c := p.Connect(ClientConfig{Name: "input.t", Processors: []processors.Processor{dropOdd{}}, ACK: func(privs []any) {
+		mu.Lock()
+		got = append(got, privs...)
+		mu.Unlock()
+	}}, m)
+	p.Start()
+	const n = 1000
+	var want []any
+	for i := range int64(n) {
+		e := event.New(time.Now(), 1)
+		e.Fields.Add("n", i)
+		e.Private = i
+		want = append(want, i)
+		if err := c.Publish(context.Background(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("ACKed privates out of order or missing (-want +got):\n%s", d)
+	}
+	if f := m.Counter("pipeline.events.filtered").Load(); f != n/2 {
+		t.Errorf("filtered = %d, want %d", f, n/2)
+	}
+	if a := m.Counter("output.events.acked").Load(); a != n/2 {
+		t.Errorf("acked = %d, want %d", a, n/2)
+	}
+}
+
+// blockedOutput never answers until released.
+type blockedOutput struct{ release chan struct{} }
+
+func (o blockedOutput) Publish(ctx context.Context, b *Batch) error {
+	select {
+	case <-o.release:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.AckAll()
+	return nil
+}
+func (blockedOutput) Close() error { return nil }
+
+func TestFullQueueBlocksPublishNeverDrops(t *testing.T) {
+	m := monitoring.NewRegistry()
+	out := blockedOutput{release: make(chan struct{})}
+	p := New(Settings{QueueEvents: 16, BatchSize: 4, FlushTimeout: time.Millisecond}, out, slog.New(slog.DiscardHandler), m)
+	c := p.Connect(ClientConfig{Name: "input.t"}, m)
+	p.Start()
+	defer p.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	published := 0
+	var err error
+	for range 100 {
+		if err = c.Publish(ctx, event.New(time.Now(), 0)); err != nil {
+			break
+		}
+		published++
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || published != 16 {
+		t.Fatalf("published %d then %v; want 16 (queue.mem.events) then a blocked Publish", published, err)
+	}
+	close(out.release)
+	dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer dcancel()
+	if err := p.Drain(dctx); err != nil {
+		t.Fatal(err)
+	}
+	if a := m.Counter("output.events.acked").Load(); a != 16 {
+		t.Errorf("acked %d, want 16", a)
+	}
+}
+
+// memDLQ records dead letters.
+type memDLQ struct {
+	mu      sync.Mutex
+	reasons []string
+	fail    bool
+}
+
+func (d *memDLQ) Write(e *event.Event, status int, reason string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.fail {
+		d.fail = false
+		return errors.New("disk full")
+	}
+	d.reasons = append(d.reasons, reason)
+	return nil
+}
+
+type rejectAll struct{}
+
+func (rejectAll) Publish(_ context.Context, b *Batch) error {
+	for i := range b.Len() {
+		b.DeadLetter(i, 400, "mapper_parsing_exception")
+	}
+	return nil
+}
+func (rejectAll) Close() error { return nil }
+
+// A dead letter is final only once written; a failed write is retried.
+func TestDeadLetterWrittenBeforeACK(t *testing.T) {
+	m := monitoring.NewRegistry()
+	dlq := &memDLQ{fail: true}
+	p := New(Settings{QueueEvents: 8, BatchSize: 8, FlushTimeout: time.Millisecond, BackoffInit: time.Millisecond, BackoffMax: 2 * time.Millisecond, DeadLetter: dlq},
+		rejectAll{}, slog.New(slog.DiscardHandler), m)
+	var acked int
+	var mu sync.Mutex
+	c := p.Connect(ClientConfig{Name: "input.t", ACK: func(privs []any) { mu.Lock(); acked += len(privs); mu.Unlock() }}, m)
+	p.Start()
+	defer p.Close()
+	c.Publish(context.Background(), event.New(time.Now(), 0))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if acked != 1 || len(dlq.reasons) != 1 || m.Counter("output.events.dead_letter").Load() != 1 || m.Counter("output.events.retried").Load() != 1 {
+		t.Errorf("acked=%d dead letters=%v counter=%d retried=%d", acked, dlq.reasons, m.Counter("output.events.dead_letter").Load(), m.Counter("output.events.retried").Load())
+	}
+}
