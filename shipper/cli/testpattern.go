@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shipper-project/shipper/dashboards"
 	"github.com/shipper-project/shipper/inputs/squid"
 	"github.com/shipper-project/shipper/processors/grok"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -119,6 +120,7 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	r := bufio.NewReaderSize(in, 64<<10)
 	st := newPatternStats(g)
+	produced := map[string]bool{} // every key of the documents printed
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	var buf, ind bytes.Buffer
@@ -145,6 +147,9 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if *module == "squid" || *module == "squid-common" || *module == "squid-combined" {
 			squid.MapECS(e, 1) // captures follow message: the input's own ECS step
 		}
+		for _, f := range e.Fields {
+			produced[f.Key] = true
+		}
 		b := event.AppendJSON(buf.Bytes()[:0], e)
 		if indent {
 			ind.Reset()
@@ -163,6 +168,7 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		bar.done()
 	}
 	st.summary(stderr, patternModules[*module])
+	dashboardGaps(stderr, *module, produced)
 	if st.failed > 0 {
 		return ExitRuntime
 	}
@@ -329,4 +335,48 @@ func testPatternIsTerminal(w any) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// moduleDataView maps a --module to the data view its dashboards read.
+var moduleDataView = map[string]string{
+	"squid": "shipper-squid.access", "squid-common": "shipper-squid.access", "squid-combined": "shipper-squid.access",
+}
+
+// addedLater are fields the dashboards read that the input or the pipeline
+// adds, not the pattern.
+var addedLater = map[string]string{
+	"@timestamp": "", "host.name": "", "agent.name": "", "agent.id": "", "input.type": "",
+	"event.module": "", "event.dataset": "", "event.kind": "", "log.file.path": "", "tags": "",
+	"destination.geo.location": "needs geoip.database", "destination.geo.country_name": "needs geoip.database",
+	"destination.geo.country_iso_code": "needs geoip.database", "destination.geo.city_name": "needs geoip.database",
+	"source.geo.location": "needs geoip.database", "destination.as.organization.name": "needs geoip.asn_database",
+}
+
+// dashboardGaps prints the fields the module's dashboards use that no line
+// produced: the panels that would stay empty with this data.
+func dashboardGaps(w io.Writer, module string, produced map[string]bool) {
+	dv := moduleDataView[module]
+	if dv == "" {
+		return
+	}
+	used, err := dashboards.FieldsUsed(dv)
+	if err != nil {
+		fmt.Fprintf(w, "dashboard fields: %v\n", err)
+		return
+	}
+	var gaps []string
+	for _, f := range used {
+		why, later := addedLater[f]
+		switch {
+		case produced[f]:
+		case later && why == "":
+		case later:
+			gaps = append(gaps, f+" ("+why+")")
+		default:
+			gaps = append(gaps, f)
+		}
+	}
+	if len(gaps) > 0 {
+		fmt.Fprintf(w, "dashboard fields (%s) no line produced: %s\n", dv, strings.Join(gaps, ", "))
+	}
 }
