@@ -362,12 +362,8 @@ func (p *Pipeline) send(b *Batch) bool {
 	return true
 }
 
-// sleep waits for the backoff with ±25 % jitter and doubles it.
-func (p *Pipeline) sleep(ctx context.Context, backoff *time.Duration) bool {
-	return p.sleepAtLeast(ctx, backoff, 0)
-}
-
-// sleepAtLeast is sleep, but never shorter than floor.
+// sleepAtLeast waits for the backoff with ±25 % jitter, but never shorter
+// than floor (the server's Retry-After), and doubles the backoff.
 func (p *Pipeline) sleepAtLeast(ctx context.Context, backoff *time.Duration, floor time.Duration) bool {
 	d := *backoff
 	d += time.Duration((rand.Float64() - 0.5) * 0.5 * float64(d))
