@@ -331,5 +331,8 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// AppendValue appends v as the document encoder writes a field value.
+func AppendValue(dst []byte, v any) []byte { return appendValue(dst, v) }
+
 // AppendString appends s as a JSON string literal.
 func AppendString(dst []byte, s string) []byte { return appendString(dst, s) }

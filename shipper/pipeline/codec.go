@@ -49,13 +49,13 @@ func appendEventRecord(dst []byte, e *event.Event) []byte {
 			dst = strconv.AppendUint(dst, uint64(v), 10)
 		case float64:
 			dst = append(dst, `,"f",`...)
-			dst = appendJSONValue(dst, v)
+			dst = event.AppendValue(dst, v)
 		case bool:
 			dst = append(dst, `,"b",`...)
 			dst = strconv.AppendBool(dst, v)
 		case []string:
 			dst = append(dst, `,"S",`...)
-			dst = appendJSONValue(dst, v)
+			dst = event.AppendValue(dst, v)
 		case time.Time:
 			dst = append(dst, `,"t",`...)
 			dst = event.AppendString(dst, v.Format(time.RFC3339Nano))
@@ -67,19 +67,10 @@ func appendEventRecord(dst []byte, e *event.Event) []byte {
 			dst = append(dst, ']')
 		default:
 			dst = append(dst, `,"j",`...)
-			dst = appendJSONValue(dst, v)
+			dst = event.AppendValue(dst, v)
 		}
 	}
 	return append(dst, ']')
-}
-
-// appendJSONValue writes v as the document encoder would (it is valid JSON).
-func appendJSONValue(dst []byte, v any) []byte {
-	e := event.Event{Fields: event.Fields{{Key: "v", Value: v}}}
-	doc := event.AppendJSON(nil, &e)
-	// doc is {"@timestamp":"…","v":<value>}
-	i := len(`{"@timestamp":"0001-01-01T00:00:00Z","v":`)
-	return append(dst, doc[i:len(doc)-1]...)
 }
 
 func decodeEventRecord(b []byte) (*event.Event, error) {
@@ -113,37 +104,25 @@ func decodeEventRecord(b []byte) (*event.Event, error) {
 		var err error
 		switch typ {
 		case "s":
-			var s string
-			err = json.Unmarshal(raw, &s)
-			v = s
+			v, err = decodeAs[string](raw)
 		case "i":
-			var n int64
-			err = json.Unmarshal(raw, &n)
-			v = n
+			v, err = decodeAs[int64](raw)
 		case "u":
-			var n uint64
-			err = json.Unmarshal(raw, &n)
-			v = n
+			v, err = decodeAs[uint64](raw)
 		case "f":
-			var f float64
-			err = json.Unmarshal(raw, &f)
-			v = f
+			v, err = decodeAs[float64](raw)
 		case "b":
-			var x bool
-			err = json.Unmarshal(raw, &x)
-			v = x
+			v, err = decodeAs[bool](raw)
 		case "S":
-			var x []string
-			err = json.Unmarshal(raw, &x)
-			v = x
+			v, err = decodeAs[[]string](raw)
 		case "t":
 			var s string
-			if err = json.Unmarshal(raw, &s); err == nil {
+			if s, err = decodeAs[string](raw); err == nil {
 				v, err = time.Parse(time.RFC3339Nano, s)
 			}
 		case "g":
 			var x [2]float64
-			err = json.Unmarshal(raw, &x)
+			x, err = decodeAs[[2]float64](raw)
 			v = event.GeoPoint{Lat: x[0], Lon: x[1]}
 		case "j":
 			v = event.RawJSON(append([]byte(nil), raw...))
@@ -156,4 +135,10 @@ func decodeEventRecord(b []byte) (*event.Event, error) {
 		e.Fields.Add(key, v)
 	}
 	return e, nil
+}
+
+func decodeAs[T any](raw json.RawMessage) (T, error) {
+	var x T
+	err := json.Unmarshal(raw, &x)
+	return x, err
 }
