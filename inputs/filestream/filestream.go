@@ -308,6 +308,7 @@ func (in *Input) excluded(path string) bool {
 
 // scan starts a harvester for every file that has unread data.
 func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGroup) {
+	live := map[string]bool{} // identities present under the globs
 	for _, path := range in.matches() {
 		if ctx.Err() != nil {
 			return
@@ -316,12 +317,13 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		if err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
-		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
-			continue
-		}
 		ident, ok := in.identity(path, fi)
 		if !ok {
 			continue // too short to identify yet: read when it grows
+		}
+		live[ident] = true
+		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
+			continue
 		}
 		in.mu.Lock()
 		if _, running := in.harvesters[ident]; running {
@@ -373,7 +375,7 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 	if in.env.Once {
 		return
 	}
-	in.cleanRemoved()
+	in.cleanRemoved(live)
 }
 
 // resumeHint is how far an earlier harvester of this process read the file
@@ -398,40 +400,39 @@ func (in *Input) forget(h *harvester, read int64) {
 	}
 }
 
-// cleanRemoved drops the registry entries of this input's files that no
-// longer exist under any of its globs (clean_removed), and of files not
-// updated for clean_inactive.
-func (in *Input) cleanRemoved() {
+// cleanRemoved drops the registry entries of this input's files that are
+// no longer under any of its globs (clean_removed) or were not updated for
+// clean_inactive, and forgets how far this process read files that are gone
+// (the map would otherwise grow with every rotation on a long-running
+// router). live holds the identities the scan just found.
+func (in *Input) cleanRemoved(live map[string]bool) {
+	in.mu.Lock()
+	running := map[string]bool{}
+	for ident := range in.harvesters {
+		running[ident] = true
+	}
+	for ident := range in.readTo {
+		if !live[ident] && !running[ident] {
+			delete(in.readTo, ident)
+		}
+	}
+	in.mu.Unlock()
 	if in.store == nil || !in.cfg.CleanRemoved && in.cfg.CleanInactive == 0 {
 		return
 	}
-	live := map[string]bool{}
-	for _, p := range in.matches() {
-		if fi, err := os.Stat(p); err == nil {
-			if ident, ok := in.identity(p, fi); ok {
-				live[in.stateKey(ident)] = true
-			}
+	prefix := in.stateKey("")
+	for _, k := range in.store.Keys(prefix) {
+		ident := k[len(prefix):]
+		if running[ident] {
+			continue
 		}
-	}
-	in.mu.Lock()
-	for _, h := range in.harvesters {
-		live[h.key] = true
-	}
-	in.mu.Unlock()
-	for _, k := range in.store.Keys(in.stateKey("")) {
-		if !live[k] && in.cfg.CleanRemoved {
+		if !live[ident] && in.cfg.CleanRemoved {
 			in.store.Delete(k)
 			continue
 		}
+		var c cursor
 		if in.cfg.CleanInactive > 0 {
-			in.mu.Lock()
-			running := false
-			for _, h := range in.harvesters {
-				running = running || h.key == k
-			}
-			in.mu.Unlock()
-			var c cursor
-			if ok, _ := in.store.Get(k, &c); ok && !running && time.Since(c.Updated) > in.cfg.CleanInactive {
+			if ok, _ := in.store.Get(k, &c); ok && time.Since(c.Updated) > in.cfg.CleanInactive {
 				in.store.Delete(k)
 			}
 		}

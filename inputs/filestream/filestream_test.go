@@ -415,3 +415,35 @@ func TestCleanInactiveForgetsOldCursors(t *testing.T) {
 		t.Errorf("Validate with clean_inactive < ignore_older = %v", err)
 	}
 }
+
+// Rotated-away files leave no trace in memory or the registry: a
+// long-running shipper does not grow with every rotation.
+func TestRemovedFilesAreForgotten(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("*.log")
+	in, c := s.input(cfg, false)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { in.Run(ctx, c); close(done) }()
+	defer func() { cancel(); <-done }()
+	for gen := range 5 {
+		name := fmt.Sprintf("gen%d.log", gen)
+		s.write(name, numbered(gen*3, gen*3+3)...)
+		s.waitFor(c, gen*3+3)
+		os.Remove(s.path(name))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		in.mu.Lock()
+		n := len(in.readTo) + len(in.harvesters)
+		in.mu.Unlock()
+		keys := s.store.Keys("filestream::t::")
+		if n == 0 && len(keys) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 files were read and removed: %d read offsets/harvesters kept, registry keys %v", n, keys)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
