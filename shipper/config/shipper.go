@@ -37,6 +37,8 @@ type Config struct {
 		Mem struct {
 			Events int `yaml:"events"`
 			Flush  struct {
+				// MinEvents caps a batch below the output's
+				// bulk_max_size; 0 (default): bulk_max_size.
 				MinEvents int           `yaml:"min_events"`
 				Timeout   time.Duration `yaml:"timeout"`
 			} `yaml:"flush"`
@@ -89,7 +91,6 @@ func Defaults() Config {
 	c.Shipper.ShutdownTimeout = 10 * time.Second
 	c.Shipper.Registry.Flush = time.Second
 	c.Queue.Mem.Events = 2048
-	c.Queue.Mem.Flush.MinEvents = 1024
 	c.Queue.Mem.Flush.Timeout = time.Second
 	c.Path.Data = "data"
 	c.Logging.Level = "info"
@@ -160,8 +161,8 @@ func (c *Config) validate(root Section) error {
 	if c.Queue.Mem.Events <= 0 {
 		errs = append(errs, root.Errorf("queue.mem.events", "must be > 0, got %d", c.Queue.Mem.Events))
 	}
-	if c.Queue.Mem.Flush.MinEvents <= 0 {
-		errs = append(errs, root.Errorf("queue.mem.flush.min_events", "must be > 0, got %d", c.Queue.Mem.Flush.MinEvents))
+	if c.Queue.Mem.Flush.MinEvents < 0 {
+		errs = append(errs, root.Errorf("queue.mem.flush.min_events", "must be >= 0, got %d", c.Queue.Mem.Flush.MinEvents))
 	}
 	if c.Shipper.Registry.Flush < 0 {
 		errs = append(errs, root.Errorf("shipper.registry.flush", "must be >= 0, got %s", c.Shipper.Registry.Flush))

@@ -122,9 +122,9 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			return nil, err
 		}
 	}
-	batch := min(set.BatchSize, cfg.Queue.Mem.Flush.MinEvents)
-	if set.BatchSize > 0 && cfg.Queue.Mem.Flush.MinEvents == config.Defaults().Queue.Mem.Flush.MinEvents {
-		batch = set.BatchSize // only an explicit min_events overrides bulk_max_size
+	batch := set.BatchSize
+	if m := cfg.Queue.Mem.Flush.MinEvents; m > 0 && (batch <= 0 || m < batch) {
+		batch = m
 	}
 	r.pipe = pipeline.New(pipeline.Settings{
 		QueueEvents:  cfg.Queue.Mem.Events,
