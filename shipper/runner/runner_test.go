@@ -14,11 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shipper-project/shipper/inputs/squid"
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
 	"github.com/shipper-project/shipper/shipper/config"
-	"github.com/shipper-project/shipper/shipper/event"
-	"github.com/shipper-project/shipper/shipper/fields"
 	"github.com/shipper-project/shipper/shipper/state"
 
 	_ "github.com/shipper-project/shipper/inputs/all"
@@ -278,34 +275,6 @@ func TestDuplicateOnRestartIsCountedNotStoredTwice(t *testing.T) {
 	for id, n := range es.Stored() {
 		if n != 1 {
 			t.Errorf("document %s stored %d times", id, n)
-		}
-	}
-}
-
-// Every field the squid sample produces is in the field catalog, with the
-// right type.
-func TestSquidDocumentsMatchTheCatalog(t *testing.T) {
-	p, err := squid.NewParser(squid.DefaultConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cat, err := fields.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range sampleLines(t) {
-		ev := event.New(time.Time{}, 24)
-		ev.Fields.Add("message", l)
-		ev.Fields.Add("log.file.path", "/var/log/squid/access.log")
-		ev.Fields.Add("log.offset", int64(0))
-		for _, f := range []string{"input.type", "agent.type", "agent.name", "agent.version", "agent.id", "host.name", "ecs.version"} {
-			ev.Fields.Add(f, "x")
-		}
-		if _, err := p.Parse([]byte(l), ev); err != nil {
-			t.Fatal(err)
-		}
-		if err := cat.Check(ev); err != nil {
-			t.Errorf("line %q: %v", l, err)
 		}
 	}
 }
