@@ -1,9 +1,7 @@
 package dashboards_test
 
 import (
-	"bufio"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/shipper-project/shipper/inputs/snmp/snmptest"
 )
 
 // scriptedAgent is a small SNMPv2c agent on 127.0.0.1 serving the IF-MIB
@@ -194,67 +194,12 @@ func oidLess(a, b string) bool {
 	return len(pa) < len(pb)
 }
 
-// readWalkFile parses `snmpwalk -On` output.
+// readWalkFile reads a capture of inputs/snmp/testdata (snmptest.ReadWalk).
 func readWalkFile(t *testing.T, path string) []gosnmp.SnmpPDU {
 	t.Helper()
-	f, err := os.Open(path)
+	pdus, err := snmptest.ReadWalk(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []gosnmp.SnmpPDU
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		oid, val, ok := strings.Cut(line, " = ")
-		if !ok {
-			t.Fatalf("%s:%d: no ' = '", path, n)
-		}
-		p := gosnmp.SnmpPDU{Name: oid}
-		typ, v, _ := strings.Cut(val, ": ")
-		num := func() uint64 {
-			s := v
-			if typ == "Timeticks" {
-				s = strings.Trim(strings.Fields(v)[0], "()")
-			}
-			u, err := strconv.ParseUint(s, 10, 64)
-			if err != nil {
-				t.Fatalf("%s:%d: %v", path, n, err)
-			}
-			return u
-		}
-		switch typ {
-		case `""`:
-			p.Type, p.Value = gosnmp.OctetString, []byte{}
-		case "STRING":
-			p.Type, p.Value = gosnmp.OctetString, []byte(strings.Trim(v, `"`))
-		case "Hex-STRING":
-			var b []byte
-			for _, h := range strings.Fields(v) {
-				c, _ := strconv.ParseUint(h, 16, 8)
-				b = append(b, byte(c))
-			}
-			p.Type, p.Value = gosnmp.OctetString, b
-		case "INTEGER":
-			i, _ := strconv.Atoi(v)
-			p.Type, p.Value = gosnmp.Integer, i
-		case "Gauge32":
-			p.Type, p.Value = gosnmp.Gauge32, uint(num())
-		case "Counter32":
-			p.Type, p.Value = gosnmp.Counter32, uint(num())
-		case "Counter64":
-			p.Type, p.Value = gosnmp.Counter64, num()
-		case "Timeticks":
-			p.Type, p.Value = gosnmp.TimeTicks, uint32(num())
-		case "OID":
-			p.Type, p.Value = gosnmp.ObjectIdentifier, v
-		default:
-			t.Fatalf("%s:%d: type %q not handled", path, n, typ)
-		}
-		out = append(out, p)
-	}
-	return out
+	return pdus
 }

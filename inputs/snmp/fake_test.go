@@ -1,19 +1,18 @@
 package snmp
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
+
+	"github.com/shipper-project/shipper/inputs/snmp/snmptest"
 
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -60,70 +59,14 @@ func (l *pduList) Walk(root string, fn func(gosnmp.SnmpPDU) error) error {
 func (l *pduList) RemoteIP() string { return "192.0.2.1" }
 func (l *pduList) Close() error     { return nil }
 
-// readWalk parses `snmpwalk -On` / `snmpget -On` output (testdata/*.walk)
-// into the varbinds gosnmp would have decoded.
+// readWalk reads a capture of inputs/snmp/testdata (snmptest.ReadWalk).
 func readWalk(t testing.TB, path string) []gosnmp.SnmpPDU {
 	t.Helper()
-	f, err := os.Open(path)
+	pdus, err := snmptest.ReadWalk(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []gosnmp.SnmpPDU
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		oid, val, ok := strings.Cut(line, " = ")
-		if !ok {
-			t.Fatalf("%s:%d: no ' = '", path, n)
-		}
-		p := gosnmp.SnmpPDU{Name: oid}
-		typ, v, _ := strings.Cut(val, ": ")
-		num := func() uint64 {
-			s := v
-			if typ == "Timeticks" { // "(101) 0:00:01.01"
-				s = strings.Trim(strings.Fields(v)[0], "()")
-			}
-			u, err := strconv.ParseUint(s, 10, 64)
-			if err != nil {
-				t.Fatalf("%s:%d: %v", path, n, err)
-			}
-			return u
-		}
-		switch typ {
-		case `""`:
-			p.Type, p.Value = gosnmp.OctetString, []byte{}
-		case "STRING":
-			p.Type, p.Value = gosnmp.OctetString, []byte(strings.Trim(v, `"`))
-		case "Hex-STRING":
-			var b []byte
-			for _, h := range strings.Fields(v) {
-				c, _ := strconv.ParseUint(h, 16, 8)
-				b = append(b, byte(c))
-			}
-			p.Type, p.Value = gosnmp.OctetString, b
-		case "INTEGER":
-			i, _ := strconv.Atoi(v)
-			p.Type, p.Value = gosnmp.Integer, i
-		case "Gauge32":
-			p.Type, p.Value = gosnmp.Gauge32, uint(num())
-		case "Counter32":
-			p.Type, p.Value = gosnmp.Counter32, uint(num())
-		case "Counter64":
-			p.Type, p.Value = gosnmp.Counter64, num()
-		case "Timeticks":
-			p.Type, p.Value = gosnmp.TimeTicks, uint32(num())
-		case "OID":
-			p.Type, p.Value = gosnmp.ObjectIdentifier, v
-		default:
-			t.Fatalf("%s:%d: type %q not handled", path, n, typ)
-		}
-		out = append(out, p)
-	}
-	return out
+	return pdus
 }
 
 // fakeIf is one interface of a scripted agent.
