@@ -19,14 +19,30 @@ import (
 
 func base64Std(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 
-// transport builds the HTTP transport with the ssl.* settings. Verification
+// transport builds the HTTP transport of the output with its ssl.* settings.
+func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
+	return Transport(cfg.SSL, TransportOptions{Peer: "Elasticsearch", MaxIdleConnsPerHost: cfg.Worker + 1, ResponseHeaderTimeout: cfg.Timeout}, log)
+}
+
+// TransportOptions are the non-TLS settings of Transport.
+type TransportOptions struct {
+	Peer                  string // named in the warning of verification_mode none
+	MaxIdleConnsPerHost   int
+	ResponseHeaderTimeout time.Duration
+}
+
+// Transport builds an HTTP transport with Beats' ssl.* settings; the
+// Elasticsearch output and `shipper setup` (Kibana) share it. Verification
 // is on by default (full: chain and host name); `certificate` checks the
 // chain but not the name; `none` turns it off and says so loudly.
-func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
+func Transport(ssl SSLConfig, opts TransportOptions, log *slog.Logger) (*http.Transport, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if len(cfg.SSL.CertificateAuthorities) > 0 {
+	if len(ssl.CertificateAuthorities) > 0 {
 		pool := x509.NewCertPool()
-		for _, ca := range cfg.SSL.CertificateAuthorities {
+		for _, ca := range ssl.CertificateAuthorities {
 			pem := []byte(ca)
 			if !strings.Contains(ca, "-----BEGIN") {
 				b, err := os.ReadFile(ca)
@@ -41,16 +57,16 @@ func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 		}
 		tc.RootCAs = pool
 	}
-	if cfg.SSL.Certificate != "" {
-		cert, err := loadKeyPair(cfg.SSL.Certificate, cfg.SSL.Key)
+	if ssl.Certificate != "" {
+		cert, err := loadKeyPair(ssl.Certificate, ssl.Key)
 		if err != nil {
 			return nil, fmt.Errorf("ssl.certificate/ssl.key: %w", err)
 		}
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	var fp []byte
-	if cfg.SSL.CATrustedFingerprint != "" {
-		b, err := hex.DecodeString(strings.ReplaceAll(strings.ToLower(cfg.SSL.CATrustedFingerprint), ":", ""))
+	if ssl.CATrustedFingerprint != "" {
+		b, err := hex.DecodeString(strings.ReplaceAll(strings.ToLower(ssl.CATrustedFingerprint), ":", ""))
 		if err != nil || len(b) != sha256.Size {
 			return nil, errors.New("ssl.ca_trusted_fingerprint: want the hex SHA-256 of the CA certificate")
 		}
@@ -60,9 +76,9 @@ func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 	// with the host it dials: an IP address is checked against the
 	// certificate's IP SANs, and errors name the host and say what to set.
 	var verify func(host string) func(tls.ConnectionState) error
-	switch cfg.SSL.VerificationMode {
+	switch ssl.VerificationMode {
 	case "none":
-		log.Warn("TLS verification is DISABLED (ssl.verification_mode: none): the connection to Elasticsearch can be intercepted; use it only for tests")
+		log.Warn("TLS verification is DISABLED (ssl.verification_mode: none): the connection to " + opts.Peer + " can be intercepted; use it only for tests")
 	case "certificate":
 		verify = func(string) func(tls.ConnectionState) error { return verifyChain(tc.RootCAs, fp, "") }
 	default: // full, strict
@@ -106,9 +122,9 @@ func transport(cfg Config, log *slog.Logger) (*http.Transport, error) {
 		},
 		TLSClientConfig:       tc,
 		TLSHandshakeTimeout:   10 * time.Second,
-		MaxIdleConnsPerHost:   cfg.Worker + 1,
+		MaxIdleConnsPerHost:   opts.MaxIdleConnsPerHost,
 		IdleConnTimeout:       60 * time.Second,
-		ResponseHeaderTimeout: cfg.Timeout,
+		ResponseHeaderTimeout: opts.ResponseHeaderTimeout,
 		ForceAttemptHTTP2:     false,
 	}, nil
 }

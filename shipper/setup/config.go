@@ -3,6 +3,7 @@ package setup
 import (
 	"errors"
 	"fmt"
+	"github.com/shipper-project/shipper/outputs/elasticsearch"
 	"net/url"
 	"regexp"
 	"strings"
@@ -35,15 +36,9 @@ type KibanaConfig struct {
 	SSL     SSLConfig         `yaml:"ssl"`
 }
 
-// SSLConfig is setup.kibana.ssl.
-type SSLConfig struct {
-	Enabled                *bool         `yaml:"enabled"`
-	CertificateAuthorities []string      `yaml:"certificate_authorities"` // files or inline PEM
-	VerificationMode       string        `yaml:"verification_mode"`       // full, certificate, none
-	Certificate            string        `yaml:"certificate"`
-	Key                    string        `yaml:"key"`
-	KeyPassphrase          config.Secret `yaml:"key_passphrase"`
-}
+// SSLConfig is setup.kibana.ssl: the same keys as output.elasticsearch.ssl
+// (ca_trusted_fingerprint included), handled by the same code.
+type SSLConfig = elasticsearch.SSLConfig
 
 // ILMConfig is setup.ilm: the lifecycle policy of the shipper-* data
 // streams.

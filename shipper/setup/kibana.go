@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shipper-project/shipper/outputs/elasticsearch"
 	"io"
+	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -24,13 +26,14 @@ type Kibana struct {
 	client *http.Client
 }
 
-// NewKibana builds the client; it does not connect.
-func NewKibana(c KibanaConfig) (*Kibana, error) {
+// NewKibana builds the client; it does not connect. log receives the
+// warning of ssl.verification_mode: none (may be nil).
+func NewKibana(c KibanaConfig, log *slog.Logger) (*Kibana, error) {
 	u, err := c.baseURL()
 	if err != nil {
 		return nil, fmt.Errorf("setup.kibana.host: %w", err)
 	}
-	tr, err := transport(c)
+	tr, err := elasticsearch.Transport(c.SSL, elasticsearch.TransportOptions{Peer: "Kibana", ResponseHeaderTimeout: c.Timeout}, log)
 	if err != nil {
 		return nil, fmt.Errorf("setup.kibana.%w", err)
 	}

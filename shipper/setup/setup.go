@@ -43,7 +43,7 @@ func Run(ctx context.Context, cfg *config.Config, opts Options, w io.Writer, log
 		}
 	}
 	if opts.Dashboards {
-		if err := runDashboards(ctx, sc, w); err != nil {
+		if err := runDashboards(ctx, sc, w, log); err != nil {
 			return err
 		}
 	}
@@ -74,8 +74,8 @@ func runIndexManagement(ctx context.Context, cfg *config.Config, sc Config, w io
 	return InstallIndexManagement(ctx, out.Client(), sc, cat.Template([]string{sc.Template.Pattern}), w)
 }
 
-func runDashboards(ctx context.Context, sc Config, w io.Writer) error {
-	k, err := NewKibana(sc.Kibana)
+func runDashboards(ctx context.Context, sc Config, w io.Writer, log *slog.Logger) error {
+	k, err := NewKibana(sc.Kibana, log)
 	if err != nil {
 		return err
 	}
