@@ -13,9 +13,12 @@ import (
 	"time"
 
 	"github.com/shipper-project/shipper/dashboards"
+	"github.com/shipper-project/shipper/inputs/filestream"
 	"github.com/shipper-project/shipper/inputs/squid"
+	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/grok"
 	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/fields"
 )
 
 // patternModules are the bundled whole-line patterns per source, for
@@ -342,16 +345,6 @@ var moduleDataView = map[string]string{
 	"squid": "shipper-squid.access", "squid-common": "shipper-squid.access", "squid-combined": "shipper-squid.access",
 }
 
-// addedLater are fields the dashboards read that the input or the pipeline
-// adds, not the pattern.
-var addedLater = map[string]string{
-	"@timestamp": "", "host.name": "", "agent.name": "", "agent.id": "", "input.type": "",
-	"event.module": "", "event.dataset": "", "event.kind": "", "log.file.path": "", "tags": "",
-	"destination.geo.location": "needs geoip.database", "destination.geo.country_name": "needs geoip.database",
-	"destination.geo.country_iso_code": "needs geoip.database", "destination.geo.city_name": "needs geoip.database",
-	"source.geo.location": "needs geoip.database", "destination.as.organization.name": "needs geoip.asn_database",
-}
-
 // dashboardGaps prints the fields the module's dashboards use that no line
 // produced: the panels that would stay empty with this data.
 func dashboardGaps(w io.Writer, module string, produced map[string]bool) {
@@ -364,14 +357,25 @@ func dashboardGaps(w io.Writer, module string, produced map[string]bool) {
 		fmt.Fprintf(w, "dashboard fields: %v\n", err)
 		return
 	}
+	// Fields the tail engine and the pipeline add (base ECS fields,
+	// log.*) are not the pattern's job; GeoIP fields need a database.
+	later, err := fields.WithBase(filestream.Fields)
+	if err != nil {
+		fmt.Fprintf(w, "dashboard fields: %v\n", err)
+		return
+	}
+	var geo fields.Catalog
+	if p, ok := processors.Lookup("geoip"); ok {
+		geo, _ = fields.Parse(map[string][]byte{"geoip": p.Fields})
+	}
 	var gaps []string
 	for _, f := range used {
-		why, later := addedLater[f]
+		_, isLater := later[f]
+		_, isGeo := geo[f]
 		switch {
-		case produced[f]:
-		case later && why == "":
-		case later:
-			gaps = append(gaps, f+" ("+why+")")
+		case produced[f] || isLater:
+		case isGeo:
+			gaps = append(gaps, f+" (needs geoip.database)")
 		default:
 			gaps = append(gaps, f)
 		}
