@@ -97,6 +97,10 @@ type Output struct {
 	enc        event.Encoder
 	bytes      *monitoring.Counter
 	rotatedOut *monitoring.Counter // documents deleted with the oldest file
+	// docs[i] is how many documents this process wrote to generation i
+	// (0: the current file), -1 when the file predates the process; the
+	// oldest one's count is what a rotation deletes.
+	docs []int64
 }
 
 // New opens (appends to) path/filename.
@@ -112,6 +116,13 @@ func New(cfg Config, m *monitoring.Registry) (*Output, error) {
 	}
 	if err := o.open(); err != nil {
 		return nil, err
+	}
+	o.docs = make([]int64, cfg.NumberOfFiles)
+	for i := range o.docs {
+		o.docs[i] = -1 // files of an earlier run: counted when deleted
+	}
+	if o.size == 0 {
+		o.docs[0] = 0
 	}
 	return o, nil
 }
@@ -145,6 +156,9 @@ func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 		}
 		n, err := o.w.Write(o.buf)
 		o.size += int64(n)
+		if o.docs[0] >= 0 {
+			o.docs[0]++
+		}
 		o.bytes.Add(int64(n))
 		if err != nil {
 			return fmt.Errorf("output.file: write %s: %w", o.name(), err)
@@ -175,7 +189,13 @@ func (o *Output) rotate() error {
 	if o.cfg.NumberOfFiles > 1 {
 		oldest = base + "." + strconv.Itoa(o.cfg.NumberOfFiles-1)
 	}
-	o.countRemoved(oldest)
+	if last := o.docs[len(o.docs)-1]; last >= 0 {
+		o.rotatedOut.Add(last)
+	} else if _, err := os.Stat(oldest); err == nil {
+		o.rotatedOut.Add(countLines(oldest)) // written before this process started
+	}
+	copy(o.docs[1:], o.docs[:len(o.docs)-1])
+	o.docs[0] = 0
 	for i := o.cfg.NumberOfFiles - 1; i >= 1; i-- {
 		src := base
 		if i > 1 {
@@ -189,13 +209,12 @@ func (o *Output) rotate() error {
 	return o.open()
 }
 
-// countRemoved counts the documents in the oldest file, which the rotation
-// is about to delete: number_of_files bounds the disk used, and what it
-// drops is counted, not silent.
-func (o *Output) countRemoved(path string) {
+// countLines counts the documents of a file written before this process
+// started (for the others the count is kept while writing).
+func countLines(path string) int64 {
 	f, err := os.Open(path)
 	if err != nil {
-		return
+		return 0
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 256<<10)
@@ -209,10 +228,9 @@ func (o *Output) countRemoved(path string) {
 			continue
 		}
 		if err != nil {
-			break
+			return n
 		}
 	}
-	o.rotatedOut.Add(n)
 }
 
 // Close flushes and closes the file.

@@ -39,6 +39,12 @@ func TestRotationKeepsNumberOfFilesAndCountsWhatItDeletes(t *testing.T) {
 	}
 	const total = 100
 	for i := range total {
+		if i == 40 { // a restart: earlier files are counted when deleted
+			o.Close()
+			if o, err = New(cfg, m); err != nil {
+				t.Fatal(err)
+			}
+		}
 		e := event.New(time.Unix(int64(i), 0), 1)
 		e.Fields.Add("message", "a line of about one hundred bytes ......................................")
 		b := pipeline.NewTestBatch(e)
