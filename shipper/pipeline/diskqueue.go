@@ -306,9 +306,13 @@ func (q *diskQueue) reader(ctx context.Context) {
 		if q.readPos.less(pos) {
 			q.readPos = pos
 		}
-		// Caught up with the writer: wait for the next sync.
-		for seg.seq == q.synced.Seq && pos.Offset >= q.synced.Offset && !q.closed && ctx.Err() == nil {
+		// Caught up with the writer: wait for the next sync, then choose
+		// the segment again (the one waited on may have been fully
+		// acknowledged and deleted meanwhile).
+		if seg.seq == q.synced.Seq && pos.Offset >= q.synced.Offset && !q.closed && ctx.Err() == nil {
 			q.waitCtx(ctx)
+			q.mu.Unlock()
+			continue
 		}
 		closed := q.closed
 		limit := int64(-1) // a finished segment: read it to its end
@@ -334,6 +338,12 @@ func (q *diskQueue) reader(ctx context.Context) {
 // end of a finished segment, then moves on to the next one).
 func (q *diskQueue) readSegment(ctx context.Context, seg *segment, pos position, limit int64) (position, error) {
 	f, err := os.Open(seg.path)
+	if errors.Is(err, os.ErrNotExist) {
+		// Deleted once every event in it was acknowledged: go on.
+		next := position{Seq: seg.seq + 1}
+		q.setReadPos(next)
+		return next, nil
+	}
 	if err != nil {
 		return pos, err
 	}
