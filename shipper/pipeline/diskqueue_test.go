@@ -66,11 +66,16 @@ type diskRig struct {
 
 func newDiskRig(t *testing.T, dir string, maxSize int64, down bool) *diskRig {
 	t.Helper()
+	return newDiskRigWith(t, dir, DiskQueueSettings{Path: dir, MaxSize: maxSize, SegmentSize: 4096, SyncInterval: 10 * time.Millisecond}, down)
+}
+
+func newDiskRigWith(t *testing.T, dir string, set DiskQueueSettings, down bool) *diskRig {
+	t.Helper()
 	r := &diskRig{out: &flakyOutput{}, m: monitoring.NewRegistry()}
 	r.out.down.Store(down)
 	r.p = New(Settings{QueueEvents: 64, BatchSize: 16, FlushTimeout: 10 * time.Millisecond,
 		BackoffInit: 5 * time.Millisecond, BackoffMax: 20 * time.Millisecond}, r.out, slog.New(slog.DiscardHandler), r.m)
-	if err := r.p.EnableDiskQueue(DiskQueueSettings{Path: dir, MaxSize: maxSize, SegmentSize: 4096, SyncInterval: 10 * time.Millisecond}); err != nil {
+	if err := r.p.EnableDiskQueue(set); err != nil {
 		t.Fatal(err)
 	}
 	r.c = r.p.Connect(ClientConfig{Name: "input.t", ACK: func(p []any) {

@@ -31,4 +31,23 @@
 // indexed; anything after the committed cursor is read again on restart, and
 // the deterministic document _id (event.Meta.ID) lets Elasticsearch refuse the
 // second copy with a 409.
+//
+// With queue.disk (diskqueue.go, where the segment states are written down),
+// "final" for the input means "fsynced into the queue": the input's cursor
+// advances once its events are durable on disk, and the queue's own
+// acknowledged position (ack.json) advances when they are indexed or
+// dead-lettered. A full disk or a write error pauses the inputs (never a
+// drop) until the write succeeds again; an event larger than max_size is
+// accepted once everything before it is delivered.
+//
+// The guarantee, exactly: every line an input read and handed to Publish is
+// indexed at least once or written to the dead-letter file with its reason,
+// across crashes (SIGKILL, power loss after fsync), restarts, reloads and
+// outages, provided the registry and the queue directory survive. What it
+// does not cover: lines logrotate's copytruncate writes between its copy and
+// its truncate (they are in neither file when the shipper looks), lines of a
+// file deleted before it was read, and flows dropped by the kernel or a full
+// UDP queue (counted, never silent). Duplicates after a crash are bounded by
+// what was in flight (at most a batch per output worker plus one registry
+// flush interval) and collapse on the _id.
 package pipeline
