@@ -124,3 +124,41 @@ func TestTrackerForgetsGoneInterfaces(t *testing.T) {
 		t.Errorf("tracker keeps %d interfaces, want only ifIndex 2", len(tr.ifs))
 	}
 }
+
+// Issue 18 #13: with ifSpeed/ifHighSpeed 0 (unknown) or on a loopback, a
+// silent reset of a Counter64 looked like a wrap and shipped 1.47e19 bit/s.
+// Without a line speed the bound is physical (maxLinkBps × margin), and a
+// Counter32 that moved more than half its range is a discontinuity.
+func TestComputeRatesUnknownSpeedBounded(t *testing.T) {
+	c64 := func(v uint64) counterVal { return counterVal{v, 64} }
+	c32 := func(v uint64) counterVal { return counterVal{v, 32} }
+	f := func(name string, prev, cur counterVal, loopback, wantOK bool) {
+		t.Helper()
+		res := computeRates(snapAt(0, prev), snapAt(10, cur), 0, loopback, 2)
+		wantDropped := 0
+		if !wantOK {
+			wantDropped = 1
+		}
+		if res.ok[rInBps] != wantOK || res.dropped != wantDropped {
+			t.Errorf("%s: in.bps = %g ok=%v dropped=%d, want ok=%v dropped=%d", name, res.val[rInBps], res.ok[rInBps], res.dropped, wantOK, wantDropped)
+		}
+	}
+	// A silent reset: 5 TB counted, then 100 bytes after the reset.
+	f("counter64 reset", c64(5e12), c64(100), false, false)
+	f("counter64 reset on a loopback", c64(5e12), c64(100), true, false)
+	// 1 Tbit/s is fast, not impossible.
+	f("counter64 at 1 Tbit/s", c64(0), c64(1.25e12), false, true)
+	f("counter64 at 240 Mbit/s", c64(0), c64(300e6), false, true)
+	// Counter32 reset from below half its range looks like a 3.3e9 move.
+	f("counter32 reset", c32(1e9), c32(100), false, false)
+	f("counter32 at 800 Mbit/s", c32(0), c32(1e9), false, true)
+	f("counter32 wrap", c32(math.MaxUint32-1e6), c32(1e6), false, true)
+
+	// Packets (unknown speed): the same half-range rule.
+	prev, cur := snapAt(0), snapAt(10)
+	prev.c[cInUcast], cur.c[cInUcast] = c32(1e9), c32(5)
+	res := computeRates(prev, cur, 0, false, 2)
+	if res.ok[rInPps] || res.dropped != 1 {
+		t.Errorf("counter32 packet reset: in.pps = %g ok=%v dropped=%d, want dropped", res.val[rInPps], res.ok[rInPps], res.dropped)
+	}
+}
