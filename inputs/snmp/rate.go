@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"log/slog"
 	"time"
 )
 
@@ -28,8 +29,19 @@ import (
 //     requests while agents refresh counters on their own schedule (net-snmp
 //     caches them for ~3 s), so a saturated link can look 30 % faster than
 //     it is at a 10 s period. Packet, error and discard rates are checked
-//     against the smallest Ethernet frame (64 bytes). Software loopbacks
-//     (ifType 24) report a made-up speed and are not checked.
+//     against the smallest Ethernet frame (64 bytes).
+//   - Without a line speed (ifSpeed and ifHighSpeed 0, common on virtual
+//     and tunnel interfaces) and on software loopbacks (ifType 24, whose
+//     speed is made up) the bound is physical: maxLinkBps × margin. A
+//     silent reset of a Counter64 looks like a wrap and gives a delta near
+//     2^64 (1.47e19 bit/s at a 10 s period, issue 18): dropped and counted
+//     like any impossible rate. A Counter32 that moved more than 2^31 in
+//     one interval is a discontinuity too: modulo 2^32 such a move cannot
+//     be told from the counter going back (a reset) by less than 2^31 — the
+//     serial-number rule of RFC 1982 §3.2 — and RFC 2863 §3.1.6 requires
+//     64-bit octet counters from 20 Mbit/s and 64-bit packet counters from
+//     650 Mbit/s, so a device that only has Counter32 does not legitimately
+//     count 2 GiB (or 2^31 packets) in a polling interval.
 //   - The interval is the time between the two polls (monotonic clock), so a
 //     missed poll just gives a longer interval.
 
@@ -63,8 +75,17 @@ type rateResult struct {
 	interval  float64 // seconds between the two samples
 	val       [nRates]float64
 	ok        [nRates]bool
-	dropped   int // above line speed × margin
-	ambiguous int // 32-bit counter may have wrapped more than once
+	dropped   int     // above line speed × margin (or the physical bound)
+	why       dropped // the first dropped rate, for the debug log
+	ambiguous int     // 32-bit counter may have wrapped more than once
+}
+
+// dropped describes a dropped rate.
+type dropped struct {
+	slot         string // the field name (rateNames)
+	delta        uint64
+	bits         uint8
+	value, limit float64
 }
 
 // snap is what the tracker remembers of an interface.
@@ -87,7 +108,22 @@ type tracker struct {
 	prevHasUp bool
 	gen       uint64
 	ifs       map[uint32]*snap
+
+	// log, when set, gets one debug line per dropRateLogEvery about
+	// dropped rates (they are counted in rates_dropped either way).
+	log        *slog.Logger
+	lastLog    time.Time
+	suppressed int
 }
+
+// dropRateLogEvery throttles the debug line about dropped rates.
+const dropRateLogEvery = time.Minute
+
+// maxLinkBps bounds rates of interfaces without a usable line speed:
+// 1.6 Tbit/s, the fastest Ethernet port IEEE 802.3 defines (802.3dj). A
+// faster aggregate (a LAG) reports the sum of its members as its speed and
+// is checked against that instead.
+const maxLinkBps = 1.6e12
 
 func newTracker(margin float64) *tracker {
 	return &tracker{margin: margin, ifs: map[uint32]*snap{}}
@@ -132,7 +168,28 @@ func (tr *tracker) update(at time.Time, r *ifRow, reboot bool) rateResult {
 	case prev.hasDisc && cur.hasDisc && prev.discTime != cur.discTime:
 		return rateResult{reset: resetDiscontinuity}
 	}
-	return computeRates(prev, cur, r.speedBps(), r.ifType == ifTypeSoftwareLoopback, tr.margin)
+	res := computeRates(prev, cur, r.speedBps(), r.ifType == ifTypeSoftwareLoopback, tr.margin)
+	if res.dropped > 0 {
+		tr.logDropped(at, r, &res)
+	}
+	return res
+}
+
+// logDropped logs a dropped rate at debug level, at most once per
+// dropRateLogEvery per agent, with the number of drops not logged.
+func (tr *tracker) logDropped(at time.Time, r *ifRow, res *rateResult) {
+	if tr.log == nil {
+		return
+	}
+	if !tr.lastLog.IsZero() && at.Sub(tr.lastLog) < dropRateLogEvery {
+		tr.suppressed += res.dropped
+		return
+	}
+	tr.log.Debug("impossible rate dropped: the counter moved more than the link can carry, taken as a discontinuity",
+		"if_index", r.index, "if_name", r.name, "rate", res.why.slot, "delta", res.why.delta,
+		"counter_bits", res.why.bits, "interval_seconds", res.interval, "per_second", res.why.value,
+		"limit_per_second", res.why.limit, "suppressed", tr.suppressed)
+	tr.lastLog, tr.suppressed = at, res.dropped-1
 }
 
 const ifTypeSoftwareLoopback = 24
@@ -219,22 +276,36 @@ func computeRates(prev, cur *snap, speed uint64, loopback bool, margin float64) 
 		return res
 	}
 	res.interval = dt
-	checked := speed > 0 && !loopback
-	maxBps := float64(speed) * margin
-	maxPps := float64(speed) / (8 * 64) * margin
+	checked := speed > 0 && !loopback // the line speed is known and real
+	limit := float64(speed)
+	if !checked {
+		limit = maxLinkBps
+	}
+	maxBps := limit * margin
+	maxPps := limit / (8 * 64) * margin
 	// The most a 32-bit counter can have moved at line speed: at or above
 	// 2^32 a second wrap is possible.
 	maxOctets := float64(speed) / 8 * dt
 	maxPkts := float64(speed) / (8 * 64) * dt
 
+	drop := func(slot int, d uint64, bits uint8, v, max float64) {
+		if res.dropped == 0 {
+			res.why = dropped{slot: rateNames[slot], delta: d, bits: bits, value: v, limit: max}
+		}
+		res.dropped++
+	}
 	set := func(slot int, d uint64, bits uint8, perSec, max, maxMove float64) {
 		if checked && bits == 32 && maxMove >= 1<<32 {
 			res.ambiguous++
 			return
 		}
 		v := float64(d) * perSec / dt
-		if checked && v > max {
-			res.dropped++
+		if !checked && bits == 32 && d > 1<<31 {
+			drop(slot, d, bits, v, float64(uint64(1)<<31)*perSec/dt)
+			return
+		}
+		if v > max {
+			drop(slot, d, bits, v, max)
 			return
 		}
 		res.val[slot], res.ok[slot] = v, true

@@ -1,7 +1,9 @@
 package snmp
 
 import (
+	"log/slog"
 	"math"
+	"strings"
 	"testing"
 	"time"
 )
@@ -160,5 +162,41 @@ func TestComputeRatesUnknownSpeedBounded(t *testing.T) {
 	res := computeRates(prev, cur, 0, false, 2)
 	if res.ok[rInPps] || res.dropped != 1 {
 		t.Errorf("counter32 packet reset: in.pps = %g ok=%v dropped=%d, want dropped", res.val[rInPps], res.ok[rInPps], res.dropped)
+	}
+}
+
+// Dropped rates are logged at debug level, once a minute per agent, with
+// the number of drops not logged.
+func TestTrackerLogsDroppedRatesThrottled(t *testing.T) {
+	var buf strings.Builder
+	tr := newTracker(2)
+	tr.log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	row := &ifRow{index: 3, name: "tun0"}
+	poll := func(sec int, v uint64) rateResult {
+		at := t0.Add(time.Duration(sec) * time.Second)
+		tr.begin(at, sysInfo{})
+		row.c[cInOctets] = counterVal{v, 64}
+		res := tr.update(at, row, false)
+		tr.end()
+		return res
+	}
+	poll(0, 5e12)
+	if res := poll(10, 100); res.dropped != 1 { // silent reset
+		t.Fatalf("reset: dropped %d, want 1", res.dropped)
+	}
+	poll(20, 5e12) // a reset seen the other way round: a 5 TB jump in 10 s
+	poll(30, 200)
+	poll(80, 100)
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("logged %d lines, want 2 (one per minute):\n%s", len(lines), buf.String())
+	}
+	for _, want := range []string{"level=DEBUG", "if_name=tun0", "rate=snmp.rate.in.bps", "suppressed=0"} {
+		if !strings.Contains(lines[0], want) {
+			t.Errorf("first line lacks %q: %s", want, lines[0])
+		}
+	}
+	if !strings.Contains(lines[1], "suppressed=2") {
+		t.Errorf("second line should count the 2 drops not logged: %s", lines[1])
 	}
 }

@@ -94,6 +94,7 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 	var wg sync.WaitGroup
 	for _, t := range in.targets {
 		a := &agent{in: in, t: t, tr: newTracker(in.cfg.RateMargin)}
+		a.tr.log = in.log.With("host", t.String())
 		wg.Go(func() { a.run(ctx, out, sem) })
 	}
 	wg.Wait()
