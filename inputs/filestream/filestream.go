@@ -451,7 +451,8 @@ type harvester struct {
 }
 
 // run reads the file until ctx is done, the file is inactive or removed, or
-// (Once) its end. It returns the offset it read to.
+// (Once) its end. It returns the offset it read to, which never passes a
+// line that was not queued: the next harvester of the file starts there.
 func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo, hint int64) (int64, error) {
 	in := h.in
 	f, err := os.Open(h.path)
@@ -509,7 +510,9 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			in.lines.Inc()
 			in.bytesRead.Add(end - start)
 			if err := h.publish(ctx, out, parser, line, start, end, truncated); err != nil {
-				return lr.offset, err
+				// The line was not queued: report the offset before it, so
+				// the next harvester of this file offers it again (issue 18).
+				return start, err
 			}
 			continue
 		}
@@ -564,7 +567,7 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 				in.lines.Inc()
 				in.bytesRead.Add(end - start)
 				if err := h.publish(ctx, out, parser, line, start, end, false); err != nil {
-					return lr.offset, err
+					return start, err
 				}
 			}
 			in.log.Debug("file inactive, closing", "path", h.path)
