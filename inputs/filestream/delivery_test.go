@@ -4,27 +4,30 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"os"
 	"testing"
+	"time"
 
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
-// failingClient refuses the publish calls whose number (from 1) is in fail,
-// as a full disk queue does, and delivers the others to the collector.
-type failingClient struct {
+// faultClient runs before(n) ahead of the n-th publish call (from 1): an
+// error refuses the event, as a full disk queue does; otherwise the event
+// goes to the collector.
+type faultClient struct {
 	*collector
-	mu    sync.Mutex
-	calls int
-	fail  map[int]bool
+	mu     sync.Mutex
+	calls  int
+	before func(n int) error
 }
 
-func (f *failingClient) Publish(ctx context.Context, e *event.Event) error {
+func (f *faultClient) Publish(ctx context.Context, e *event.Event) error {
 	f.mu.Lock()
 	f.calls++
-	fail := f.fail[f.calls]
+	n := f.calls
 	f.mu.Unlock()
-	if fail {
-		return errors.New("queue.disk write: no space left on device")
+	if err := f.before(n); err != nil {
+		return err
 	}
 	return f.collector.Publish(ctx, e)
 }
@@ -35,10 +38,71 @@ func TestFailedPublishIsRetriedNotSkipped(t *testing.T) {
 	s := newScenario(t)
 	s.write("a.log", numbered(0, 10)...)
 	in, c := s.input(s.config("a.log"), false)
-	fc := &failingClient{collector: c, fail: map[int]bool{4: true}}
+	fc := &faultClient{collector: c, before: func(n int) error {
+		if n == 4 {
+			return errors.New("queue.disk write: no space left on device")
+		}
+		return nil
+	}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { in.Run(ctx, fc); close(done) }()
 	defer func() { cancel(); <-done }()
 	eq(t, "delivered", s.waitFor(c, 10), trimmed(numbered(0, 10)))
+}
+
+// Issue 18, defect 10: the unterminated last line of a removed file is
+// shipped when its harvester closes, as on the inactive path.
+func TestPartialLastLineShippedWhenRemoved(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log")
+	cfg.Close.OnStateChange.Inactive = time.Hour // only the removal closes it
+	s.write("a.log", numbered(0, 3)...)
+	s.write("a.log", "no newline at the end")
+	c := s.follow(cfg)
+	s.waitFor(c, 3)
+	if err := os.Remove(s.path("a.log")); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "messages", s.waitFor(c, 4), append(trimmed(numbered(0, 3)), "no newline at the end"))
+}
+
+// With --once too: a file removed while it is read loses no line.
+func TestOncePartialLastLineShippedWhenRemoved(t *testing.T) {
+	s := newScenario(t)
+	s.write("a.log", numbered(0, 3)...)
+	s.write("a.log", "no newline at the end")
+	in, c := s.input(s.config("a.log"), true)
+	fc := &faultClient{collector: c, before: func(n int) error {
+		if n == 1 {
+			return os.Remove(s.path("a.log")) // logrotate's delete, mid-read
+		}
+		return nil
+	}}
+	if err := in.Run(context.Background(), fc); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "messages", c.messages(), append(trimmed(numbered(0, 3)), "no newline at the end"))
+}
+
+// A file renamed away keeps its unterminated last line for the harvester
+// that finds it under its new name (it may still be written to).
+func TestPartialLastLineOfRenamedFileWaits(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log*")
+	cfg.Close.OnStateChange.Inactive = 5 * time.Second
+	s.write("a.log", numbered(0, 3)...)
+	s.write("a.log", "unfinished")
+	c := s.follow(cfg)
+	s.waitFor(c, 3)
+	if err := os.Rename(s.path("a.log"), s.path("a.log.1")); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the harvester noticed the rename and closed (a new one may
+	// already have opened a.log.1), then let the writer finish the line.
+	s.waitUntil("the harvester closes after the rename", func() bool {
+		return s.metrics.Counter("input.t.files.open").Load() == 0 || s.metrics.Counter("input.t.files.opened").Load() >= 2
+	})
+	s.write("a.log.1", " and finished\n")
+	eq(t, "messages", s.waitFor(c, 4), append(trimmed(numbered(0, 3)), "unfinished and finished"))
 }

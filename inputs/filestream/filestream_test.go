@@ -138,6 +138,18 @@ func (s *scenario) waitFor(c *collector, n int) []string {
 	}
 }
 
+// waitUntil polls cond until it holds or stallTimeout passed.
+func (s *scenario) waitUntil(what string, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(stallTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("waited %s for: %s", stallTimeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // stallTimeout is how long a wait may see no progress before it fails.
 const stallTimeout = 15 * time.Second
 
