@@ -3,8 +3,8 @@ package filestream
 import (
 	"context"
 	"errors"
-	"sync"
 	"os"
+	"sync"
 	"testing"
 	"time"
 

@@ -530,7 +530,10 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			return lr.offset, fmt.Errorf("read %s: %w", h.path, err)
 		}
 		if in.env.Once {
-			return lr.offset + lr.pending(), nil
+			if deleted(f) {
+				return h.finish(ctx, out, parser, lr)
+			}
+			return lr.offset, nil
 		}
 		// At the end: has it been truncated, removed or left alone?
 		cur, statErr := f.Stat()
@@ -556,22 +559,21 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 		}
 		if in.cfg.Close.OnStateChange.Removed {
 			if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
-				in.log.Debug("file removed, closing", "path", h.path)
-				return lr.offset + lr.pending(), nil
+				if deleted(f) {
+					// Nobody can find it again: its last line is complete.
+					in.log.Debug("file removed, closing", "path", h.path)
+					return h.finish(ctx, out, parser, lr)
+				}
+				// Renamed: a writer may still finish its last line; the
+				// harvester that finds it under its new name (the same
+				// identity) resumes before that line.
+				in.log.Debug("file renamed, closing", "path", h.path)
+				return lr.offset, nil
 			}
 		}
 		if time.Since(lastRead) >= in.cfg.Close.OnStateChange.Inactive {
-			// The writer is done with the file: a last line without its
-			// newline is complete as it is; ship it rather than lose it.
-			if line, start, end := lr.rest(); line != nil {
-				in.lines.Inc()
-				in.bytesRead.Add(end - start)
-				if err := h.publish(ctx, out, parser, line, start, end, false); err != nil {
-					return start, err
-				}
-			}
 			in.log.Debug("file inactive, closing", "path", h.path)
-			return lr.offset, nil
+			return h.finish(ctx, out, parser, lr)
 		}
 		t := time.NewTimer(backoff)
 		select {
@@ -584,6 +586,33 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			backoff = min(backoff*2, in.cfg.Backoff.Max)
 		}
 	}
+}
+
+// finish ships a last line without its newline (the writer is done with
+// the file: inactive or deleted, so the line is complete as it is; shipping
+// it beats losing it) and returns the offset after it.
+func (h *harvester) finish(ctx context.Context, out pipeline.Client, parser Parser, lr *lineReader) (int64, error) {
+	if line, start, end := lr.rest(); line != nil {
+		h.in.lines.Inc()
+		h.in.bytesRead.Add(end - start)
+		if err := h.publish(ctx, out, parser, line, start, end, false); err != nil {
+			return start, err
+		}
+	}
+	return lr.offset, nil
+}
+
+// deleted reports whether f has no name left (its last link was removed).
+// A renamed file still has one.
+func deleted(f *os.File) bool {
+	fi, err := f.Stat()
+	if err != nil {
+		return true
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Nlink == 0
+	}
+	return true
 }
 
 func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, line []byte, start, end int64, truncated bool) error {
