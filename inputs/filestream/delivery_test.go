@@ -106,3 +106,81 @@ func TestPartialLastLineOfRenamedFileWaits(t *testing.T) {
 	s.write("a.log.1", " and finished\n")
 	eq(t, "messages", s.waitFor(c, 4), append(trimmed(numbered(0, 3)), "unfinished and finished"))
 }
+
+// ids returns the _id of every event the collector got.
+func (c *collector) ids() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for _, e := range c.evs {
+		out = append(out, e.Meta.ID)
+	}
+	return out
+}
+
+// Issue 18, defect 8: with path or native identity a new file (rename
+// rotation, copytruncate) reuses the identity of the old one; its lines
+// must not get the _ids of the old lines at the same offsets, or
+// Elasticsearch refuses them as duplicates (409) and they are never indexed.
+func TestNewContentAtSameOffsetGetsNewIDs(t *testing.T) {
+	newLines := func(from, to int) []string { // same lengths, other bytes
+		var out []string
+		for _, l := range numbered(from, to) {
+			out = append(out, "LINE"+l[4:])
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		identity string
+		rotate   func(s *scenario)
+	}{
+		{"path", func(s *scenario) { os.Rename(s.path("a.log"), s.path("old")) }},
+		{"native", func(s *scenario) { os.Truncate(s.path("a.log"), 0) }}, // copytruncate
+	} {
+		t.Run(tc.identity, func(t *testing.T) {
+			s := newScenario(t)
+			cfg := s.config("a.log")
+			cfg.FileIdentity = tc.identity
+			s.write("a.log", numbered(0, 5)...)
+			in, c := s.input(cfg, true)
+			in.Run(context.Background(), c)
+			tc.rotate(s)
+			s.write("a.log", newLines(0, 3)...)
+			in, c2 := s.input(cfg, true)
+			in.Run(context.Background(), c2)
+			eq(t, "second run", c2.messages(), trimmed(newLines(0, 3)))
+			seen := map[string]string{}
+			for i, id := range append(c.ids(), c2.ids()...) {
+				msg := append(c.messages(), c2.messages()...)[i]
+				if prev, dup := seen[id]; dup {
+					t.Errorf("_id %s given to %q and to %q", id, prev, msg)
+				}
+				seen[id] = msg
+			}
+		})
+	}
+}
+
+// The _id of a line read again (crash, restart without a cursor) is the
+// same, so Elasticsearch refuses the copy.
+func TestReReadLineKeepsItsID(t *testing.T) {
+	for _, identity := range []string{"fingerprint", "native", "path"} {
+		t.Run(identity, func(t *testing.T) {
+			s := newScenario(t)
+			cfg := s.config("a.log")
+			cfg.FileIdentity = identity
+			s.write("a.log", numbered(0, 5)...)
+			in, c := s.input(cfg, true)
+			in.Run(context.Background(), c)
+			for _, k := range s.store.Keys("") {
+				s.store.Delete(k) // the registry was lost
+			}
+			in, c2 := s.input(cfg, true)
+			in.Run(context.Background(), c2)
+			eq(t, "_ids of the second read", c2.ids(), c.ids())
+			if len(c.ids()) != 5 {
+				t.Fatalf("read %d lines, want 5", len(c.ids()))
+			}
+		})
+	}
+}
