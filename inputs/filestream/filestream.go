@@ -625,12 +625,13 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		e.Fields.Add("log.flags", []string{"truncated"})
 		e.Tag("truncated")
 	}
+	id := docID(h.idPfx, start, line) // before Parse, which may reuse line
 	keep, err := p.Parse(line, e)
 	if !keep && err == nil {
 		// Not an event; its bytes are covered by the next line's cursor.
 		return nil
 	}
-	e.Meta.ID = h.idPfx + strconv.FormatInt(start, 36)
+	e.Meta.ID = id
 	e.Private = ackPoint{h: h, end: end}
 	return out.Publish(ctx, e)
 }

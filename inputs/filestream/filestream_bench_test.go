@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/shipper-project/shipper/inputs"
@@ -46,4 +47,25 @@ func BenchmarkHarvest(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+}
+
+// BenchmarkDocID compares the _id of issue 18 (offset + hash of the line's
+// bytes) with the one before it (offset only), side by side.
+func BenchmarkDocID(b *testing.B) {
+	pfx := docIDPrefix("squid-access", "fingerprint::0123456789abcdef")
+	line := []byte("1795594313.777     87 10.0.0.5 TCP_MISS/200 48213 GET http://www.wikipedia.org/wiki/Squid - HIER_DIRECT/185.15.59.224 text/html")
+	var sink string
+	b.Run("offset", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink = pfx + strconv.FormatInt(123456789, 36)
+		}
+	})
+	b.Run("offset+content", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			sink = docID(pfx, 123456789, line)
+		}
+	})
+	_ = sink
 }

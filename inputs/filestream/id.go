@@ -2,17 +2,45 @@ package filestream
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"hash/crc32"
 	"hash/fnv"
+	"strconv"
 )
 
 // docIDPrefix is the stable part of the document _id of every line of one
-// file: a hash of the input id and the file identity. The line's offset
-// completes it, so a line read twice (retry, crash, restart) gets the same
-// _id and Elasticsearch refuses the copy with a 409.
+// file: a hash of the input id and the file identity.
 func docIDPrefix(inputID, ident string) string {
 	h := fnv.New128a()
 	h.Write([]byte(inputID))
 	h.Write([]byte{0})
 	h.Write([]byte(ident))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil)[:12]) + "-"
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// docID is the _id of the line at offset start of the file whose prefix is
+// pfx: the prefix, the offset and a 64-bit hash of the line's bytes. A line
+// read twice (retry, crash, restart) gets the same _id and Elasticsearch
+// refuses the copy with a 409. Other bytes at the same offset of a file
+// with the same identity (a new file under `file_identity: path` after a
+// rename, copytruncate or inode reuse under `native`) get another _id, so
+// they are indexed instead of being taken for duplicates (issue 18).
+//
+// The hash is two CRC-32s (Castagnoli and IEEE), both computed by the CPU
+// on amd64 and arm64: cheap, and as unlikely to collide by chance as a
+// 64-bit hash. It is not cryptographic: someone who writes to the log can
+// craft a line that collides with the old line at its offset, which only
+// hides that crafted line.
+func docID(pfx string, start int64, line []byte) string {
+	var sum [8]byte
+	binary.BigEndian.PutUint32(sum[:4], crc32.Checksum(line, castagnoli))
+	binary.BigEndian.PutUint32(sum[4:], crc32.ChecksumIEEE(line))
+	var buf [64]byte // prefix 17 + offset ≤ 13 + 1 + hash 11: one allocation, the string
+	b := append(buf[:0], pfx...)
+	b = strconv.AppendInt(b, start, 36)
+	b = append(b, '-')
+	b = base64.RawURLEncoding.AppendEncode(b, sum[:])
+	return string(b)
 }
