@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -183,4 +185,80 @@ func TestReReadLineKeepsItsID(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Issue 18, defect 9: a file shorter than the fingerprint is shipped (a
+// rotated log starts small), also by --once; when it grows, its cursor moves
+// to the fingerprint identity, so nothing is read twice or skipped.
+func TestSmallFileShippedThenAdopted(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log") // fingerprint: 64 bytes
+	s.write("a.log", "short\n")
+	in, c := s.input(cfg, true)
+	in.Run(context.Background(), c)
+	eq(t, "small file", c.messages(), []string{"short"})
+	s.write("a.log", numbered(0, 2)...)
+	in, c2 := s.input(cfg, true)
+	in.Run(context.Background(), c2)
+	eq(t, "once long enough", c2.messages(), trimmed(numbered(0, 2)))
+	keys := s.store.Keys("filestream::t::")
+	if len(keys) != 1 || !strings.Contains(keys[0], "::fingerprint::") {
+		t.Errorf("registry keys = %v, want the fingerprint's only", keys)
+	}
+	// A re-read (registry lost) gives every line the _id it had.
+	for _, k := range keys {
+		s.store.Delete(k)
+	}
+	in, c3 := s.input(cfg, true)
+	in.Run(context.Background(), c3)
+	eq(t, "_ids on a re-read", c3.ids(), append(c.ids(), c2.ids()...))
+}
+
+func TestSmallFileGrowsWhileFollowed(t *testing.T) {
+	s := newScenario(t)
+	s.write("a.log", "first\n")
+	c := s.follow(s.config("a.log"))
+	s.waitFor(c, 1)
+	s.write("a.log", "second\n")
+	s.waitFor(c, 2)
+	s.write("a.log", numbered(0, 3)...) // past the fingerprint now
+	s.write("a.log", numbered(3, 6)...)
+	s.waitFor(c, 8)
+	time.Sleep(100 * time.Millisecond) // let a second reader show up
+	eq(t, "messages", c.messages(), append([]string{"first", "second"}, trimmed(numbered(0, 6))...))
+	keys := s.store.Keys("filestream::t::")
+	if len(keys) != 1 || !strings.Contains(keys[0], "::fingerprint::") {
+		t.Errorf("registry keys = %v, want the fingerprint's only", keys)
+	}
+}
+
+// A new small file after a rename rotation is not taken for the old one
+// (also small), and both are read to their end once.
+func TestSmallFilesRenameRotation(t *testing.T) {
+	s := newScenario(t)
+	s.write("a.log", "old 1\n")
+	c := s.follow(s.config("a.log*"))
+	s.waitFor(c, 1)
+	if err := os.Rename(s.path("a.log"), s.path("a.log.1")); err != nil {
+		t.Fatal(err)
+	}
+	s.write("a.log.1", "old 2\n") // the writer still holds it
+	s.write("a.log", "new 1\n")
+	s.waitFor(c, 3)
+	time.Sleep(100 * time.Millisecond) // let a second reader show up
+	got := c.messages()
+	sort.Strings(got)
+	eq(t, "messages", got, []string{"new 1", "old 1", "old 2"})
+}
+
+// A small file rewritten in place (copytruncate, or a new file on a reused
+// inode) is read from its start, not from the old cursor.
+func TestSmallFileReplacedInPlace(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log")
+	s.write("a.log", "aaa\n")
+	eq(t, "first", s.runOnce(cfg), []string{"aaa"})
+	os.Truncate(s.path("a.log"), 0)
+	s.write("a.log", "bbbbbb\n")
+	eq(t, "after the rewrite", s.runOnce(cfg), []string{"bbbbbb"})
 }

@@ -315,17 +315,6 @@ func TestHarvesterLimitReadsAllFiles(t *testing.T) {
 	}
 }
 
-func TestSmallFileWaitsForFingerprint(t *testing.T) {
-	s := newScenario(t)
-	cfg := s.config("a.log")
-	s.write("a.log", "short\n")
-	if got := s.runOnce(cfg); len(got) != 0 {
-		t.Fatalf("a file shorter than the fingerprint was read: %q", got)
-	}
-	s.write("a.log", numbered(0, 2)...)
-	eq(t, "once long enough", s.runOnce(cfg), append([]string{"short"}, trimmed(numbered(0, 2))...))
-}
-
 func TestLineReader(t *testing.T) {
 	f := func(input string, bufSize, max int, want ...string) {
 		t.Helper()
