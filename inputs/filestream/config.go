@@ -36,7 +36,8 @@ type prospectorConf struct {
 	Scanner struct {
 		CheckInterval time.Duration `yaml:"check_interval"`
 		// Fingerprint: the identity of a file is the SHA-256 of `length`
-		// bytes from `offset`; files shorter than that are not read yet.
+		// bytes from `offset`; a file shorter than that is read under a
+		// provisional identity (its inode) until it grows.
 		Fingerprint struct {
 			Offset int64 `yaml:"offset"`
 			Length int64 `yaml:"length"`

@@ -243,6 +243,10 @@ func TestSmallFilesRenameRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.write("a.log.1", "old 2\n") // the writer still holds it
+	s.write("a.log")              // logrotate's create: empty at first
+	s.waitUntil("the empty new file is opened", func() bool {
+		return s.metrics.Counter("input.t.files.opened").Load() >= 2
+	})
 	s.write("a.log", "new 1\n")
 	s.waitFor(c, 3)
 	time.Sleep(100 * time.Millisecond) // let a second reader show up

@@ -12,17 +12,20 @@
 package filestream
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -82,7 +85,8 @@ type Input struct {
 
 	mu         sync.Mutex
 	harvesters map[string]*harvester // by file identity
-	readTo     map[string]int64      // identity → offset read when its harvester stopped
+	inodes     map[string]*harvester // fingerprint identity: by device+inode
+	readTo     map[string]readPos    // identity → where its harvester stopped
 	limit      chan struct{}         // harvester_limit tokens (nil: unlimited)
 
 	lines, truncatedLines, filesOpened, filesTruncated *monitoring.Counter
@@ -108,7 +112,8 @@ func New(cfg Config, env inputs.Env, newParser NewParser) (*Input, error) {
 	in := &Input{
 		cfg: cfg, env: env, newParser: newParser, log: env.Log, store: env.Store,
 		harvesters:     map[string]*harvester{},
-		readTo:         map[string]int64{},
+		inodes:         map[string]*harvester{},
+		readTo:         map[string]readPos{},
 		lines:          env.Metrics.Counter(env.Name + ".lines"),
 		truncatedLines: env.Metrics.Counter(env.Name + ".lines_truncated"),
 		filesOpened:    env.Metrics.Counter(env.Name + ".files.opened"),
@@ -127,6 +132,15 @@ type cursor struct {
 	Offset  int64     `json:"offset"`
 	Path    string    `json:"path"`
 	Updated time.Time `json:"updated"`
+	// Head is, for a provisional identity, the hash of the file's bytes
+	// before Offset: an inode reused by another file does not match it.
+	Head string `json:"head,omitempty"`
+}
+
+// readPos is where a harvester stopped; head as in cursor.
+type readPos struct {
+	off  int64
+	head string
 }
 
 // ackPoint is the Private value of each event: the offset just after its
@@ -147,7 +161,9 @@ func (in *Input) ACKed(privs []any) {
 		if last != nil && last != ap.h {
 			in.commit(last)
 		}
+		ap.h.mu.Lock()
 		ap.h.acked = ap.end
+		ap.h.mu.Unlock()
 		last = ap.h
 	}
 	if last != nil {
@@ -159,7 +175,13 @@ func (in *Input) commit(h *harvester) {
 	if in.store == nil {
 		return
 	}
-	_ = in.store.Set(h.key, cursor{Offset: h.acked, Path: h.path, Updated: time.Now().UTC()})
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	c := cursor{Offset: h.acked, Path: h.path, Updated: time.Now().UTC()}
+	if h.provisional {
+		c.Head = headSum(h.head, h.acked)
+	}
+	_ = in.store.Set(h.key, c)
 }
 
 func (in *Input) stateKey(ident string) string {
@@ -167,13 +189,23 @@ func (in *Input) stateKey(ident string) string {
 }
 
 // identity returns the file's identity string for the configured mode; ok
-// is false when it cannot be known yet (a fingerprinted file shorter than
-// the fingerprint, or unreadable).
+// is false when it cannot be known (an unreadable file).
 func (in *Input) identity(path string, fi os.FileInfo) (string, bool) {
 	switch in.cfg.FileIdentity {
 	case "path":
 		return "path::" + path, true
 	case "fingerprint":
+		if fi.Size() < in.fpEnd() {
+			// Too short for a fingerprint (a rotated log starts small, or
+			// empty): read it under its inode until it grows, then adopt
+			// the fingerprint (issue 18). The cursor's Head tells a reused
+			// inode apart.
+			ino, ok := inode(fi)
+			if !ok {
+				return "", false
+			}
+			return provisional + ino, true
+		}
 		f, err := os.Open(path)
 		if err != nil {
 			return "", false
@@ -181,10 +213,50 @@ func (in *Input) identity(path string, fi os.FileInfo) (string, bool) {
 		defer f.Close()
 		return in.fingerprint(f, fi.Size())
 	}
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return "native::" + strconv.FormatUint(uint64(st.Dev), 10) + "-" + strconv.FormatUint(st.Ino, 10), true
+	if ino, ok := inode(fi); ok {
+		return "native::" + ino, true
 	}
 	return "path::" + path, true
+}
+
+// provisional prefixes the identity of a file too short for a fingerprint.
+const provisional = "provisional::"
+
+// inode returns "device-inode" of a file.
+func inode(fi os.FileInfo) (string, bool) {
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return strconv.FormatUint(uint64(st.Dev), 10) + "-" + strconv.FormatUint(st.Ino, 10), true
+	}
+	return "", false
+}
+
+// fpEnd is the size from which a file has a fingerprint.
+func (in *Input) fpEnd() int64 {
+	fp := in.cfg.Prospector.Scanner.Fingerprint
+	return fp.Offset + fp.Length
+}
+
+// headSum hashes the first n bytes of head ("" when it holds fewer).
+func headSum(head []byte, n int64) string {
+	if n < 0 || n > int64(len(head)) {
+		return ""
+	}
+	b := head[:n]
+	return strconv.FormatUint(uint64(crc32.Checksum(b, castagnoli))<<32|uint64(crc32.ChecksumIEEE(b)), 36)
+}
+
+// sameHead reports whether the first n bytes of f hash to want. Such a
+// cursor lies in the first bytes of a file (it was saved while the file was
+// shorter than its fingerprint, give or take one read).
+func sameHead(f io.ReaderAt, n int64, want string) bool {
+	if want == "" || n < 0 {
+		return false
+	}
+	c, ieee := crc32.New(castagnoli), crc32.NewIEEE()
+	if m, err := io.Copy(io.MultiWriter(c, ieee), io.NewSectionReader(f, 0, n)); err != nil || m != n {
+		return false
+	}
+	return strconv.FormatUint(uint64(c.Sum32())<<32|uint64(ieee.Sum32()), 36) == want
 }
 
 // fingerprint hashes the configured byte range of f.
@@ -319,25 +391,35 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		}
 		ident, ok := in.identity(path, fi)
 		if !ok {
-			continue // too short to identify yet: read when it grows
+			continue // unreadable
 		}
 		live[ident] = true
 		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
 			continue
 		}
+		var ino string
+		if in.cfg.FileIdentity == "fingerprint" {
+			ino, _ = inode(fi)
+		}
 		in.mu.Lock()
-		if _, running := in.harvesters[ident]; running {
+		if _, running := in.harvesters[ident]; running || in.inodes[ino] != nil {
 			// Already read (perhaps under its old name after a rename:
-			// the identity, not the name, keys the state).
+			// the identity, not the name, keys the state; or under its
+			// provisional identity while it grows past the fingerprint,
+			// or by a harvester that has yet to see it was rewritten).
 			in.mu.Unlock()
 			continue
 		}
-		if off, ok := in.readTo[ident]; ok && off == fi.Size() {
+		if rp, ok := in.readTo[ident]; ok && rp.off == fi.Size() && (!strings.HasPrefix(ident, provisional) || in.fileHeadIs(path, rp)) {
 			in.mu.Unlock()
 			continue // nothing new since its harvester stopped
 		}
-		h := &harvester{in: in, path: path, ident: ident, key: in.stateKey(ident), wake: make(chan struct{}, 1)}
+		h := &harvester{in: in, path: path, ident: ident, key: in.stateKey(ident), wake: make(chan struct{}, 1),
+			inode: ino, provisional: strings.HasPrefix(ident, provisional)}
 		in.harvesters[ident] = h
+		if ino != "" {
+			in.inodes[ino] = h
+		}
 		in.mu.Unlock()
 		if in.limit != nil {
 			if in.env.Once {
@@ -378,15 +460,26 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 	in.cleanRemoved(live)
 }
 
+// fileHeadIs reports whether the file at path still starts with the bytes
+// a provisional harvester read.
+func (in *Input) fileHeadIs(path string, rp readPos) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return sameHead(f, rp.off, rp.head)
+}
+
 // resumeHint is how far an earlier harvester of this process read the file
 // (its events may still be in flight: re-reading them would duplicate).
-func (in *Input) resumeHint(ident string) int64 {
+func (in *Input) resumeHint(ident string) readPos {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	if off, ok := in.readTo[ident]; ok {
-		return off
+	if rp, ok := in.readTo[ident]; ok {
+		return rp
 	}
-	return -1
+	return readPos{off: -1}
 }
 
 // forget removes a stopped harvester, remembering how far it read (-1:
@@ -395,8 +488,17 @@ func (in *Input) forget(h *harvester, read int64) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	delete(in.harvesters, h.ident)
+	if in.inodes[h.inode] == h {
+		delete(in.inodes, h.inode)
+	}
 	if read >= 0 {
-		in.readTo[h.ident] = read
+		rp := readPos{off: read}
+		h.mu.Lock()
+		if h.provisional {
+			rp.head = headSum(h.head, read)
+		}
+		h.mu.Unlock()
+		in.readTo[h.ident] = rp
 	}
 }
 
@@ -441,19 +543,25 @@ func (in *Input) cleanRemoved(live map[string]bool) {
 
 // harvester reads one file.
 type harvester struct {
-	in    *Input
-	path  string // the name it was opened under
-	ident string
-	key   string
-	wake  chan struct{}
-	acked int64 // offset after the last acknowledged line (acker goroutine)
-	idPfx string
+	in      *Input
+	path    string // the name it was opened under
+	ident   string // changes once, from provisional to fingerprint (under in.mu)
+	inode   string // fingerprint identity: device-inode ("" otherwise)
+	wake    chan struct{}
+	idPfx   string // _id prefix from the identity
+	headPfx string // fingerprint identity: _id prefix of the lines before fpEnd
+
+	mu          sync.Mutex // the acker's commit against the harvester's adoption
+	key         string
+	acked       int64  // offset after the last acknowledged line
+	provisional bool   // read under its inode until it reaches fpEnd
+	head        []byte // provisional: the file's first bytes, as last checked
 }
 
 // run reads the file until ctx is done, the file is inactive or removed, or
 // (Once) its end. It returns the offset it read to, which never passes a
 // line that was not queued: the next harvester of the file starts there.
-func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo, hint int64) (int64, error) {
+func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo, hint readPos) (int64, error) {
 	in := h.in
 	f, err := os.Open(h.path)
 	if err != nil {
@@ -473,6 +581,23 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			in.log.Warn("ignoring unreadable registry entry", "key", h.key, "error", err)
 		}
 	}
+	if found && h.provisional && !(c.Offset <= fi.Size() && sameHead(f, c.Offset, c.Head)) {
+		// The inode was reused, or the file rewritten in place (copytruncate):
+		// its cursor belongs to other bytes.
+		in.log.Info("file rewritten since its cursor was saved, reading from the start", "path", h.path, "cursor", c.Offset, "size", fi.Size())
+		found = false
+	}
+	if !found && !h.provisional && h.inode != "" && in.store != nil {
+		// It may have been read while it was too short for a fingerprint:
+		// carry that cursor over, so nothing is read twice.
+		pk := in.stateKey(provisional + h.inode)
+		var pc cursor
+		if ok, _ := in.store.Get(pk, &pc); ok && pc.Offset <= fi.Size() && sameHead(f, pc.Offset, pc.Head) {
+			c, found = pc, true
+			_ = in.store.Set(h.key, cursor{Offset: c.Offset, Path: h.path, Updated: time.Now().UTC()})
+			in.store.Delete(pk)
+		}
+	}
 	switch {
 	case found && c.Offset <= fi.Size():
 		offset = c.Offset
@@ -482,22 +607,38 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 	case in.cfg.StartPos == "end":
 		offset = fi.Size()
 	}
-	if hint > offset && hint <= fi.Size() {
-		offset = hint
+	if hint.off > offset && hint.off <= fi.Size() && (!h.provisional || sameHead(f, hint.off, hint.head)) {
+		offset = hint.off
 	}
 	if offset > 0 {
 		if _, err := f.Seek(offset, io.SeekStart); err != nil {
 			return -1, err
 		}
 	}
+	h.mu.Lock()
 	h.acked = offset
+	h.mu.Unlock()
 	h.idPfx = docIDPrefix(in.env.ID, h.ident)
+	if h.inode != "" {
+		// Lines in the first bytes are read under a provisional identity
+		// or the fingerprint, depending on the file's size at the time:
+		// their _id must not depend on which (a re-read keeps its _id).
+		h.headPfx = docIDPrefix(in.env.ID, "native::"+h.inode)
+	}
+	if h.provisional {
+		in.log.Debug("file shorter than its fingerprint, reading it under its inode until it grows", "path", h.path, "size", fi.Size())
+		if err := h.verify(f); errors.Is(err, errSameFingerprint) {
+			return -1, nil // grew meanwhile: another harvester reads it
+		} else if err != nil {
+			return -1, err
+		}
+	}
 	in.log.Debug("harvester started", "path", h.path, "offset", offset)
 
 	parser := in.newParser(h.path)
 	var src io.Reader = f
 	if in.cfg.FileIdentity == "fingerprint" {
-		src = &checkedReader{f: f, in: in, ident: h.ident}
+		src = &checkedReader{f: f, h: h}
 	}
 	lr := newLineReader(src, offset, int(in.cfg.BufferSize), int(in.cfg.MaxBytes))
 	backoff := in.cfg.Backoff.Init
@@ -515,6 +656,10 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 				return start, err
 			}
 			continue
+		}
+		if errors.Is(err, errSameFingerprint) {
+			in.log.Debug("file grew to the fingerprint of a file already being read, closing", "path", h.path)
+			return lr.offset, nil
 		}
 		if errors.Is(err, errReplaced) {
 			// Truncated (copytruncate) or rewritten under us: what the
@@ -542,7 +687,11 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			// this is no longer the file we were reading. Stop; the
 			// prospector reads the new content as a new file, and a
 			// rotated copy (same fingerprint) from where we stopped.
-			if id, ok := in.fingerprint(f, cur.Size()); !ok || id != h.ident {
+			// (A provisional file that grew adopts its fingerprint here.)
+			if err := h.verify(f); errors.Is(err, errSameFingerprint) {
+				in.log.Debug("file grew to the fingerprint of a file already being read, closing", "path", h.path)
+				return lr.offset, nil
+			} else if err != nil {
 				in.log.Info("file truncated or replaced, closing", "path", h.path, "offset", lr.offset)
 				in.filesTruncated.Inc()
 				return lr.offset, nil
@@ -625,7 +774,11 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		e.Fields.Add("log.flags", []string{"truncated"})
 		e.Tag("truncated")
 	}
-	id := docID(h.idPfx, start, line) // before Parse, which may reuse line
+	pfx := h.idPfx
+	if h.headPfx != "" && start < h.in.fpEnd() {
+		pfx = h.headPfx
+	}
+	id := docID(pfx, start, line) // before Parse, which may reuse line
 	keep, err := p.Parse(line, e)
 	if !keep && err == nil {
 		// Not an event; its bytes are covered by the next line's cursor.
@@ -636,17 +789,19 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	return out.Publish(ctx, e)
 }
 
-var errReplaced = errors.New("file truncated or replaced")
+var (
+	errReplaced        = errors.New("file truncated or replaced")
+	errSameFingerprint = errors.New("another harvester reads a file with this fingerprint")
+)
 
 // checkedReader reads a fingerprinted file and checks, after every read,
-// that the file still starts with the fingerprinted bytes. If it does not,
-// the file was truncated and rewritten (copytruncate) between two reads, and
-// the bytes just read may belong to the new content: they are dropped and
-// errReplaced is returned.
+// that the file still starts with the bytes it started with (h.verify). If
+// it does not, the file was truncated and rewritten (copytruncate) between
+// two reads, and the bytes just read may belong to the new content: they
+// are dropped and errReplaced is returned.
 type checkedReader struct {
-	f     *os.File
-	in    *Input
-	ident string
+	f *os.File
+	h *harvester
 }
 
 func (r *checkedReader) Read(p []byte) (int, error) {
@@ -654,12 +809,77 @@ func (r *checkedReader) Read(p []byte) (int, error) {
 	if n == 0 {
 		return n, err
 	}
-	fi, serr := r.f.Stat()
-	if serr != nil {
-		return n, err
-	}
-	if id, ok := r.in.fingerprint(r.f, fi.Size()); !ok || id != r.ident {
-		return 0, errReplaced
+	if verr := r.h.verify(r.f); verr != nil {
+		return 0, verr
 	}
 	return n, err
+}
+
+// verify checks that a fingerprinted file still starts with the bytes it
+// started with: its fingerprint, or for a provisional identity the bytes
+// seen so far (kept in h.head). A provisional file that reached its
+// fingerprint's size adopts the fingerprint.
+func (h *harvester) verify(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil
+	}
+	if !h.provisional {
+		if id, ok := h.in.fingerprint(f, fi.Size()); !ok || id != h.ident {
+			return errReplaced
+		}
+		return nil
+	}
+	n := min(fi.Size(), h.in.fpEnd())
+	if n < int64(len(h.head)) {
+		return errReplaced
+	}
+	buf := make([]byte, n)
+	if _, err := f.ReadAt(buf, 0); err != nil && !(errors.Is(err, io.EOF) && n == 0) {
+		return errReplaced
+	}
+	if !bytes.Equal(buf[:len(h.head)], h.head) {
+		return errReplaced
+	}
+	h.mu.Lock()
+	h.head = buf
+	h.mu.Unlock()
+	if fi.Size() >= h.in.fpEnd() {
+		return h.adopt(f, fi.Size())
+	}
+	return nil
+}
+
+// adopt moves a provisional harvester to the file's fingerprint identity,
+// and its cursor with it: the offset goes on, nothing is read twice or
+// skipped. If another harvester already reads that fingerprint (the same
+// first bytes: the same file, as fingerprints go), this one stops.
+func (h *harvester) adopt(f *os.File, size int64) error {
+	in := h.in
+	id, ok := in.fingerprint(f, size)
+	if !ok {
+		return errReplaced
+	}
+	in.mu.Lock()
+	if other, running := in.harvesters[id]; running && other != h {
+		in.mu.Unlock()
+		return errSameFingerprint
+	}
+	delete(in.harvesters, h.ident)
+	in.harvesters[id] = h
+	h.ident = id
+	in.mu.Unlock()
+
+	h.mu.Lock()
+	old := h.key
+	h.key = in.stateKey(id)
+	h.provisional, h.head = false, nil
+	if in.store != nil {
+		_ = in.store.Set(h.key, cursor{Offset: h.acked, Path: h.path, Updated: time.Now().UTC()})
+		in.store.Delete(old)
+	}
+	h.mu.Unlock()
+	h.idPfx = docIDPrefix(in.env.ID, id)
+	in.log.Debug("file reached its fingerprint's size, identity adopted", "path", h.path)
+	return nil
 }
