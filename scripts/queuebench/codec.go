@@ -1,0 +1,139 @@
+// Code copied from shipper/pipeline/codec.go (61cd9d7): the disk queue's record
+// payload, so that every mode stores the same bytes per event. Keep in step
+// if the record format changes.
+
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+func appendEventRecord(dst []byte, e *event.Event) []byte {
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, e.Timestamp.UnixNano(), 10)
+	for _, s := range [...]string{e.Meta.Index, e.Meta.ID, e.Meta.Pipeline} {
+		dst = append(dst, ',')
+		dst = event.AppendString(dst, s)
+	}
+	for _, f := range e.Fields {
+		dst = append(dst, ',')
+		dst = event.AppendString(dst, f.Key)
+		switch v := f.Value.(type) {
+		case string:
+			dst = append(dst, `,"s",`...)
+			dst = event.AppendString(dst, v)
+		case int:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case int64:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, v, 10)
+		case int32:
+			dst = append(dst, `,"i",`...)
+			dst = strconv.AppendInt(dst, int64(v), 10)
+		case uint64:
+			dst = append(dst, `,"u",`...)
+			dst = strconv.AppendUint(dst, v, 10)
+		case uint32:
+			dst = append(dst, `,"u",`...)
+			dst = strconv.AppendUint(dst, uint64(v), 10)
+		case float64:
+			dst = append(dst, `,"f",`...)
+			dst = event.AppendValue(dst, v)
+		case bool:
+			dst = append(dst, `,"b",`...)
+			dst = strconv.AppendBool(dst, v)
+		case []string:
+			dst = append(dst, `,"S",`...)
+			dst = event.AppendValue(dst, v)
+		case time.Time:
+			dst = append(dst, `,"t",`...)
+			dst = event.AppendString(dst, v.Format(time.RFC3339Nano))
+		case event.GeoPoint:
+			dst = append(dst, `,"g",[`...)
+			dst = strconv.AppendFloat(dst, v.Lat, 'g', -1, 64)
+			dst = append(dst, ',')
+			dst = strconv.AppendFloat(dst, v.Lon, 'g', -1, 64)
+			dst = append(dst, ']')
+		default:
+			dst = append(dst, `,"j",`...)
+			dst = event.AppendValue(dst, v)
+		}
+	}
+	return append(dst, ']')
+}
+
+func decodeEventRecord(b []byte) (*event.Event, error) {
+	var parts []json.RawMessage
+	if err := json.Unmarshal(b, &parts); err != nil {
+		return nil, fmt.Errorf("decode queued event: %w", err)
+	}
+	if len(parts) < 4 || (len(parts)-4)%3 != 0 {
+		return nil, fmt.Errorf("decode queued event: %d parts", len(parts))
+	}
+	var ns int64
+	if err := json.Unmarshal(parts[0], &ns); err != nil {
+		return nil, fmt.Errorf("decode queued event time: %w", err)
+	}
+	e := event.New(time.Unix(0, ns), (len(parts)-4)/3)
+	for i, dst := range []*string{&e.Meta.Index, &e.Meta.ID, &e.Meta.Pipeline} {
+		if err := json.Unmarshal(parts[1+i], dst); err != nil {
+			return nil, fmt.Errorf("decode queued event meta: %w", err)
+		}
+	}
+	for i := 4; i+2 < len(parts); i += 3 {
+		var key, typ string
+		if err := json.Unmarshal(parts[i], &key); err != nil {
+			return nil, fmt.Errorf("decode queued field: %w", err)
+		}
+		if err := json.Unmarshal(parts[i+1], &typ); err != nil {
+			return nil, fmt.Errorf("decode queued field %s: %w", key, err)
+		}
+		raw := parts[i+2]
+		var v any
+		var err error
+		switch typ {
+		case "s":
+			v, err = decodeAs[string](raw)
+		case "i":
+			v, err = decodeAs[int64](raw)
+		case "u":
+			v, err = decodeAs[uint64](raw)
+		case "f":
+			v, err = decodeAs[float64](raw)
+		case "b":
+			v, err = decodeAs[bool](raw)
+		case "S":
+			v, err = decodeAs[[]string](raw)
+		case "t":
+			var s string
+			if s, err = decodeAs[string](raw); err == nil {
+				v, err = time.Parse(time.RFC3339Nano, s)
+			}
+		case "g":
+			var x [2]float64
+			x, err = decodeAs[[2]float64](raw)
+			v = event.GeoPoint{Lat: x[0], Lon: x[1]}
+		case "j":
+			v = event.RawJSON(append([]byte(nil), raw...))
+		default:
+			err = fmt.Errorf("unknown type %q", typ)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode queued field %s: %w", key, err)
+		}
+		e.Fields.Add(key, v)
+	}
+	return e, nil
+}
+
+func decodeAs[T any](raw json.RawMessage) (T, error) {
+	var x T
+	err := json.Unmarshal(raw, &x)
+	return x, err
+}
