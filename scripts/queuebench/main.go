@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -21,10 +22,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var allModes = []string{"segq", "bbolt", "bbolt-nfs", "file"}
+var allModes = []string{"segq", "segio", "bbolt", "bbolt-nfs", "file"}
 
 var modeDesc = map[string]string{
 	"segq":      "(a) shipper/pipeline disk queue via pipeline.New+EnableDiskQueue, no-op output",
+	"segio":     "(a') re-implementation of diskqueue.go's I/O pattern (segments, fsync/interval, ack.json, deletes), reader decodes + acks",
 	"bbolt":     "(b) bbolt, 1 rw tx per interval (puts + deletes of acked keys), NoFreelistSync=false (default)",
 	"bbolt-nfs": "(b') same, NoFreelistSync=true",
 	"file":      "(c) floor: one append-only file, length+CRC records, fsync per interval, never read/deleted",
@@ -86,6 +88,8 @@ func runChild(mode, dir string, n, rate int, syncEvery time.Duration) result {
 	switch mode {
 	case "segq":
 		r.Extra, err = runSegq(dir, n, rate, syncEvery)
+	case "segio":
+		r.Extra, err = runSegIO(dir, n, rate, syncEvery)
 	case "bbolt":
 		r.Extra, err = runBolt(dir, n, rate, syncEvery, false)
 	case "bbolt-nfs":
@@ -225,6 +229,13 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 		return err
 	}
 	defer t.cleanup()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		t.cleanup()
+		os.Exit(130)
+	}()
 
 	rec, doc := recordSizes(1000)
 	fmt.Printf("queuebench: %d events per run at %d ev/s (~%.0f s), sync every %v, %d rounds of %v\n",
@@ -264,11 +275,14 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 	}
 
 	results := map[string][]result{}
+	failures := map[string][]string{}
 	for round := 1; round <= rounds; round++ {
 		for _, m := range modes {
 			r, err := runOne(m, round, nil)
 			if err != nil {
-				return err
+				fmt.Printf("round %d %-9s FAILED (not counted): %v\n", round, m, err)
+				failures[m] = append(failures[m], err.Error())
+				continue
 			}
 			results[m] = append(results[m], r)
 			fmt.Printf("round %d %-9s %5.1fs  write_bytes/1k %8.0f  device/1k %8.0f  wchar/1k %8.0f  cpu %6.1f µs/ev  dev flushes %d  %v\n",
@@ -280,16 +294,20 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 	fsyncCounts := map[string]string{}
 	if _, err := exec.LookPath("strace"); countFsyncs && err == nil {
 		for _, m := range modes {
+			if len(results[m]) == 0 {
+				continue
+			}
 			o := filepath.Join(t.dir, "strace-"+m+".txt")
 			if _, err := runOne(m, 0, []string{"strace", "-f", "-qq", "-c", "-o", o, "-e", "trace=fsync,fdatasync,sync_file_range"}); err != nil {
-				return err
+				fsyncCounts[m] = "run failed: " + err.Error()
+			} else {
+				fsyncCounts[m] = straceCounts(o)
 			}
-			fsyncCounts[m] = straceCounts(o)
 			os.Remove(o)
 		}
 	}
 
-	printTable(results, modes, n, fsyncCounts)
+	printTable(results, failures, modes, n, fsyncCounts)
 	return nil
 }
 
@@ -339,7 +357,7 @@ func summarize(rs []result, f func(result) float64) stat {
 	return stat{m, v[0], v[len(v)-1]}
 }
 
-func printTable(results map[string][]result, modes []string, n int, fsyncCounts map[string]string) {
+func printTable(results map[string][]result, failures map[string][]string, modes []string, n int, fsyncCounts map[string]string) {
 	cols := []struct {
 		name string
 		f    func(result) float64
@@ -351,18 +369,40 @@ func printTable(results map[string][]result, modes []string, n int, fsyncCounts 
 		{"CPU µs/ev", func(r result) float64 { return float64(r.CPUUser+r.CPUSys) / float64(n) }, "%.2f"},
 		{"dev flushes/run", func(r result) float64 { return float64(r.DevFlushes) }, "%.0f"},
 	}
-	base := modes[0]
-	fmt.Printf("\nmedian [min-max] over %d rounds; ratio = mode / %s (medians)\n", len(results[base]), base)
+	// The ratios' base: the first mode with no failed run.
+	var base string
+	var ok []string
+	for _, m := range modes {
+		if len(results[m]) > 0 {
+			ok = append(ok, m)
+			if base == "" && len(failures[m]) == 0 {
+				base = m
+			}
+		}
+	}
+	if len(ok) == 0 {
+		fmt.Println("\nno mode completed a run")
+		return
+	}
+	if base == "" {
+		base = ok[0]
+	}
+	for _, m := range modes {
+		if f := failures[m]; len(f) > 0 {
+			fmt.Printf("\n%s: %d of %d runs FAILED, e.g.: %s\n", m, len(f), len(f)+len(results[m]), f[0])
+		}
+	}
+	fmt.Printf("\nmedian [min-max] over the completed runs; ratio = mode / %s (medians)\n", base)
 	for _, c := range cols {
 		fmt.Printf("\n%s\n", c.name)
 		bm := summarize(results[base], c.f).med
-		for _, m := range modes {
+		for _, m := range ok {
 			s := summarize(results[m], c.f)
 			ratio := "-"
 			if bm != 0 {
 				ratio = fmt.Sprintf("%.2f", s.med/bm)
 			}
-			fmt.Printf("  %-9s %12s  [%s-%s]  ratio %s\n", m, fmt.Sprintf(c.unit, s.med), fmt.Sprintf(c.unit, s.lo), fmt.Sprintf(c.unit, s.hi), ratio)
+			fmt.Printf("  %-9s %12s  [%s-%s]  n=%d  ratio %s\n", m, fmt.Sprintf(c.unit, s.med), fmt.Sprintf(c.unit, s.lo), fmt.Sprintf(c.unit, s.hi), len(results[m]), ratio)
 		}
 	}
 	if len(fsyncCounts) > 0 {

@@ -48,6 +48,10 @@ func (o *nopOutput) Publish(_ context.Context, b *pipeline.Batch) error {
 }
 func (o *nopOutput) Close() error { return nil }
 
+// stallAfter: how long delivery may stand still before a run counts as
+// stalled.
+const stallAfter = 10 * time.Second
+
 // runSegq uses the runner's defaults (runner.go): queue.mem.events 2048,
 // bulk_max_size 1600, flush 1 s, one worker; queue.disk max_size 32 MiB,
 // segment_size 4 MiB.
@@ -55,25 +59,38 @@ func runSegq(dir string, n, rate int, syncEvery time.Duration) (extra map[string
 	reg := monitoring.NewRegistry()
 	out := &nopOutput{}
 	p := pipeline.New(pipeline.Settings{QueueEvents: 2048, BatchSize: 1600, FlushTimeout: time.Second, Workers: 1},
-		out, slog.New(slog.DiscardHandler), reg)
+		out, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), reg)
 	if err := p.EnableDiskQueue(pipeline.DiskQueueSettings{Path: dir, MaxSize: 32 << 20, SegmentSize: 4 << 20, SyncInterval: syncEvery}); err != nil {
 		return nil, err
 	}
 	p.Start()
 	var inputAcked atomic.Int64
 	c := p.Connect(pipeline.ClientConfig{Name: "input.bench", ACK: func(privs []any) { inputAcked.Add(int64(len(privs))) }}, reg)
-	ctx := context.Background()
-	if err := pace(n, rate, func(i int) error { return c.Publish(ctx, squidEvent(i)) }); err != nil {
-		return nil, err
-	}
-	dctx, cancel := context.WithTimeout(ctx, time.Minute)
+	// A stalled queue must not hang the bench: give up when delivery has
+	// not moved for stallAfter (a deadline that extends with progress).
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	err = p.Drain(dctx)
+	go func() {
+		last, since := int64(-1), time.Now()
+		for ctx.Err() == nil && out.n.Load() < int64(n) {
+			if d := out.n.Load(); d != last {
+				last, since = d, time.Now()
+			} else if time.Since(since) > stallAfter {
+				cancel()
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}()
+	err = pace(n, rate, func(i int) error { return c.Publish(ctx, squidEvent(i)) })
+	if err == nil {
+		err = p.Drain(ctx)
+	}
 	if cerr := p.Close(); err == nil {
 		err = cerr
 	}
-	if out.n.Load() != int64(n) || inputAcked.Load() != int64(n) {
-		err = fmt.Errorf("delivered %d, acknowledged to the input %d, of %d", out.n.Load(), inputAcked.Load(), n)
+	if d := out.n.Load(); d != int64(n) || inputAcked.Load() != int64(n) {
+		err = fmt.Errorf("stalled: delivered %d, acknowledged to the input %d, of %d events (%v; queue.disk.bytes %d, corrupt_records %d)",
+			d, inputAcked.Load(), n, err, reg.Counter("queue.disk.bytes").Load(), reg.Counter("queue.disk.corrupt_records").Load())
 	}
 	return map[string]int64{"delivered": out.n.Load()}, err
 }
