@@ -22,14 +22,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var allModes = []string{"segq", "segio", "bbolt", "bbolt-nfs", "file"}
+var allModes = []string{"segq", "segio", "bbolt", "bbolt-nfs", "bbolt-tuned", "file"}
 
 var modeDesc = map[string]string{
-	"segq":      "(a) shipper/pipeline disk queue via pipeline.New+EnableDiskQueue, no-op output",
-	"segio":     "(a') re-implementation of diskqueue.go's I/O pattern (segments, fsync/interval, ack.json, deletes), reader decodes + acks",
-	"bbolt":     "(b) bbolt, 1 rw tx per interval (puts + deletes of acked keys), NoFreelistSync=false (default)",
-	"bbolt-nfs": "(b') same, NoFreelistSync=true",
-	"file":      "(c) floor: one append-only file, length+CRC records, fsync per interval, never read/deleted",
+	"segq":        "(a) shipper/pipeline disk queue via pipeline.New+EnableDiskQueue, no-op output",
+	"segio":       "(a') re-implementation of diskqueue.go's I/O pattern (segments, fsync/interval, ack.json, deletes), reader decodes + acks",
+	"bbolt":       "(b) bbolt, 1 rw tx per interval (puts + deletes of acked keys), NoFreelistSync=false (default)",
+	"bbolt-nfs":   "(b') same, NoFreelistSync=true",
+	"bbolt-tuned": "(b'') same, NoFreelistSync=true, map freelist, bucket FillPercent=1.0 (append-only keys)",
+	"file":        "(c) floor: one append-only file, length+CRC records, fsync per interval, never read/deleted",
 }
 
 // result is what a child prints on stdout (one JSON line).
@@ -91,9 +92,11 @@ func runChild(mode, dir string, n, rate int, syncEvery time.Duration) result {
 	case "segio":
 		r.Extra, err = runSegIO(dir, n, rate, syncEvery)
 	case "bbolt":
-		r.Extra, err = runBolt(dir, n, rate, syncEvery, false)
+		r.Extra, err = runBolt(dir, n, rate, syncEvery, false, false)
 	case "bbolt-nfs":
-		r.Extra, err = runBolt(dir, n, rate, syncEvery, true)
+		r.Extra, err = runBolt(dir, n, rate, syncEvery, true, false)
+	case "bbolt-tuned":
+		r.Extra, err = runBolt(dir, n, rate, syncEvery, true, true)
 	case "file":
 		r.Extra, err = runFile(dir, n, rate, syncEvery)
 	default:
@@ -280,12 +283,12 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 		for _, m := range modes {
 			r, err := runOne(m, round, nil)
 			if err != nil {
-				fmt.Printf("round %d %-9s FAILED (not counted): %v\n", round, m, err)
+				fmt.Printf("round %d %-11s FAILED (not counted): %v\n", round, m, err)
 				failures[m] = append(failures[m], err.Error())
 				continue
 			}
 			results[m] = append(results[m], r)
-			fmt.Printf("round %d %-9s %5.1fs  write_bytes/1k %8.0f  device/1k %8.0f  wchar/1k %8.0f  cpu %6.1f µs/ev  dev flushes %d  %v\n",
+			fmt.Printf("round %d %-11s %5.1fs  write_bytes/1k %8.0f  device/1k %8.0f  wchar/1k %8.0f  cpu %6.1f µs/ev  dev flushes %d  %v\n",
 				round, m, r.Seconds, per1k(r.WriteBytes, n), per1k(r.DevBytes, n), per1k(r.WChar, n),
 				float64(r.CPUUser+r.CPUSys)/float64(n), r.DevFlushes, r.Extra)
 		}
@@ -402,17 +405,19 @@ func printTable(results map[string][]result, failures map[string][]string, modes
 			if bm != 0 {
 				ratio = fmt.Sprintf("%.2f", s.med/bm)
 			}
-			fmt.Printf("  %-9s %12s  [%s-%s]  n=%d  ratio %s\n", m, fmt.Sprintf(c.unit, s.med), fmt.Sprintf(c.unit, s.lo), fmt.Sprintf(c.unit, s.hi), len(results[m]), ratio)
+			fmt.Printf("  %-11s %12s  [%s-%s]  n=%d  ratio %s\n", m, fmt.Sprintf(c.unit, s.med), fmt.Sprintf(c.unit, s.lo), fmt.Sprintf(c.unit, s.hi), len(results[m]), ratio)
 		}
 	}
 	if len(fsyncCounts) > 0 {
 		fmt.Printf("\nfsync-family syscalls in one extra run per mode (strace -f -c, %d events; not used for CPU):\n", n)
 		for _, m := range modes {
-			fmt.Printf("  %-9s %s\n", m, fsyncCounts[m])
+			if c, ok := fsyncCounts[m]; ok {
+				fmt.Printf("  %-11s %s\n", m, c)
+			}
 		}
 	}
 	fmt.Println("\nmodes:")
 	for _, m := range modes {
-		fmt.Printf("  %-9s %s\n", m, modeDesc[m])
+		fmt.Printf("  %-11s %s\n", m, modeDesc[m])
 	}
 }

@@ -105,8 +105,16 @@ func runSegq(dir string, n, rate int, syncEvery time.Duration) (extra map[string
 // reader goroutine reads the new keys in a read transaction, decodes them
 // and "delivers" them (the no-op output acknowledges at once), so their
 // deletion goes into the next transaction.
-func runBolt(dir string, n, rate int, syncEvery time.Duration, noFreelistSync bool) (map[string]int64, error) {
-	db, err := bolt.Open(filepath.Join(dir, "queue.db"), 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: noFreelistSync})
+func runBolt(dir string, n, rate int, syncEvery time.Duration, noFreelistSync, tuned bool) (map[string]int64, error) {
+	opts := &bolt.Options{Timeout: time.Second, NoFreelistSync: noFreelistSync}
+	fill := bolt.DefaultFillPercent
+	if tuned {
+		// Keys only grow: fill pages completely instead of splitting
+		// them at half, and keep the freelist as a map.
+		opts.FreelistType = bolt.FreelistMapType
+		fill = 1.0
+	}
+	db, err := bolt.Open(filepath.Join(dir, "queue.db"), 0o600, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -134,6 +142,7 @@ func runBolt(dir string, n, rate int, syncEvery time.Duration, noFreelistSync bo
 		}
 		err := db.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucket)
+			b.FillPercent = fill
 			var k [8]byte
 			for s := deleted; s < ackTo; s++ {
 				binary.BigEndian.PutUint64(k[:], s)
