@@ -108,17 +108,23 @@ func runSegIO(dir string, n, rate int, syncEvery time.Duration) (map[string]int6
 			limit := synced
 			mu.Unlock()
 			for pos.less(limit) {
+				// The oldest segment at or after pos: the one read up to
+				// its end at a rotation is deleted once acknowledged.
 				mu.Lock()
 				var s *seg
 				for _, x := range segs {
-					if x.seq == pos.Seq {
+					if x.seq >= pos.Seq {
 						s = x
+						break
 					}
 				}
 				mu.Unlock()
 				if s == nil {
-					readerDone <- fmt.Errorf("segment %d missing", pos.Seq)
+					readerDone <- fmt.Errorf("no segment at or after %d", pos.Seq)
 					return
+				}
+				if s.seq > pos.Seq {
+					pos = position{Seq: s.seq}
 				}
 				end := int64(-1) // a finished segment
 				if s.seq == limit.Seq {
