@@ -21,17 +21,19 @@ import (
 )
 
 // pace calls publish(i) for i in [0, n) at rate events per second: every
-// wake-up publishes the events that are due, then sleeps 1 ms.
+// wake-up publishes the events that are due, then sleeps until the next one
+// is due, at least 1 ms (so at 5,000 ev/s about 5 events per wake-up).
 func pace(n, rate int, publish func(i int) error) error {
 	start := time.Now()
+	every := time.Second / time.Duration(rate)
 	for i := 0; i < n; {
-		due := min(n, int(time.Since(start).Seconds()*float64(rate))+1)
+		due := min(n, int(time.Since(start)/every)+1)
 		for ; i < due; i++ {
 			if err := publish(i); err != nil {
 				return err
 			}
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(max(time.Millisecond, time.Until(start.Add(time.Duration(i)*every))))
 	}
 	return nil
 }
