@@ -1,4 +1,4 @@
-// Code copied from shipper/pipeline/codec.go (61cd9d7): the disk queue's record
+// Code copied from shipper/pipeline/codec.go (a518156): the disk queue's record
 // payload, so that every mode stores the same bytes per event. Keep in step
 // if the record format changes.
 
@@ -15,7 +15,7 @@ import (
 
 func appendEventRecord(dst []byte, e *event.Event) []byte {
 	dst = append(dst, '[')
-	dst = strconv.AppendInt(dst, e.Timestamp.UnixNano(), 10)
+	dst = appendTime(dst, e.Timestamp)
 	for _, s := range [...]string{e.Meta.Index, e.Meta.ID, e.Meta.Pipeline} {
 		dst = append(dst, ',')
 		dst = event.AppendString(dst, s)
@@ -52,8 +52,8 @@ func appendEventRecord(dst []byte, e *event.Event) []byte {
 			dst = append(dst, `,"S",`...)
 			dst = event.AppendValue(dst, v)
 		case time.Time:
-			dst = append(dst, `,"t",`...)
-			dst = event.AppendString(dst, v.Format(time.RFC3339Nano))
+			dst = append(dst, `,"T",`...)
+			dst = appendTime(dst, v)
 		case event.GeoPoint:
 			dst = append(dst, `,"g",[`...)
 			dst = strconv.AppendFloat(dst, v.Lat, 'g', -1, 64)
@@ -76,11 +76,11 @@ func decodeEventRecord(b []byte) (*event.Event, error) {
 	if len(parts) < 4 || (len(parts)-4)%3 != 0 {
 		return nil, fmt.Errorf("decode queued event: %d parts", len(parts))
 	}
-	var ns int64
-	if err := json.Unmarshal(parts[0], &ns); err != nil {
+	ts, err := decodeTime(parts[0])
+	if err != nil {
 		return nil, fmt.Errorf("decode queued event time: %w", err)
 	}
-	e := event.New(time.Unix(0, ns), (len(parts)-4)/3)
+	e := event.New(ts, (len(parts)-4)/3)
 	for i, dst := range []*string{&e.Meta.Index, &e.Meta.ID, &e.Meta.Pipeline} {
 		if err := json.Unmarshal(parts[1+i], dst); err != nil {
 			return nil, fmt.Errorf("decode queued event meta: %w", err)
@@ -110,7 +110,9 @@ func decodeEventRecord(b []byte) (*event.Event, error) {
 			v, err = decodeAs[bool](raw)
 		case "S":
 			v, err = decodeAs[[]string](raw)
-		case "t":
+		case "T":
+			v, err = decodeTime(raw)
+		case "t": // earlier versions
 			var s string
 			if s, err = decodeAs[string](raw); err == nil {
 				v, err = time.Parse(time.RFC3339Nano, s)
@@ -136,4 +138,34 @@ func decodeAs[T any](raw json.RawMessage) (T, error) {
 	var x T
 	err := json.Unmarshal(raw, &x)
 	return x, err
+}
+
+func appendTime(dst []byte, t time.Time) []byte {
+	_, off := t.Zone()
+	dst = append(dst, '[')
+	dst = strconv.AppendInt(dst, t.Unix(), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(t.Nanosecond()), 10)
+	dst = append(dst, ',')
+	dst = strconv.AppendInt(dst, int64(off), 10)
+	return append(dst, ']')
+}
+
+func decodeTime(raw json.RawMessage) (time.Time, error) {
+	if len(raw) > 0 && raw[0] != '[' { // earlier versions: Unix nanoseconds
+		ns, err := decodeAs[int64](raw)
+		return time.Unix(0, ns), err
+	}
+	x, err := decodeAs[[3]int64](raw)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if x[1] < 0 || x[1] >= 1e9 {
+		return time.Time{}, fmt.Errorf("nanoseconds %d out of range", x[1])
+	}
+	t := time.Unix(x[0], x[1]).UTC()
+	if x[2] != 0 {
+		t = t.In(time.FixedZone("", int(x[2])))
+	}
+	return t, nil
 }

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -222,6 +224,8 @@ func (t *fsTarget) syncfs() {
 	unix.Syncfs(int(f.Fd()))
 }
 
+var errInterrupted = errors.New("interrupted")
+
 func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Duration, loop, countFsyncs bool) error {
 	self, err := os.Executable()
 	if err != nil {
@@ -232,12 +236,18 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 		return err
 	}
 	defer t.cleanup()
+	// On SIGINT/SIGTERM: stop the running child; the rounds stop and the
+	// deferred cleanup unmounts.
+	var running atomic.Pointer[os.Process]
+	var stopping atomic.Bool
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		<-sig
-		t.cleanup()
-		os.Exit(130)
+		stopping.Store(true)
+		if p := running.Load(); p != nil {
+			p.Kill()
+		}
 	}()
 
 	rec, doc := recordSizes(1000)
@@ -262,7 +272,18 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 		args := append(wrap, self, "-child", mode, "-dir", d, "-events", strconv.Itoa(n), "-rate", strconv.Itoa(rate), "-sync", syncEvery.String())
 		cmd := exec.Command(args[0], args[1:]...)
 		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
+		var stdout bytes.Buffer
+		cmd.Stdout = &stdout
+		if stopping.Load() {
+			return result{}, errInterrupted
+		}
+		err := cmd.Start()
+		if err == nil {
+			running.Store(cmd.Process)
+			err = cmd.Wait()
+			running.Store(nil)
+		}
+		out := stdout.Bytes()
 		t.syncfs()
 		s1, f1 := t.devStat()
 		var r result
@@ -282,6 +303,9 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 	for round := 1; round <= rounds; round++ {
 		for _, m := range modes {
 			r, err := runOne(m, round, nil)
+			if stopping.Load() {
+				return errInterrupted
+			}
 			if err != nil {
 				fmt.Printf("round %d %-11s FAILED (not counted): %v\n", round, m, err)
 				failures[m] = append(failures[m], err.Error())
@@ -302,6 +326,9 @@ func parent(dir string, n, rate, rounds int, modes []string, syncEvery time.Dura
 			}
 			o := filepath.Join(t.dir, "strace-"+m+".txt")
 			if _, err := runOne(m, 0, []string{"strace", "-f", "-qq", "-c", "-o", o, "-e", "trace=fsync,fdatasync,sync_file_range"}); err != nil {
+				if stopping.Load() {
+					return errInterrupted
+				}
 				fsyncCounts[m] = "run failed: " + err.Error()
 			} else {
 				fsyncCounts[m] = straceCounts(o)

@@ -15,10 +15,11 @@ import (
 )
 
 // runSegIO re-implements the I/O pattern of shipper/pipeline/diskqueue.go
-// (61cd9d7), without its state machine: records (4 B length, 4 B CRC-32C,
-// payload) appended through a 64 KiB buffer to 4 MiB segment files; every
-// syncEvery the current segment is flushed and fsynced (and at each
-// rotation), the acknowledged position is written to ack.json (tmp file,
+// (61cd9d7, still the same at a518156), without its state machine: records (4 B
+// length, 4 B CRC-32C, payload) appended through a 64 KiB buffer to 4 MiB
+// segment files; every syncEvery the current segment is flushed and fsynced
+// (and at each rotation, when the directory is fsynced too so that the new
+// name is durable), the acknowledged position is written to ack.json (tmp file,
 // fsync, rename) when it moved, and fully acknowledged segments are deleted.
 // A reader reads the synced records, decodes them and acknowledges them at
 // once (a healthy output), as bbolt mode does.
@@ -45,6 +46,11 @@ func runSegIO(dir string, n, rate int, syncEvery time.Duration) (map[string]int6
 		nf, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 		if err != nil {
 			return err
+		}
+		if d, err := os.Open(dir); err == nil {
+			d.Sync()
+			d.Close()
+			fsyncs++
 		}
 		if f != nil {
 			if err := f.Close(); err != nil {
