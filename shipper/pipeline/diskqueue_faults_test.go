@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -432,4 +433,84 @@ func TestDiskQueueCrashAtEachTransition(t *testing.T) {
 	if got := deliverAfterCrash(t, dir); !cmp.Equal(got, []string{"after restart"}) {
 		t.Errorf("after a clean stop: delivered %q; want only the new event", got)
 	}
+}
+
+// A seeded random schedule of full disks, output outages and restarts with
+// varying segment and queue sizes. An input re-offers what it was not
+// acknowledged for when it is restarted (as a tailer resumes from its
+// cursor). In the end every event is delivered at least once, in order of
+// first delivery, and nothing waits forever.
+func TestDiskQueueRandomFaults(t *testing.T) {
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("SHIPPER_DQ_SEED"); s != "" {
+		fmt.Sscan(s, &seed)
+	}
+	rng := rand.New(rand.NewPCG(uint64(seed), 1))
+	t.Logf("seed %d (SHIPPER_DQ_SEED replays it)", seed)
+	dir := t.TempDir()
+	disk := &fullDisk{}
+	const total = 1200
+	committed := 0 // events acknowledged to the input (its cursor)
+	var delivered []string
+	for round := 0; committed < total; round++ {
+		if round > 60 {
+			t.Fatalf("no end after %d rounds: committed %d of %d", round, committed, total)
+		}
+		set := DiskQueueSettings{Path: dir, MaxSize: int64(2048 + rng.IntN(32<<10)), SegmentSize: int64(128 + rng.IntN(4096)),
+			SyncInterval: time.Duration(1+rng.IntN(5)) * time.Millisecond, openFile: disk.open}
+		r := newDiskRigWith(t, dir, set, rng.IntN(2) == 0)
+		disk.full.Store(false)
+		// The input resumes at its cursor.
+		from := committed
+		n := min(total-from, 50+rng.IntN(300))
+		lines := msgs(from, from+n)
+		done := make(chan error, 1)
+		go func() { _, err := r.publish(context.Background(), lines); done <- err }()
+		for f := rng.IntN(4); f > 0; f-- {
+			switch rng.IntN(3) {
+			case 0:
+				disk.full.Store(!disk.full.Load())
+			case 1:
+				r.out.down.Store(!r.out.down.Load())
+			}
+			start := r.ackedCount() + len(r.out.messages())
+			waitProgress(t, "some progress", func() int { return r.ackedCount() + len(r.out.messages()) + int(disk.writes.Load()) },
+				func(v int) bool { return v > start || r.ackedCount() == n })
+		}
+		disk.full.Store(false)
+		r.out.down.Store(false)
+		if err := <-done; err != nil {
+			t.Fatalf("round %d: publish: %v", round, err)
+		}
+		if rng.IntN(3) == 0 {
+			if err := r.p.Drain(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		} else { // stop at once: what is on disk comes first next time
+			short, cancel := context.WithTimeout(context.Background(), time.Duration(rng.IntN(3))*time.Millisecond)
+			r.p.Drain(short)
+			cancel()
+		}
+		r.p.Close()
+		committed = from + r.ackedCount()
+		delivered = append(delivered, r.out.messages()...)
+	}
+	r := newDiskRig(t, dir, 1<<20, false)
+	if err := r.p.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r.p.Close()
+	delivered = append(delivered, r.out.messages()...)
+	seen := map[string]bool{}
+	var firsts []string
+	for _, m := range delivered {
+		if !seen[m] {
+			seen[m] = true
+			firsts = append(firsts, m)
+		}
+	}
+	if d := cmp.Diff(msgs(0, total), firsts); d != "" {
+		t.Fatalf("seed %d: first deliveries (-want +got):\n%s", seed, d)
+	}
+	t.Logf("seed %d: %d events, %d deliveries (%d again after a restart)", seed, total, len(delivered), len(delivered)-total)
 }
