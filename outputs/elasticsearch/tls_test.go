@@ -241,3 +241,155 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+// selfSigned makes a certificate signed by its own key for the hosts given,
+// as an attacker without the pinned CA's key would; isCA sets the CA bit.
+func selfSigned(t *testing.T, cn string, isCA bool, hosts ...string) (*x509.Certificate, *ecdsa.PrivateKey) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(time.Now().UnixNano()),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:                  isCA,
+		BasicConstraintsValid: true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	return cert, key
+}
+
+func fingerprintOf(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// ssl.ca_trusted_fingerprint pins a CA: the server's certificate must chain
+// to it. Sending the (public) pinned CA certificate next to one's own
+// certificate must not be enough (issue 14, item 1).
+func TestTLSPinning(t *testing.T) {
+	ca := newPKI(t, "pinned CA")
+	other := newPKI(t, "operator's other CA")
+	otherFile := filepath.Join(t.TempDir(), "other.pem")
+	os.WriteFile(otherFile, other.caPEM, 0o600)
+
+	good, _, _ := ca.issue(t, "es", false, "127.0.0.1")
+	wrongName, _, _ := ca.issue(t, "es.example.org", false, "es.example.org")
+	byOther, _, _ := other.issue(t, "es", false, "127.0.0.1")
+	// The attacker: its own certificate for the right name, then the
+	// pinned CA's public certificate appended to the chain.
+	evil, evilKey := selfSigned(t, "es", false, "127.0.0.1")
+	mitm := tls.Certificate{Certificate: [][]byte{evil.Raw, ca.caCert.Raw}, PrivateKey: evilKey}
+	// The same with a CA of its own in the middle: leaf → evil CA, then
+	// the pinned CA.
+	evilCA := newPKI(t, "evil CA")
+	evilLeaf, _, _ := evilCA.issue(t, "es", false, "127.0.0.1")
+	mitmChain := tls.Certificate{Certificate: [][]byte{evilLeaf.Certificate[0], evilCA.caCert.Raw, ca.caCert.Raw}, PrivateKey: evilLeaf.PrivateKey}
+	// A self-signed server certificate (not a CA) pinned by its own
+	// fingerprint, and one for another name.
+	selfLeaf, selfKey := selfSigned(t, "es", false, "127.0.0.1")
+	self := tls.Certificate{Certificate: [][]byte{selfLeaf.Raw}, PrivateKey: selfKey}
+	selfWrong, selfWrongKey := selfSigned(t, "es.example.org", false, "es.example.org")
+	selfWrongName := tls.Certificate{Certificate: [][]byte{selfWrong.Raw}, PrivateKey: selfWrongKey}
+	// A server certificate signed by the pinned CA, sending a leaf whose
+	// fingerprint is pinned but not as the leaf: chain [evil, pinned leaf].
+	pinnedLeaf := good.Certificate[0]
+	pinnedLeafCert, _ := x509.ParseCertificate(pinnedLeaf)
+	leafAppended := tls.Certificate{Certificate: [][]byte{evil.Raw, pinnedLeaf}, PrivateKey: evilKey}
+
+	servers := map[string]*estest.Server{}
+	srv := func(name string, c tls.Certificate) *estest.Server {
+		if s, ok := servers[name]; ok {
+			return s
+		}
+		servers[name] = tlsServer(t, c, nil)
+		return servers[name]
+	}
+	cases := []struct {
+		name    string
+		cert    string
+		chain   tls.Certificate
+		mode    string
+		cas     []string
+		pin     string
+		wantErr []string // nil: success
+	}{
+		{name: "leaf signed by the pinned CA", cert: "good", chain: good, pin: ca.fingerprint()},
+		{name: "leaf signed by the pinned CA, certificate mode", cert: "good", chain: good, mode: "certificate", pin: ca.fingerprint()},
+		{name: "foreign self-signed leaf with the pinned CA appended", cert: "mitm", chain: mitm, pin: ca.fingerprint(),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+		{name: "foreign self-signed leaf with the pinned CA appended, certificate mode", cert: "mitm", chain: mitm, mode: "certificate", pin: ca.fingerprint(),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+		{name: "foreign chain with the pinned CA appended", cert: "mitmChain", chain: mitmChain, pin: ca.fingerprint(),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+		{name: "foreign chain with the pinned CA appended, certificate mode", cert: "mitmChain", chain: mitmChain, mode: "certificate", pin: ca.fingerprint(),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+		{name: "wrong host name, full mode", cert: "wrongName", chain: wrongName, pin: ca.fingerprint(),
+			wantErr: []string{"x509", "es.example.org"}},
+		{name: "wrong host name, certificate mode", cert: "wrongName", chain: wrongName, mode: "certificate", pin: ca.fingerprint()},
+		// With ssl.certificate_authorities too, as Beats: the pinned CA is
+		// added to those CAs, either one may have signed the server's
+		// certificate, and appending the pinned CA proves nothing.
+		{name: "CA file and pin, signed by the pinned CA", cert: "good", chain: good, cas: []string{otherFile}, pin: ca.fingerprint()},
+		{name: "CA file and pin, signed by the CA of the file", cert: "byOther", chain: byOther, cas: []string{otherFile}, pin: ca.fingerprint()},
+		{name: "CA file and pin, foreign leaf with the pinned CA appended", cert: "mitm", chain: mitm, cas: []string{otherFile}, pin: ca.fingerprint(),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+		{name: "pin not in the chain, CA file signed it", cert: "byOther", chain: byOther, cas: []string{otherFile}, pin: evilCA.fingerprint()},
+		{name: "pin not in the chain, no CA file", cert: "byOther", chain: byOther, pin: evilCA.fingerprint(),
+			wantErr: []string{"x509", "unknown authority"}},
+		// A pinned server certificate (the fingerprint is the leaf's): the
+		// handshake proves the server holds its key, so it is trusted as
+		// itself; the name is still checked in full mode.
+		{name: "pinned self-signed leaf", cert: "self", chain: self, pin: fingerprintOf(selfLeaf)},
+		{name: "pinned leaf signed by a CA", cert: "good", chain: good, pin: fingerprintOf(pinnedLeafCert)},
+		{name: "pinned leaf, wrong host name, full mode", cert: "selfWrongName", chain: selfWrongName, pin: fingerprintOf(selfWrong),
+			wantErr: []string{"x509", "es.example.org"}},
+		{name: "pinned leaf, wrong host name, certificate mode", cert: "selfWrongName", chain: selfWrongName, mode: "certificate", pin: fingerprintOf(selfWrong)},
+		{name: "pinned leaf appended to a foreign leaf", cert: "leafAppended", chain: leafAppended, pin: fingerprintOf(pinnedLeafCert),
+			wantErr: []string{"x509", "ssl.ca_trusted_fingerprint"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := srv(tc.cert, tc.chain)
+			cfg := elasticsearch.DefaultConfig()
+			cfg.Hosts = []string{s.URL}
+			cfg.SSL.CATrustedFingerprint = tc.pin
+			cfg.SSL.CertificateAuthorities = tc.cas
+			if tc.mode != "" {
+				cfg.SSL.VerificationMode = tc.mode
+			}
+			err := publishOne(t, cfg, nil)
+			if tc.wantErr == nil {
+				if err != nil {
+					t.Fatalf("publish: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("publish succeeded, want an error with %q", tc.wantErr)
+			}
+			t.Logf("error: %v", err)
+			for _, w := range tc.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+		})
+	}
+}
