@@ -1,6 +1,7 @@
 package elasticsearch
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -130,39 +131,73 @@ func Transport(ssl SSLConfig, opts TransportOptions, log *slog.Logger) (*http.Tr
 }
 
 // verifyChain checks the server's chain against roots (the system's when
-// nil), or accepts it when a certificate of the chain has the trusted
-// fingerprint; a non-empty host is also checked against the leaf's names.
+// nil); a non-empty host is also checked against the leaf's names.
+//
+// With ssl.ca_trusted_fingerprint it does what Beats does
+// (elastic-agent-libs tlscommon trustRootCA): the CA certificate of the
+// chain that has the fingerprint is added to the roots (to the
+// certificate_authorities when set, otherwise it is the only root) and the
+// leaf must chain to a root as usual. Finding the pinned certificate in the
+// chain proves nothing by itself: it is public, anyone can append it to a
+// chain of their own (issue 14). When no CA of the chain has the
+// fingerprint, the chain is checked against roots alone, as in Beats.
+//
+// One deliberate difference: Beats only pins CA certificates; here the
+// fingerprint may also be the server's own certificate (the leaf), which is
+// then trusted as itself. That is as safe as pinning its CA (the handshake
+// proves the server holds the key of that very certificate), worked before,
+// and is what an operator gets when taking the fingerprint of what
+// `openssl s_client` shows first; it stops working when the certificate is
+// renewed, which pinning the CA does not.
 func verifyChain(roots *x509.CertPool, fingerprint []byte, host string) func(tls.ConnectionState) error {
 	return func(cs tls.ConnectionState) error {
 		if len(cs.PeerCertificates) == 0 {
 			return errors.New("server sent no certificate")
 		}
 		leaf := cs.PeerCertificates[0]
+		var pinned, notCA *x509.Certificate
 		if fingerprint != nil {
-			for _, c := range cs.PeerCertificates {
+			for i, c := range cs.PeerCertificates {
 				sum := sha256.Sum256(c.Raw)
-				if string(sum[:]) == string(fingerprint) {
-					if host != "" {
-						if err := leaf.VerifyHostname(host); err != nil {
-							return explain(err, leaf)
-						}
-					}
-					return nil
+				if !bytes.Equal(sum[:], fingerprint) {
+					continue
 				}
+				if i == 0 || c.IsCA {
+					pinned = c
+				} else {
+					notCA = c
+				}
+				break
 			}
+		}
+		if pinned != nil {
+			if roots == nil {
+				roots = x509.NewCertPool()
+			} else {
+				roots = roots.Clone() // per connection: the configured pool stays as configured
+			}
+			roots.AddCert(pinned)
 		}
 		inter := x509.NewCertPool()
 		for _, c := range cs.PeerCertificates[1:] {
 			inter.AddCert(c)
 		}
 		opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: host}
-		if _, err := leaf.Verify(opts); err != nil {
-			if fingerprint != nil {
-				return fmt.Errorf("x509: no certificate of the chain has the ssl.ca_trusted_fingerprint, and %w", explain(err, leaf))
-			}
+		_, err := leaf.Verify(opts)
+		var he x509.HostnameError
+		switch {
+		case err == nil:
+			return nil
+		case fingerprint == nil || errors.As(err, &he):
 			return explain(err, leaf)
+		case pinned != nil:
+			return fmt.Errorf("%w: the server's certificate (%s) does not chain to the certificate with the ssl.ca_trusted_fingerprint (%s), although the server sent that one too: "+
+				"not the expected server, or a man in the middle", err, leaf.Subject, pinned.Subject)
+		case notCA != nil:
+			return fmt.Errorf("%w: the certificate with the ssl.ca_trusted_fingerprint (%s) is in the server's chain but is neither a CA nor the server's own certificate", err, notCA.Subject)
+		default:
+			return fmt.Errorf("x509: no CA certificate of the chain has the ssl.ca_trusted_fingerprint, and %w", explain(err, leaf))
 		}
-		return nil
 	}
 }
 
