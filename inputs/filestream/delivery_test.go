@@ -266,3 +266,27 @@ func TestSmallFileReplacedInPlace(t *testing.T) {
 	s.write("a.log", "bbbbbb\n")
 	eq(t, "after the rewrite", s.runOnce(cfg), []string{"bbbbbb"})
 }
+
+// An over-long last line without its newline is shipped cut, like any
+// over-long line, when its file is deleted (or goes inactive).
+func TestOverLongPartialLastLineShippedWhenRemoved(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log")
+	cfg.MaxBytes, cfg.BufferSize = 100, 512
+	s.write("a.log", numbered(0, 2)...)
+	s.write("a.log", strings.Repeat("L", 5000))
+	in, c := s.input(cfg, true)
+	fc := &faultClient{collector: c, before: func(n int) error {
+		if n == 1 {
+			return os.Remove(s.path("a.log"))
+		}
+		return nil
+	}}
+	if err := in.Run(context.Background(), fc); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "messages", c.messages(), append(trimmed(numbered(0, 2)), strings.Repeat("L", 100)))
+	if !c.evs[2].HasTag("truncated") {
+		t.Errorf("cut line not tagged: %v", c.evs[2].Fields)
+	}
+}
