@@ -741,10 +741,10 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 // the file: inactive or deleted, so the line is complete as it is; shipping
 // it beats losing it) and returns the offset after it.
 func (h *harvester) finish(ctx context.Context, out pipeline.Client, parser Parser, lr *lineReader) (int64, error) {
-	if line, start, end := lr.rest(); line != nil {
+	if line, start, end, truncated := lr.rest(); line != nil {
 		h.in.lines.Inc()
 		h.in.bytesRead.Add(end - start)
-		if err := h.publish(ctx, out, parser, line, start, end, false); err != nil {
+		if err := h.publish(ctx, out, parser, line, start, end, truncated); err != nil {
 			return start, err
 		}
 	}

@@ -88,15 +88,20 @@ func (l *lineReader) reset(offset int64) {
 func (l *lineReader) pending() int64 { return int64(l.end - l.start) }
 
 // rest returns the bytes of an unfinished last line (no newline yet) and
-// consumes them; nil when there are none or an over-long line is being
-// skipped.
-func (l *lineReader) rest() (line []byte, start, end int64) {
-	if l.skipping || l.end == l.start {
-		return nil, 0, 0
+// consumes them; nil when there are none. An over-long one comes cut to
+// max, with truncated set.
+func (l *lineReader) rest() (line []byte, start, end int64, truncated bool) {
+	if l.skipping {
+		l.offset += int64(l.end - l.start)
+		l.start, l.end, l.skipping = 0, 0, false
+		return l.long, l.longStart, l.offset, true
+	}
+	if l.end == l.start {
+		return nil, 0, 0, false
 	}
 	line = l.buf[l.start:l.end]
 	start = l.offset
 	l.offset += int64(len(line))
 	l.start = l.end
-	return line, start, l.offset
+	return line, start, l.offset, false
 }
