@@ -52,17 +52,14 @@ logging.metrics.enabled: false
 	f.Close()
 	fi, _ := os.Stat(logPath)
 	// During the outage the input still reaches the end of its file.
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		offs := e.cursorOffsets()
-		if len(offs) == 1 && offs[0] == fi.Size() {
-			break
+	var offs []int64
+	waitProgress(t, "input cursor reaching the end of its file while Elasticsearch is down", func() (bool, int64) {
+		offs = e.cursorOffsets()
+		if len(offs) != 1 {
+			return false, 0
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("input cursor %v never reached %d while Elasticsearch was down", offs, fi.Size())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return offs[0] == fi.Size(), offs[0]
+	}, func() string { return fmt.Sprintf("cursor %v, file size %d", offs, fi.Size()) })
 	segs, _ := filepath.Glob(filepath.Join(d, "data", "diskqueue", "*.seg"))
 	if len(es.Stored()) != 0 || len(segs) == 0 {
 		t.Fatalf("during the outage: %d stored, %d segments", len(es.Stored()), len(segs))
@@ -72,10 +69,7 @@ logging.metrics.enabled: false
 
 	down.Store(false)
 	cmd = (&tailEnv{t: t, cfg: cfgPath}).start()
-	deadline = time.Now().Add(60 * time.Second)
-	for len(es.Stored()) < total && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitCount(t, "documents stored after the outage", total, func() int64 { return int64(len(es.Stored())) })
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	stored := es.Stored()

@@ -3,7 +3,6 @@
 package runner
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
 )
@@ -66,33 +64,18 @@ func TestNotElasticsearchIsRefused(t *testing.T) {
 		e.log, e.data, vl+"/")
 	cfgPath := filepath.Join(e.dir, "shipper.yml")
 	os.WriteFile(cfgPath, []byte(yml), 0o600)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "run", "../../shipper", "run", "--once", "-c", cfgPath, "-E", "shipper.shutdown_timeout=1s")
-	cmd.WaitDelay = 2 * time.Second
-	outb, _ := startAndStop(cmd, 8*time.Second)
-	if !strings.Contains(outb, "not Elasticsearch") {
-		t.Errorf("log does not say the server is not Elasticsearch:\n%s", outb)
+	var logs syncBuffer
+	cmd := exec.Command(shipperBin(t), "run", "--once", "-c", cfgPath, "-E", "shipper.shutdown_timeout=1s")
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
 	}
+	waitProgress(t, "the log saying the server is not Elasticsearch", func() (bool, int64) {
+		return strings.Contains(logs.String(), "not Elasticsearch"), 0
+	}, logs.String)
+	cmd.Process.Signal(os.Interrupt)
+	cmd.Wait()
 	if got := e.cursorOffsets(); len(got) > 0 && got[0] != 0 {
 		t.Errorf("offset moved to %v although nothing was accepted", got)
-	}
-}
-
-// startAndStop runs cmd for d, then interrupts it, returning its output.
-func startAndStop(cmd *exec.Cmd, d time.Duration) (string, error) {
-	var buf strings.Builder
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	if err := cmd.Start(); err != nil {
-		return "", err
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return buf.String(), err
-	case <-time.After(d):
-		cmd.Process.Signal(os.Interrupt)
-		return buf.String(), <-done
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os"
@@ -59,6 +60,11 @@ type tailEnv struct {
 	dir string
 	cfg string
 	out string
+
+	// The output file is read incrementally: counts holds how often each
+	// line number was delivered up to outOff.
+	counts map[int]int
+	outOff int64
 }
 
 func newTailEnv(t *testing.T, glob string, extra string) *tailEnv {
@@ -92,52 +98,99 @@ func (e *tailEnv) start() *exec.Cmd {
 	return cmd
 }
 
-// numbers returns how often each line number was delivered.
+// numbers returns how often each line number was delivered. It reads only
+// what the output appended since the last call; the map is shared, callers
+// must not modify it.
 func (e *tailEnv) numbers() map[int]int {
 	e.t.Helper()
-	out := map[int]int{}
+	if e.counts == nil {
+		e.counts = map[int]int{}
+	}
 	f, err := os.Open(filepath.Join(e.out, "out.ndjson"))
 	if err != nil {
-		return out
+		return e.counts
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
+	if _, err := f.Seek(e.outOff, io.SeekStart); err != nil {
+		e.t.Fatal(err)
+	}
+	r := bufio.NewReaderSize(f, 1<<20)
+	for {
+		b, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			e.t.Fatalf("output line longer than 1 MiB at offset %d", e.outOff)
+		}
+		if err != nil {
+			return e.counts // a partial last line is read again next time
+		}
+		e.outOff += int64(len(b))
 		var doc struct {
 			Message string `json:"message"`
 		}
-		if json.Unmarshal(sc.Bytes(), &doc) != nil {
+		if json.Unmarshal(b, &doc) != nil {
 			continue // a line torn by SIGKILL mid-write
 		}
 		n, err := strconv.Atoi(strings.Fields(doc.Message + " x")[0])
 		if err == nil {
-			out[n]++
+			e.counts[n]++
 		}
 	}
-	return out
 }
 
-// waitAll waits until every number below n was delivered.
-func (e *tailEnv) waitAll(n int, within time.Duration) map[int]int {
+// waitAll waits until every number below n was delivered. It fails only
+// when delivery stopped advancing for stallWindow, naming the first missing
+// lines.
+func (e *tailEnv) waitAll(n int) map[int]int {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for {
-		got := e.numbers()
-		missing := 0
+	var got map[int]int
+	waitProgress(e.t, "waiting for every line", func() (bool, int64) {
+		got = e.numbers()
+		if len(got) < n {
+			return false, e.outOff
+		}
 		for i := range n {
 			if got[i] == 0 {
-				missing++
+				return false, e.outOff
 			}
 		}
-		if missing == 0 {
-			return got
+		return true, e.outOff
+	}, func() string {
+		var missing []int
+		for i := range n {
+			if got[i] == 0 {
+				missing = append(missing, i)
+			}
 		}
-		if time.Now().After(deadline) {
-			e.t.Fatalf("%d of %d lines never delivered", missing, n)
+		return fmt.Sprintf("%d of %d lines never delivered (first: %v)", len(missing), n, missing[:min(len(missing), 10)])
+	})
+	return got
+}
+
+// waitRange waits until every line number in [from, to) was delivered;
+// the rotations call it before they delete a generation: logrotate's
+// "rotate 3" only promises nothing is lost while the shipper is less than
+// three generations behind, and a writer at 200k lines/s rotates every
+// 25 ms, faster than the 200 ms scan can even see a copy on a busy machine.
+func (e *tailEnv) waitRange(from, to int) {
+	e.t.Helper()
+	var got map[int]int
+	waitProgress(e.t, fmt.Sprintf("lines %d..%d delivered before their file is deleted", from, to-1), func() (bool, int64) {
+		got = e.numbers()
+		for i := from; i < to; i++ {
+			if got[i] == 0 {
+				return false, e.outOff
+			}
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return true, e.outOff
+	}, func() string {
+		var missing []int
+		for i := from; i < to; i++ {
+			if got[i] == 0 {
+				missing = append(missing, i)
+			}
+		}
+		return fmt.Sprintf("%d of %d lines never delivered (first: %v)", len(missing), to-from, missing[:min(len(missing), 10)])
+	})
 }
 
 func line(i int) string { return fmt.Sprintf("%d %s\n", i, strings.Repeat("payload-", 8)) }
@@ -182,7 +235,11 @@ func TestRotationTortureRenameCreate(t *testing.T) {
 	const total, every = 60000, 5000
 	log := filepath.Join(e.dir, "access.log")
 	writer(t, log, total, every, func(p string, gen int) {
-		// logrotate-style: keep only .1 .. .3; older rotations are removed.
+		// logrotate-style: keep only .1 .. .3; older rotations are removed,
+		// here .3 holding generation gen-3.
+		if gen > 3 {
+			e.waitRange((gen-4)*every, (gen-3)*every)
+		}
 		for k := 3; k >= 1; k-- {
 			src := p
 			if k > 1 {
@@ -191,7 +248,7 @@ func TestRotationTortureRenameCreate(t *testing.T) {
 			os.Rename(src, p+"."+strconv.Itoa(k))
 		}
 	})
-	got := e.waitAll(total, 60*time.Second)
+	got := e.waitAll(total)
 	dups := 0
 	for i := range total {
 		dups += got[i] - 1
@@ -214,11 +271,14 @@ func TestRotationTortureCopyTruncate(t *testing.T) {
 			t.Error(err)
 			return
 		}
+		if gen > 2 {
+			e.waitRange((gen-3)*every, (gen-2)*every) // .2 is replaced
+		}
 		os.Rename(p+".1", p+".2")
 		os.WriteFile(p+".1", b, 0o600)
 		os.Truncate(p, 0)
 	})
-	got := e.waitAll(total, 60*time.Second)
+	got := e.waitAll(total)
 	dups := 0
 	for i := range total {
 		dups += got[i] - 1
@@ -250,7 +310,12 @@ func TestCrashKill9ResumesWithBoundedDuplicates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for kills < 15 {
 		cmd := e.start()
-		time.Sleep(time.Duration(80+rng.IntN(250)) * time.Millisecond)
+		// Kill mid-delivery: once this run delivered something (on a
+		// loaded machine start-up alone can take longer than any fixed
+		// delay), then after a random pause.
+		before := e.outOff
+		waitCond(t, "a run delivering before its SIGKILL", func() bool { e.numbers(); return e.outOff > before })
+		time.Sleep(time.Duration(rng.IntN(250)) * time.Millisecond) // when the fault strikes, not a wait for work
 		cmd.Process.Kill()
 		cmd.Wait()
 		kills++
@@ -259,7 +324,7 @@ func TestCrashKill9ResumesWithBoundedDuplicates(t *testing.T) {
 		}
 	}
 	cmd := e.start()
-	got := e.waitAll(total, 120*time.Second)
+	got := e.waitAll(total)
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	dups := 0
@@ -311,10 +376,7 @@ func TestRegistryWriteBudget(t *testing.T) {
 	}
 	f.Close()
 	elapsed := time.Since(start)
-	deadline := time.Now().Add(30 * time.Second)
-	for r.Metrics.Counter("output.events.acked").Load() < int64(n) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitCount(t, "acknowledgements", int64(n), r.Metrics.Counter("output.events.acked").Load)
 	writes := r.Metrics.Counter("registry.writes").Load()
 	cancel()
 	<-done
