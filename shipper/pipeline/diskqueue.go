@@ -88,6 +88,18 @@ type segmentFile interface {
 // queue.disk.paused.write_error gauge is 1 and the error is logged) and the
 // syncer writes the records again every sync interval and whenever an
 // acknowledgement deletes a segment, until it succeeds.
+//
+// # Why a segment log and not an embedded store
+//
+// Measured side by side against go.etcd.io/bbolt with the same cadence (one
+// durable commit per sync interval, acknowledgements shortly after):
+// scripts/queuebench (ext4 on a loop device, sectors written counted at the
+// device). At 5,000 ev/s bbolt with its defaults wrote 2.1× the bytes per
+// event, tuned for append-only keys about the same (1.05×), and its file
+// never shrinks; CPU per event was within the noise. A store would not remove
+// the states below either (inputs acknowledged on durability, a reader
+// behind a writer, deletion on acknowledgement): they are the queue's, not
+// the file format's. The log keeps them explicit and tested.
 type diskQueue struct {
 	set DiskQueueSettings
 	p   *Pipeline
