@@ -67,6 +67,7 @@ type Server struct {
 	indexed  map[string]int // _id → times stored (201)
 	docs     []Doc          // every stored doc, in order
 	Headers  []http.Header  // headers of every bulk request
+	bodies   [][]byte       // every bulk body as received (decompressed)
 }
 
 // New starts a fake; script may be nil (accept everything).
@@ -108,7 +109,15 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 		}
 		body = zr
 	}
-	docs, err := parseBulk(body)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.mu.Lock()
+	s.bodies = append(s.bodies, raw)
+	s.mu.Unlock()
+	docs, err := parseBulk(bytes.NewReader(raw))
 	if err != nil {
 		w.WriteHeader(http.StatusBadRequest)
 		fmt.Fprintf(w, `{"error":{"type":"parse_exception","reason":%q},"status":400}`, err.Error())
@@ -237,6 +246,14 @@ func (s *Server) Requests() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.requests
+}
+
+// Bodies returns every bulk request body received (decompressed), in
+// order, including those the fake could not parse.
+func (s *Server) Bodies() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.bodies...)
 }
 
 // Docs returns the stored documents, in order.
