@@ -96,7 +96,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Index == "" {
 		errs = append(errs, errors.New("index: must not be empty"))
-	} else if _, err := parseIndex(c.Index); err != nil {
+	} else if sel, err := parseIndex(c.Index); err != nil {
+		errs = append(errs, fmt.Errorf("index: %v", err))
+	} else if err := sel.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("index: %v", err))
 	}
 	if c.Backoff.Init <= 0 || c.Backoff.Max < c.Backoff.Init {

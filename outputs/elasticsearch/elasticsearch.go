@@ -223,14 +223,18 @@ func isESError(b []byte) bool {
 
 // send posts the events b[idx…], splitting by bulk_max_bytes and on 413/400.
 func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
-	body, n := o.encode(b, idx)
+	body, sent, n := o.encode(b, idx)
 	if n < len(idx) {
 		// The byte cap cut the request: send the rest separately.
-		if err := o.send(ctx, b, idx[:n]); err != nil {
+		if err := o.send(ctx, b, sent); err != nil {
 			return err
 		}
 		return o.send(ctx, b, idx[n:])
 	}
+	if len(sent) == 0 {
+		return nil // every event had an invalid index: dead-lettered
+	}
+	idx = sent
 	status, resp, retryAfter, err := o.post(ctx, body)
 	if err != nil {
 		return o.redact(tlsHint(err))
@@ -268,8 +272,11 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 }
 
 // encode writes the bulk body for idx, stopping before bulk_max_bytes
-// (always at least one event). It returns how many events it took.
-func (o *Output) encode(b *pipeline.Batch, idx []int) ([]byte, int) {
+// (always at least one event). It returns the body, the events it holds
+// and how many events of idx it went through (n): an event of idx[:n] that
+// is not in sent had an invalid index and is marked for the dead-letter
+// file. sent is idx[:n] itself unless an event was left out.
+func (o *Output) encode(b *pipeline.Batch, idx []int) (body []byte, sent []int, n int) {
 	// Size the body from the last request's bytes per event: one
 	// allocation instead of a dozen grow-and-copy steps. (The buffer is not
 	// pooled: the HTTP transport may still read a request body after the
@@ -279,25 +286,57 @@ func (o *Output) encode(b *pipeline.Batch, idx []int) ([]byte, int) {
 	defer func() { o.perEvent.Store(int64(len(buf) / max(len(idx), 1))) }()
 	enc := o.encoders.Get().(*event.Encoder) // one per concurrent worker
 	defer o.encoders.Put(enc)
-	for n, i := range idx {
+	copied := false // sent is a copy because an event was left out
+	for k, i := range idx {
 		start := len(buf)
 		e := b.Event(i)
-		buf = appendAction(buf, o, e)
+		var bad string
+		buf, bad = o.appendAction(buf, e)
+		if bad != "" {
+			buf = buf[:start]
+			if !copied {
+				sent, copied = append(make([]int, 0, len(idx)), idx[:k]...), true
+			}
+			o.deadLetter(b, i, http.StatusBadRequest, bad) // what Elasticsearch would answer
+			continue
+		}
 		buf = enc.Append(buf, e)
 		buf = append(buf, '\n')
-		if n > 0 && len(buf) > int(o.cfg.BulkMaxBytes) {
-			return buf[:start], n
+		if len(buf) > int(o.cfg.BulkMaxBytes) && (copied && len(sent) > 0 || !copied && k > 0) {
+			if !copied {
+				sent = idx[:k]
+			}
+			return buf[:start], sent, k
+		}
+		if copied {
+			sent = append(sent, i)
 		}
 	}
-	return buf, len(idx)
+	if !copied {
+		sent = idx
+	}
+	return buf, sent, len(idx)
 }
 
-func appendAction(buf []byte, o *Output, e *event.Event) []byte {
+// appendAction appends e's action line. When the index name is invalid it
+// returns why (and buf is to be cut back): such an event goes to the
+// dead-letter file, never to another index. Every value is a JSON string:
+// the index is written as it is because a valid name needs no escaping
+// (see checkIndexName), _id and pipeline go through the JSON encoder.
+func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 	buf = append(buf, `{"create":{"_index":"`...)
+	at := len(buf)
 	if e.Meta.Index != "" {
 		buf = append(buf, e.Meta.Index...)
 	} else {
 		buf = o.index.render(buf, e)
+	}
+	if why := checkIndexName(buf[at:]); why != "" {
+		name := buf[at:]
+		if len(name) > 300 {
+			name = name[:300]
+		}
+		return buf, fmt.Sprintf("invalid_index_name_exception (not sent): %s: %q", why, name)
 	}
 	buf = append(buf, '"')
 	if e.Meta.ID != "" {
@@ -312,7 +351,7 @@ func appendAction(buf []byte, o *Output, e *event.Event) []byte {
 		buf = append(buf, `,"pipeline":`...)
 		buf = event.AppendString(buf, pipe)
 	}
-	return append(buf, "}}\n"...)
+	return append(buf, "}}\n"...), ""
 }
 
 // post sends one bulk body; it returns the status, the body and the

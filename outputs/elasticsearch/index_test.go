@@ -1,0 +1,154 @@
+package elasticsearch
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/pipeline"
+)
+
+func TestCheckIndexName(t *testing.T) {
+	f := func(name string, valid bool) {
+		t.Helper()
+		why := checkIndexName([]byte(name))
+		if (why == "") != valid {
+			t.Errorf("checkIndexName(%q) = %q, want valid=%v", name, why, valid)
+		}
+	}
+	f("shipper-squid.access", true)
+	f("shipper-2025.03.01", true)
+	f(".ds-logs", true) // hidden and system indices start with a dot
+	f("café-logs", true)
+	f(strings.Repeat("a", 255), true)
+	f("a\u2028b", true) // valid JSON as it is
+
+	f("", false)
+	f(".", false)
+	f("..", false)
+	f(strings.Repeat("a", 256), false)
+	f(strings.Repeat("é", 128), false) // 256 bytes
+	f("-x", false)
+	f("_x", false)
+	f("+x", false)
+	f("Shipper", false)
+	f("CAFÉ", false)
+	f("café-LOGS", false)
+	f("Ölogs", false)
+	for _, c := range `\/*?"<>| ,#:` {
+		f("a"+string(c)+"b", false)
+	}
+	f("a\nb", false)
+	f("a\x00b", false)
+	f("a\x7fb", false)
+	f("a\xffb", false) // invalid UTF-8
+}
+
+func TestConfigRefusesInvalidIndexLiterals(t *testing.T) {
+	f := func(index string, ok bool) {
+		t.Helper()
+		cfg := DefaultConfig()
+		cfg.Index = index
+		if err := cfg.Validate(); (err == nil) != ok {
+			t.Errorf("Validate(index %q) = %v, want ok=%v", index, err, ok)
+		}
+	}
+	f("shipper-%{[event.dataset]}-%{+yyyy.MM.dd}", true)
+	f("%{[event.dataset]}", true)
+	f("Shipper-%{[event.dataset]}", false)
+	f("shipper %{[event.dataset]}", false)
+	f("_shipper-%{[event.dataset]}", false)
+	f(`ship"per`, false)
+}
+
+// parseBody checks that body is NDJSON made of action/document pairs, each
+// action a single create; it returns the actions.
+func parseBody(t testing.TB, body []byte) []map[string]string {
+	t.Helper()
+	lines := bytes.Split(bytes.TrimSuffix(body, []byte("\n")), []byte("\n"))
+	if len(body) == 0 {
+		return nil
+	}
+	if len(lines)%2 != 0 {
+		t.Fatalf("body has %d lines, want action/document pairs:\n%s", len(lines), body)
+	}
+	var out []map[string]string
+	for k := 0; k < len(lines); k += 2 {
+		var action map[string]map[string]string
+		if err := json.Unmarshal(lines[k], &action); err != nil || len(action) != 1 || action["create"] == nil {
+			t.Fatalf("line %d is not one create action (%v): %s\nbody:\n%s", k+1, err, lines[k], body)
+		}
+		if !json.Valid(lines[k+1]) {
+			t.Fatalf("line %d is not a JSON document: %s", k+2, lines[k+1])
+		}
+		out = append(out, action["create"])
+	}
+	return out
+}
+
+// Issue 14 item 2: values interpolated into the action line cannot add an
+// action of their own nor break the request. A bad index goes to the
+// dead-letter file; a bad _id or pipeline is escaped.
+func TestActionLineCannotBeInjected(t *testing.T) {
+	const inject = "x\"}}\n{\"delete\":{\"_index\":\"victim\",\"_id\":\"1\"}}\n"
+	out, err := New(DefaultConfig(), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(dataset string, set func(*event.Event)) *event.Event {
+		e := event.New(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2)
+		e.Fields.Add("message", "m")
+		e.Fields.Add("event.dataset", dataset)
+		if set != nil {
+			set(e)
+		}
+		return e
+	}
+	evs := []*event.Event{
+		mk("squid.access", nil),
+		mk(inject, nil), // field value in %{[event.dataset]}
+		mk("squid.access", func(e *event.Event) { e.Meta.Index = inject }),
+		mk("squid.access", func(e *event.Event) { e.Meta.Index = `victim"},"delete":{"_index":"victim` }),
+		mk("squid.access", func(e *event.Event) { e.Meta.ID = inject }),
+		mk("squid.access", func(e *event.Event) { e.Meta.Pipeline = inject }),
+		mk("Web", nil), // lower-cased, as Beats does
+		mk("squid.access", func(e *event.Event) { e.Meta.Index = "Shipper-Upper" }),
+		mk("a b", nil),
+	}
+	b := pipeline.NewTestBatch(evs...)
+	idx := []int{0, 1, 2, 3, 4, 5, 6, 7, 8}
+	body, sent, n := out.encode(b, idx)
+	if n != len(idx) {
+		t.Fatalf("encode went through %d of %d events", n, len(idx))
+	}
+	actions := parseBody(t, body)
+	if got, want := len(actions), 4; got != want || len(sent) != want {
+		t.Fatalf("%d actions (sent %v), want %d:\n%s", got, sent, want, body)
+	}
+	want := []map[string]string{
+		{"_index": "shipper-squid.access"},
+		{"_index": "shipper-squid.access", "_id": inject},
+		{"_index": "shipper-squid.access", "pipeline": inject},
+		{"_index": "shipper-web"},
+	}
+	for k, w := range want {
+		for key, v := range w {
+			if actions[k][key] != v {
+				t.Errorf("action %d %s = %q, want %q", k, key, actions[k][key], v)
+			}
+		}
+	}
+	for _, i := range []int{1, 2, 3, 7, 8} {
+		if got := b.Outcome(i); got != pipeline.DeadLettered {
+			t.Errorf("event %d (index %q) outcome %v, want dead-lettered", i, evs[i].Meta.Index, got)
+		}
+	}
+	for _, i := range []int{0, 4, 5, 6} {
+		if got := b.Outcome(i); got != pipeline.Pending {
+			t.Errorf("event %d outcome %v, want pending (sent)", i, got)
+		}
+	}
+}
