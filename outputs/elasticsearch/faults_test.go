@@ -88,13 +88,22 @@ func testEvents(n int) []*event.Event {
 // final and stops.
 func (r *rig) ship(evs []*event.Event, batchSize int) {
 	r.t.Helper()
-	if err := r.shipFor(evs, batchSize, 30*time.Second); err != nil {
+	if err := r.shipFor(evs, batchSize, 30*time.Second, nil); err != nil {
 		r.t.Errorf("Drain: %v\nlogs:\n%s", err, r.logs)
 	}
 }
 
-// shipFor is ship giving up after d; it returns Drain's error.
-func (r *rig) shipFor(evs []*event.Event, batchSize int, d time.Duration) error {
+// shipUntil is ship for a run that must not complete: it gives up once
+// stop reports true (polled) or after a minute, and returns Drain's error.
+// Waiting for a condition, not a fixed time: the suite runs on busy cores.
+func (r *rig) shipUntil(evs []*event.Event, batchSize int, stop func() bool) error {
+	r.t.Helper()
+	return r.shipFor(evs, batchSize, time.Minute, stop)
+}
+
+// shipFor is ship giving up after d, or once stop (if not nil) reports
+// true; it returns Drain's error.
+func (r *rig) shipFor(evs []*event.Event, batchSize int, d time.Duration, stop func() bool) error {
 	r.t.Helper()
 	log := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	out, err := elasticsearch.New(r.cfg, log, r.m)
@@ -127,6 +136,23 @@ func (r *rig) shipFor(evs []*event.Event, batchSize int, d time.Duration) error 
 	p.Start()
 	dctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	if stop != nil {
+		go func() { // exits with dctx, which this function cancels
+			tick := time.NewTicker(5 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-dctx.Done():
+					return
+				case <-tick.C:
+					if stop() {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
 	err = p.Drain(dctx)
 	p.Close()
 	return err
@@ -306,12 +332,14 @@ func TestWholeRequestFaults(t *testing.T) {
 			logHas: "read bulk response",
 		},
 		{
+			// The delay ends when the client gives up; the timeout is
+			// long enough for the retry's answer on a loaded machine.
 			name:    "slow response past the timeout",
-			reply:   estest.Reply{Delay: 3 * time.Second},
-			timeout: 300 * time.Millisecond,
+			reply:   estest.Reply{Delay: time.Minute},
+			timeout: 2 * time.Second,
 			want: want{stored: all, counters: map[string]int64{
 				"output.events.acked": 0, "output.events.duplicates": n, "output.batches.failed": 1}},
-			logHas: "no answer within timeout (300ms)",
+			logHas: "no answer within timeout (2s)",
 		},
 		{
 			name:  "whole-request 503",

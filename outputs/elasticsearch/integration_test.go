@@ -38,7 +38,7 @@ func TestVictoriaLogsFailoverGzipWorkers(t *testing.T) {
 	r.cfg.Headers = map[string]string{"VL-Msg-Field": "message", "VL-Time-Field": "@timestamp", "VL-Stream-Fields": "event.dataset"}
 	const n = 3000
 	evs := testEvents(n)
-	if err := r.shipFor(evs, 100, 60*time.Second); err != nil {
+	if err := r.shipFor(evs, 100, 60*time.Second, nil); err != nil {
 		t.Fatalf("ship: %v\n%s", err, r.logs)
 	}
 	snap := r.m.Snapshot()
@@ -65,7 +65,7 @@ func TestVictoriaLogsWrongPathRetriedNotDeadLettered(t *testing.T) {
 	vl := victoriaLogs(t)
 	r := newRig(t, estest.NewPlan(nil))
 	r.cfg.Hosts = []string{vl + "/insert/elasticsearch/wrong/"}
-	if err := r.shipFor(testEvents(5), 5, 500*time.Millisecond); err == nil {
+	if err := r.shipUntil(testEvents(5), 5, func() bool { return r.m.Snapshot()["output.batches.failed"] >= 3 }); err == nil {
 		t.Fatal("delivered to a wrong path")
 	}
 	snap := r.m.Snapshot()

@@ -8,7 +8,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/shipper-project/shipper/outputs/elasticsearch"
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
@@ -72,7 +71,9 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 			} else {
 				r.cfg.APIKey = apiID + ":" + apiKey
 			}
-			drainErr := r.shipFor(testEvents(3), 3, 300*time.Millisecond)
+			drainErr := r.shipUntil(testEvents(3), 3, func() bool {
+				return strings.Count(r.logs.String(), "output request failed") >= 2
+			})
 			if drainErr == nil {
 				t.Fatal("the run succeeded; want a failing run")
 			}
