@@ -3,6 +3,7 @@ package filestream
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strings"
@@ -288,5 +289,31 @@ func TestOverLongPartialLastLineShippedWhenRemoved(t *testing.T) {
 	eq(t, "messages", c.messages(), append(trimmed(numbered(0, 2)), strings.Repeat("L", 100)))
 	if !c.evs[2].HasTag("truncated") {
 		t.Errorf("cut line not tagged: %v", c.evs[2].Fields)
+	}
+}
+
+// A file that starts small and grows while it is read, line by line, is
+// read exactly once across the adoption of its fingerprint.
+func TestSmallFileGrowingFastIsReadOnce(t *testing.T) {
+	s := newScenario(t)
+	s.write("a.log")
+	c := s.follow(s.config("a.log*"))
+	const n = 2000
+	for i := range n {
+		s.write("a.log", fmt.Sprintf("%d\n", i))
+	}
+	s.waitFor(c, n)
+	time.Sleep(100 * time.Millisecond) // let a second reader show up
+	got := c.messages()
+	if len(got) != n {
+		t.Errorf("read %d lines, want %d", len(got), n)
+	}
+	for i, m := range got {
+		if m != fmt.Sprint(i) {
+			t.Fatalf("line %d = %q, want %d", i, m, i)
+		}
+	}
+	if keys := s.store.Keys("filestream::t::"); len(keys) != 1 || !strings.Contains(keys[0], "::fingerprint::") {
+		t.Errorf("registry keys = %v, want the fingerprint's only", keys)
 	}
 }
