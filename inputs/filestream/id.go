@@ -2,7 +2,6 @@ package filestream
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"hash/crc32"
 	"hash/fnv"
 	"strconv"
@@ -34,13 +33,16 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // craft a line that collides with the old line at its offset, which only
 // hides that crafted line.
 func docID(pfx string, start int64, line []byte) string {
-	var sum [8]byte
-	binary.BigEndian.PutUint32(sum[:4], crc32.Checksum(line, castagnoli))
-	binary.BigEndian.PutUint32(sum[4:], crc32.ChecksumIEEE(line))
+	sum := uint64(crc32.Checksum(line, castagnoli))<<32 | uint64(crc32.ChecksumIEEE(line))
 	var buf [64]byte // prefix 17 + offset ≤ 13 + 1 + hash 11: one allocation, the string
 	b := append(buf[:0], pfx...)
 	b = strconv.AppendInt(b, start, 36)
 	b = append(b, '-')
-	b = base64.RawURLEncoding.AppendEncode(b, sum[:])
+	for range 11 { // the 64 bits in URL-safe base64, low bits first
+		b = append(b, base64URL[sum&63])
+		sum >>= 6
+	}
 	return string(b)
 }
+
+const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
