@@ -317,3 +317,13 @@ func TestSmallFileGrowingFastIsReadOnce(t *testing.T) {
 		t.Errorf("registry keys = %v, want the fingerprint's only", keys)
 	}
 }
+
+// A file still shorter than the fingerprint resumes at its cursor.
+func TestSmallFileResumes(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("a.log")
+	s.write("a.log", "a\n")
+	eq(t, "first", s.runOnce(cfg), []string{"a"})
+	s.write("a.log", "b\n")
+	eq(t, "second", s.runOnce(cfg), []string{"b"})
+}
