@@ -24,11 +24,20 @@ type DeadLetterFile struct {
 	mu       sync.Mutex
 	path     string
 	maxBytes int64
-	f        *os.File
+	f        dlFile
 	size     int64
 	buf      []byte
 
 	written, dropped, bytes *monitoring.Counter
+}
+
+// dlFile is what DeadLetterFile needs of its *os.File (tests inject
+// write, sync and truncate failures through it).
+type dlFile interface {
+	Write(b []byte) (int, error)
+	Sync() error
+	Truncate(size int64) error
+	Close() error
 }
 
 // DeadLetterName is the file under path.data/dead_letter.
