@@ -149,3 +149,57 @@ func TestDLQReplayLockedAndDown(t *testing.T) {
 		t.Errorf("replay with the cluster down: %d\n%s", code, out)
 	}
 }
+
+// Issue 18 #6: replay never deletes what it cannot read. An unreadable
+// line is moved aside to dead_letter.unreadable.ndjson (and the output
+// says so); an entry glued behind a torn line by an older version is
+// recovered and replayed.
+func TestDLQReplayKeepsUnreadableLines(t *testing.T) {
+	es := estest.New(t, nil)
+	cfgFile, data := dlqEnv(t, es.URL, []*event.Event{dlqEvent("a", 1)})
+	dir := filepath.Join(data, "dead_letter")
+	// An older shipper's torn write followed by the next entry on the same
+	// line, then a line of garbage.
+	d, err := pipeline.OpenDeadLetter(t.TempDir(), 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Write(dlqEvent("b", 2), 400, "failed to parse")
+	d.Close()
+	entryB, _ := os.ReadFile(d.Path())
+	torn := `{"@timestamp":"2025-03-01T12:00:00.000Z","status":400,"reason":"x","index":"i","id":"lost","event":{"@timestamp":"2025-03-01T12:`
+	garbage := "not json at all"
+	f, _ := os.OpenFile(filepath.Join(dir, pipeline.DeadLetterName), os.O_WRONLY|os.O_APPEND, 0)
+	f.WriteString(torn + string(entryB) + garbage + "\n")
+	f.Close()
+
+	code, out, errs := cmd(t, "", "dlq", "list", "-c", cfgFile)
+	if code != 0 || !strings.Contains(out, "events: 2") || !strings.Contains(out, "unreadable lines: 2") {
+		t.Errorf("list: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = cmd(t, "", "dlq", "replay", "-c", cfgFile)
+	aside := filepath.Join(dir, "dead_letter.unreadable.ndjson")
+	if code != ExitRuntime || !strings.Contains(out, "unreadable lines: 2") || !strings.Contains(out, aside) {
+		t.Errorf("replay: exit %d, want %d and the unreadable lines named with %s\n%s%s", code, ExitRuntime, aside, out, errs)
+	}
+	if s := es.Stored(); s["a"] != 1 || s["b"] != 1 {
+		t.Errorf("stored %v, want a and b once", s)
+	}
+	b, err := os.ReadFile(aside)
+	if want := torn + "\n" + garbage + "\n"; string(b) != want {
+		t.Errorf("%s = %q (%v), want %q", aside, b, err, want)
+	}
+	b, _ = os.ReadFile(filepath.Join(dir, pipeline.DeadLetterName))
+	if len(b) != 0 {
+		t.Errorf("dead-letter file after replay: %q, want empty", b)
+	}
+	// A second replay adds nothing to the set-aside file and says nothing
+	// about it.
+	code, out, _ = cmd(t, "", "dlq", "replay", "-c", cfgFile)
+	if code != 0 || strings.Contains(out, "unreadable") {
+		t.Errorf("second replay: %d\n%s", code, out)
+	}
+	if b2, _ := os.ReadFile(aside); string(b2) != torn+"\n"+garbage+"\n" {
+		t.Errorf("set-aside file changed: %q", b2)
+	}
+}

@@ -3,7 +3,9 @@ package pipeline
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,12 +22,20 @@ import (
 // previous .1, whose events are counted as dropped): the newest rejections
 // are kept, the oldest dropped and counted, and the file never outgrows
 // 2 × maxBytes on a router's flash.
+//
+// Every entry is one whole line or nothing: a write or fsync that fails
+// (a full disk stores part of a write) is cut back to the end of the last
+// complete line, so the event, retried by the pipeline, is written whole
+// later and never twice. If the cut-back fails too, or the file ends in a
+// torn line left by a crash, the next entry starts with a newline: the
+// torn part stays one unreadable line and swallows no entry (issue 18).
 type DeadLetterFile struct {
 	mu       sync.Mutex
 	path     string
 	maxBytes int64
 	f        dlFile
-	size     int64
+	size     int64 // bytes in the file, up to the end of its last line
+	torn     bool  // the file ends in a partial line: start the next entry on a new line
 	buf      []byte
 
 	written, dropped, bytes *monitoring.Counter
@@ -70,9 +80,27 @@ func (d *DeadLetterFile) open() error {
 		f.Close()
 		return err
 	}
-	d.f, d.size = f, fi.Size()
+	d.f, d.size, d.torn = f, fi.Size(), false
+	if d.size > 0 {
+		d.torn = !endsWithNewline(d.path, d.size)
+	}
 	d.bytes.Set(d.size)
 	return nil
+}
+
+// endsWithNewline reports whether the file's byte at size-1 is '\n'
+// (true when it cannot tell: an extra empty line is harmless).
+func endsWithNewline(path string, size int64) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], size-1); err != nil {
+		return true
+	}
+	return b[0] == '\n'
 }
 
 // Path returns the file's path.
@@ -84,6 +112,9 @@ func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error 
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.buf[:0]
+	if d.torn {
+		b = append(b, '\n')
+	}
 	b = append(b, `{"@timestamp":"`...)
 	b = time.Now().UTC().AppendFormat(b, event.TimestampLayout)
 	b = append(b, `","status":`...)
@@ -103,16 +134,37 @@ func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error 
 			return err
 		}
 	}
-	if _, err := d.f.Write(b); err != nil {
-		return fmt.Errorf("write dead-letter file: %w", err)
+	n, err := d.f.Write(b)
+	if err == nil && n < len(b) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		return d.cutBack(int64(n), fmt.Errorf("write dead-letter file: %w", err))
 	}
 	if err := d.f.Sync(); err != nil {
-		return fmt.Errorf("fsync dead-letter file: %w", err)
+		return d.cutBack(int64(n), fmt.Errorf("fsync dead-letter file: %w", err))
 	}
 	d.size += int64(len(b))
+	d.torn = false
 	d.written.Inc()
 	d.bytes.Set(d.size)
 	return nil
+}
+
+// cutBack removes the n bytes a failed write left after the last complete
+// line and returns err. If the file cannot be cut back, they stay, and the
+// next entry starts on a new line.
+func (d *DeadLetterFile) cutBack(n int64, err error) error {
+	if n == 0 {
+		return err
+	}
+	if terr := d.f.Truncate(d.size); terr != nil {
+		d.size += n
+		d.torn = true
+		d.bytes.Set(d.size)
+		return errors.Join(err, fmt.Errorf("cut back the partial entry: %w", terr))
+	}
+	return err
 }
 
 func (d *DeadLetterFile) rotate() error {
