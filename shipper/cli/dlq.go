@@ -32,6 +32,8 @@ const dlqUsage = `Usage:
 
 The dead-letter file is path.data/dead_letter/dead_letter.ndjson (and .1,
 its older half). Replay takes path.data's lock: stop the shipper first.
+Lines that are not entries (a torn write) are never deleted: replay moves
+them to dead_letter.unreadable.ndjson, next to it, for a look by hand.
 `
 
 // DLQ is `shipper dlq list|replay`.
@@ -75,16 +77,21 @@ func dlqFiles(dataDir string) []string {
 	return []string{p + ".1", p}
 }
 
-// readDLQ reads every entry, oldest first. Lines that are not entries (a
-// torn last line after a crash) are reported and kept aside.
-func readDLQ(dataDir string) (entries []dlqEntry, bad int, err error) {
+// dlqUnreadableName is where replay moves the lines it cannot read.
+const dlqUnreadableName = "dead_letter.unreadable.ndjson"
+
+// readDLQ reads every entry, oldest first, and returns the lines that are
+// not entries (a torn write) as they are. An older shipper did not cut a
+// failed write back, so the entry written next was glued behind the torn
+// part on the same line: it is recovered, and only the torn part is bad.
+func readDLQ(dataDir string) (entries []dlqEntry, bad [][]byte, err error) {
 	for _, p := range dlqFiles(dataDir) {
 		f, err := os.Open(p)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		sc := bufio.NewScanner(f)
 		sc.Buffer(make([]byte, 64<<10), 256<<20)
@@ -93,21 +100,65 @@ func readDLQ(dataDir string) (entries []dlqEntry, bad int, err error) {
 			if len(line) == 0 {
 				continue
 			}
-			var e dlqEntry
-			if json.Unmarshal(line, &e) != nil || len(e.Event) == 0 {
-				bad++
+			e, at := parseDLQLine(line)
+			if at > 0 {
+				bad = append(bad, append([]byte(nil), line[:at]...))
+			}
+			if at < 0 {
+				bad = append(bad, append([]byte(nil), line...))
 				continue
 			}
-			e.line = append([]byte(nil), line...)
+			e.line = append([]byte(nil), line[at:]...)
 			entries = append(entries, e)
 		}
 		err = sc.Err()
 		f.Close()
 		if err != nil {
-			return nil, 0, fmt.Errorf("read %s: %w", p, err)
+			return nil, nil, fmt.Errorf("read %s: %w", p, err)
 		}
 	}
 	return entries, bad, nil
+}
+
+// parseDLQLine parses an entry that starts at line[at:] (at > 0: behind a
+// torn one); at is -1 when the line holds no entry.
+func parseDLQLine(line []byte) (e dlqEntry, at int) {
+	start := []byte(`{"@timestamp":"`)
+	for at = 0; at >= 0; {
+		if json.Unmarshal(line[at:], &e) == nil && len(e.Event) > 0 {
+			return e, at
+		}
+		e = dlqEntry{}
+		i := bytes.Index(line[at+1:], start)
+		if i < 0 {
+			break
+		}
+		at += 1 + i
+	}
+	return dlqEntry{}, -1
+}
+
+// setAside appends the unreadable lines to dead_letter.unreadable.ndjson
+// (fsynced) and returns its path.
+func setAside(dataDir string, bad [][]byte) (string, error) {
+	p := filepath.Join(filepath.Dir(dlqFiles(dataDir)[1]), dlqUnreadableName)
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return p, err
+	}
+	var b []byte
+	for _, l := range bad {
+		b = append(append(b, l...), '\n')
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return p, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return p, err
+	}
+	return p, f.Close()
 }
 
 func (c *common) loadForDLQ(stderr io.Writer) (*config.Config, string, bool) {
@@ -135,8 +186,8 @@ func dlqList(c *common, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "dead-letter file: %s\n", dlqFiles(dir)[1])
 	fmt.Fprintf(stdout, "events: %d\n", len(entries))
-	if bad > 0 {
-		fmt.Fprintf(stdout, "unreadable lines: %d\n", bad)
+	if len(bad) > 0 {
+		fmt.Fprintf(stdout, "unreadable lines: %d (replay moves them to %s)\n", len(bad), dlqUnreadableName)
 	}
 	if len(entries) == 0 {
 		return ExitOK
@@ -261,7 +312,25 @@ func dlqReplay(c *common, dryRun bool, timeout time.Duration, stdout, stderr io.
 		fmt.Fprintf(stderr, "shipper dlq replay: %v\n", err)
 		return ExitRuntime
 	}
+	// Lines that are not entries are moved aside before anything is sent:
+	// the rewrite below keeps only entries, and nothing it cannot read may
+	// be lost.
+	aside := ""
+	if len(bad) > 0 && !dryRun {
+		if aside, err = setAside(dir, bad); err != nil {
+			fmt.Fprintf(stderr, "shipper dlq replay: cannot set %d unreadable lines aside in %s: %v; nothing was replayed\n", len(bad), aside, err)
+			return ExitRuntime
+		}
+	}
 	if len(entries) == 0 {
+		if aside != "" {
+			if err := rewriteDLQ(dir, nil); err != nil {
+				fmt.Fprintf(stderr, "shipper dlq replay: %v\n", err)
+				return ExitRuntime
+			}
+			fmt.Fprintf(stdout, "unreadable lines: %d (moved to %s)\n", len(bad), aside)
+			return ExitRuntime
+		}
 		fmt.Fprintln(stdout, "the dead-letter file is empty: nothing to replay")
 		return ExitOK
 	}
@@ -279,6 +348,9 @@ func dlqReplay(c *common, dryRun bool, timeout time.Duration, stdout, stderr io.
 	if dryRun {
 		fmt.Fprintf(stdout, "would replay %d events to %s\n", len(evs), strings.Join(ec.Hosts, ", "))
 		printCounts(stdout, "by index", byIndex, 0)
+		if len(bad) > 0 {
+			fmt.Fprintf(stdout, "would move %d unreadable lines to %s\n", len(bad), dlqUnreadableName)
+		}
 		return ExitOK
 	}
 	log := c.logger(cfg, stderr).With("output", "elasticsearch")
@@ -341,11 +413,11 @@ func dlqReplay(c *common, dryRun bool, timeout time.Duration, stdout, stderr io.
 	if undelivered > 0 {
 		fmt.Fprintf(stdout, "  not delivered:    %d (kept: %v)\n", undelivered, drainErr)
 	}
-	if bad > 0 {
-		fmt.Fprintf(stdout, "  unreadable lines: %d (dropped from the file)\n", bad)
+	if len(bad) > 0 {
+		fmt.Fprintf(stdout, "  unreadable lines: %d (not replayed; moved to %s)\n", len(bad), aside)
 	}
 	fmt.Fprintf(stdout, "dead-letter file now holds %d events\n", len(keep))
-	if len(keep) > 0 {
+	if len(keep) > 0 || len(bad) > 0 {
 		return ExitRuntime
 	}
 	return ExitOK
