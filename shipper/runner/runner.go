@@ -56,6 +56,7 @@ type runInput struct {
 	typ    string
 	in     inputs.Input
 	client pipeline.Client
+	errs   *errorRecorder // with Once: the first error the input logged
 }
 
 // Runner is one assembled run.
@@ -183,7 +184,12 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 		}
 		ilog := log.With("input", typ, "id", id)
 		name := "input." + id
-		in, err := p.Factory(sec, inputs.Env{ID: id, Log: ilog, Metrics: m, Store: r.store, Once: opts.Once, DataPath: dataDir, Name: name})
+		inLog, logged := ilog, (*errorRecorder)(nil)
+		if opts.Once { // the input's own errors fail the run; its processors' do not
+			logged = &errorRecorder{}
+			inLog = slog.New(recordingHandler{next: ilog.Handler(), rec: logged})
+		}
+		in, err := p.Factory(sec, inputs.Env{ID: id, Log: inLog, Metrics: m, Store: r.store, Once: opts.Once, DataPath: dataDir, Name: name})
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -236,7 +242,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			Log:        ilog,
 			Index:      common.Index,
 		}, m)
-		r.inputs = append(r.inputs, runInput{id: id, typ: typ, in: in, client: client})
+		r.inputs = append(r.inputs, runInput{id: id, typ: typ, in: in, client: client, errs: logged})
 	}
 	if len(errs) > 0 {
 		out.Close()
@@ -321,8 +327,14 @@ func (r *Runner) Run(ctx context.Context) error {
 	errc := make(chan error, len(r.inputs))
 	for _, ri := range r.inputs {
 		wg.Go(func() {
-			if err := ri.in.Run(inCtx, ri.client); err != nil && inCtx.Err() == nil {
+			err := ri.in.Run(inCtx, ri.client)
+			if inCtx.Err() != nil {
+				return
+			}
+			if err != nil {
 				errc <- fmt.Errorf("input %s (%s): %w", ri.id, ri.typ, err)
+			} else if ri.errs != nil && ri.errs.err() != "" {
+				errc <- fmt.Errorf("input %s (%s): %s", ri.id, ri.typ, ri.errs.err())
 			}
 		})
 	}
