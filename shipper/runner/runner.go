@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shipper-project/shipper/inputs"
@@ -291,10 +292,23 @@ func (r *Runner) closeAll() {
 	}
 }
 
+// Close releases a runner that was built but never run (Run releases
+// what it ran).
+func (r *Runner) Close() error {
+	r.closeAll()
+	return r.pipe.Close()
+}
+
 // Run runs until ctx is done (a graceful stop: inputs stop, events in
 // flight are delivered within shipper.shutdown_timeout, cursors are written)
-// or, with Once, until every input is read and every event final.
+// or, with Once, until every input is read and every event final. If ctx is
+// already done (a stop requested during start-up or a reload), nothing
+// starts.
 func (r *Runner) Run(ctx context.Context) error {
+	if ctx.Err() != nil {
+		r.log.Info("stop requested before the inputs started; not starting")
+		return r.Close()
+	}
 	defer r.closeAll()
 	storeCtx, stopStore := context.WithCancel(context.Background())
 	var storeWG sync.WaitGroup
@@ -325,8 +339,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	defer stopInputs()
 	var wg sync.WaitGroup
 	errc := make(chan error, len(r.inputs))
-	for _, ri := range r.inputs {
+	running := make([]atomic.Bool, len(r.inputs))
+	for i, ri := range r.inputs {
+		running[i].Store(true)
 		wg.Go(func() {
+			defer running[i].Store(false)
 			err := ri.in.Run(inCtx, ri.client)
 			if inCtx.Err() != nil {
 				return
@@ -350,7 +367,20 @@ func (r *Runner) Run(ctx context.Context) error {
 		sdnotify.Notify(sdnotify.Stopping)
 	}
 	stopInputs()
-	<-inputsDone
+	// An input must return soon after its context ends. If one does not,
+	// say which, rather than hang without a word (a second signal exits).
+	t := time.NewTimer(r.cfg.Shipper.ShutdownTimeout)
+	select {
+	case <-inputsDone:
+	default:
+		select {
+		case <-inputsDone:
+		case <-t.C:
+			r.warnStuck(running)
+			<-inputsDone
+		}
+	}
+	t.Stop()
 	close(errc)
 	for err := range errc {
 		r.log.Error("input failed", "error", err)
@@ -377,6 +407,17 @@ func (r *Runner) Run(ctx context.Context) error {
 	stopMetrics()
 	r.logSummary()
 	return runErr
+}
+
+// warnStuck names the inputs that have not returned from Run.
+func (r *Runner) warnStuck(running []atomic.Bool) {
+	var stuck []string
+	for i, ri := range r.inputs {
+		if running[i].Load() {
+			stuck = append(stuck, ri.id+" ("+ri.typ+")")
+		}
+	}
+	r.log.Error("inputs have not stopped after shipper.shutdown_timeout; still waiting for them", "inputs", strings.Join(stuck, ", "), "timeout_seconds", r.cfg.Shipper.ShutdownTimeout.Seconds())
 }
 
 // logMetrics logs the non-zero counter changes every period, as Beats'
