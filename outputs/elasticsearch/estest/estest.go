@@ -131,6 +131,10 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	if s.script != nil {
 		rep = s.script(n, docs)
 	}
+	if len(docs) == 0 && (rep.Status == 0 || rep.Status == http.StatusOK) && !rep.Hangup {
+		// As Elasticsearch answers an empty bulk request.
+		rep = Reply{Status: http.StatusBadRequest, Body: `{"error":{"root_cause":[{"type":"parse_exception","reason":"request body is required"}],"type":"parse_exception","reason":"request body is required"},"status":400}`}
+	}
 	if rep.Hangup {
 		s.mu.Unlock()
 		hj, ok := w.(http.Hijacker)
