@@ -5,10 +5,13 @@
 // Per item: 2xx → acknowledged; 409 on a create → duplicate (a previous
 // attempt indexed it: the _id is deterministic), acknowledged; 429 and 5xx →
 // retried with backoff; any other 4xx (mapping errors…) → dead-letter file
-// with the status and reason. Whole request: 413 or 400 → the batch is split
-// in halves to isolate the culprit (a single document that still fails is
-// dead-lettered); anything else (connection refused, timeout, 5xx, 401/403)
-// → the whole batch is retried with backoff.
+// with the status and reason. Whole request: 413 or 400 from Elasticsearch →
+// the batch is split in halves to isolate the culprit (a single document
+// that still fails is dead-lettered); 400 from a proxy → split too unless an
+// empty request is refused as well, and a document refused alone is
+// dead-lettered on its third refusal (refusal.go); anything else (connection
+// refused, timeout, 5xx, 401/403, 404) → the whole batch is retried with
+// backoff.
 package elasticsearch
 
 import (
@@ -26,6 +29,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	es "github.com/elastic/go-elasticsearch/v8"
 
@@ -72,6 +76,7 @@ type Output struct {
 	perEvent           atomic.Int64 // bytes per event of the last body
 	encoders           sync.Pool    // *event.Encoder, one per concurrent Publish
 	secrets            []string     // values redact removes from errors
+	refused            refusals     // documents a proxy refused alone (refusal.go)
 }
 
 // New builds the client; it does not connect.
@@ -169,7 +174,7 @@ func (o *Output) Publish(ctx context.Context, b *pipeline.Batch) error {
 	for i := range idx {
 		idx[i] = i
 	}
-	return o.send(ctx, b, idx)
+	return o.send(ctx, &attempt{budget: trippedBudget}, b, idx)
 }
 
 func (o *Output) check(ctx context.Context) error {
@@ -222,14 +227,14 @@ func isESError(b []byte) bool {
 }
 
 // send posts the events b[idx…], splitting by bulk_max_bytes and on 413/400.
-func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
+func (o *Output) send(ctx context.Context, a *attempt, b *pipeline.Batch, idx []int) error {
 	body, sent, n := o.encode(b, idx)
 	if n < len(idx) {
 		// The byte cap cut the request: send the rest separately.
-		if err := o.send(ctx, b, sent); err != nil {
+		if err := o.send(ctx, a, b, sent); err != nil {
 			return err
 		}
-		return o.send(ctx, b, idx[n:])
+		return o.send(ctx, a, b, idx[n:])
 	}
 	if len(sent) == 0 {
 		return nil // every event had an invalid index: dead-lettered
@@ -241,24 +246,30 @@ func (o *Output) send(ctx context.Context, b *pipeline.Batch, idx []int) error {
 	}
 	switch {
 	case status >= 200 && status < 300:
+		o.passed(b, idx)
 		return o.judge(b, idx, resp)
 	case status == http.StatusUnauthorized || status == http.StatusForbidden:
 		// Retried: an operator may fix the credentials while we wait.
 		return o.credentialsRefused("bulk request to", status)
 	case status == http.StatusBadRequest && !isESError(resp):
-		// Not Elasticsearch judging our documents (a proxy, a wrong path):
-		// nothing to learn per document, so retry the batch and say why.
-		return o.redactf("bulk request to %s: HTTP 400 that is not an Elasticsearch error (wrong path or a proxy in the way?): %s", strings.Join(o.hosts, ","), snippet(resp))
+		// Not Elasticsearch judging our documents: a wrong path (retry)
+		// or a proxy refusing some documents (isolate them).
+		return o.proxyRefused(ctx, a, b, idx, status, resp)
 	case status == http.StatusRequestEntityTooLarge || status == http.StatusBadRequest:
 		if len(idx) > 1 {
 			half := len(idx) / 2
 			o.log.Debug("bulk request refused, splitting it", "status", status, "events", len(idx))
-			if err := o.send(ctx, b, idx[:half]); err != nil {
+			if err := o.send(ctx, a, b, idx[:half]); err != nil {
 				return err
 			}
-			return o.send(ctx, b, idx[half:])
+			return o.send(ctx, a, b, idx[half:])
 		}
-		o.deadLetter(b, idx[0], status, "request refused: "+snippet(resp))
+		why := "request refused: " + snippet(resp)
+		if status == http.StatusRequestEntityTooLarge {
+			// Alone and still too large: it can never pass as it is.
+			why = fmt.Sprintf("request refused: HTTP 413 with this document alone (%d bytes with its action line): it can never pass; raise the limit (Elasticsearch http.max_content_length, a proxy's client_max_body_size) and run `shipper dlq replay`: %s", len(body), snippet(resp))
+		}
+		o.deadLetter(b, idx[0], status, why)
 		return nil
 	case status == http.StatusTooManyRequests:
 		for _, i := range idx {
@@ -458,12 +469,89 @@ func reason(raw json.RawMessage) string {
 	return s
 }
 
+// snippet condenses a response body for a message or a dead-letter reason:
+// an HTML page (a proxy's or a WAF's) becomes its text, white space is
+// collapsed, and the result is cut at 512 bytes on a character boundary,
+// saying how long the body was.
 func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 512 {
-		s = s[:512] + "…(" + strconv.Itoa(len(b)) + " bytes)"
+	const limit = 512
+	s := strings.TrimSpace(string(b[:min(len(b), 64<<10)]))
+	html := looksHTML(s)
+	if html {
+		s = htmlText(s)
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	cut := len(s) > limit
+	if cut {
+		n := limit
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = s[:n] + "…"
+	}
+	switch {
+	case html:
+		s += " (HTML page, " + strconv.Itoa(len(b)) + " bytes)"
+	case cut:
+		s += "(" + strconv.Itoa(len(b)) + " bytes)"
 	}
 	return s
+}
+
+func looksHTML(s string) bool {
+	if !strings.HasPrefix(s, "<") {
+		return false
+	}
+	head := asciiLower(s[:min(len(s), 512)])
+	for _, tag := range []string{"<html", "<!doctype html", "<head", "<body"} {
+		if strings.Contains(head, tag) {
+			return true
+		}
+	}
+	return false
+}
+
+// htmlText returns the text of an HTML page: tags, comments, scripts and
+// styles removed. Not a parser: enough to make an error page readable.
+func htmlText(s string) string {
+	low := asciiLower(s) // same length as s: indexes carry over
+	var out strings.Builder
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], '<')
+		if j < 0 {
+			out.WriteString(s[i:])
+			break
+		}
+		out.WriteString(s[i : i+j])
+		out.WriteByte(' ')
+		i += j
+		end := ">"
+		switch {
+		case strings.HasPrefix(low[i:], "<!--"):
+			end = "-->"
+		case strings.HasPrefix(low[i:], "<script"):
+			end = "</script>"
+		case strings.HasPrefix(low[i:], "<style"):
+			end = "</style>"
+		}
+		k := strings.Index(low[i:], end)
+		if k < 0 {
+			break
+		}
+		i += k + len(end)
+	}
+	return out.String()
+}
+
+// asciiLower lower-cases ASCII letters only, keeping every byte offset.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // retryAfterOf reads a Retry-After header: seconds or an HTTP date.

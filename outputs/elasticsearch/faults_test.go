@@ -309,6 +309,7 @@ func TestWholeRequestFaults(t *testing.T) {
 	cases := []struct {
 		name    string
 		reply   estest.Reply
+		times   int // requests answered with reply; 0 means 1
 		timeout time.Duration
 		want    want
 		logHas  string
@@ -357,10 +358,12 @@ func TestWholeRequestFaults(t *testing.T) {
 		},
 		{
 			// VictoriaLogs answers a wrong path with a text/plain 400: not a
-			// judgement of our documents, so retried, never dead-lettered.
+			// judgement of our documents (the empty probe request is
+			// refused too), so retried, never dead-lettered.
 			name: "VictoriaLogs-style text/plain 400",
 			reply: estest.Reply{Status: 400, ContentType: "text/plain; charset=utf-8",
 				Body: `unsupported path requested: "/insert/elasticsearch/x/_bulk"`},
+			times: 2, // the batch and the probe
 			want: want{stored: all, counters: map[string]int64{
 				"output.events.acked": n, "output.batches.failed": 1, "output.events.dead_letter": 0,
 				"dead_letter.events": 0}},
@@ -378,7 +381,7 @@ func TestWholeRequestFaults(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			plan := estest.NewPlan(nil)
 			plan.Whole = func(k int, docs []estest.Doc) estest.Reply {
-				if k == 0 {
+				if k < max(tc.times, 1) {
 					return tc.reply
 				}
 				return estest.Reply{}
@@ -443,7 +446,7 @@ func TestTooLargeSplitsAndDeadLettersTheGiant(t *testing.T) {
 	if got := fmt.Sprint(sizes); got != "[10 5 2 3 5 2 3 1 2]" {
 		t.Errorf("request sizes %s, want halves down to the culprit", got)
 	}
-	if d := r.deadLetters()["e07"]; !strings.Contains(d.Reason, "request refused") {
+	if d := r.deadLetters()["e07"]; !strings.Contains(d.Reason, "request refused") || !strings.Contains(d.Reason, "can never pass") {
 		t.Errorf("e07 reason %q", d.Reason)
 	}
 }

@@ -3,7 +3,14 @@
 package elasticsearch_test
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,5 +81,58 @@ func TestVictoriaLogsWrongPathRetriedNotDeadLettered(t *testing.T) {
 	}
 	if !strings.Contains(r.logs.String(), "HTTP 400") {
 		t.Errorf("logs do not show the 400:\n%s", r.logs)
+	}
+}
+
+// Issue 18 item 7 with real components: VictoriaLogs behind a WAF-like
+// reverse proxy that answers nginx's HTML 400 to any request holding
+// "UNION SELECT". The poison documents are dead-lettered with the page's
+// text, every other document is in VictoriaLogs once, and VictoriaLogs'
+// answer to the empty probe request counts as "reaches the server".
+func TestVictoriaLogsBehindAWAF(t *testing.T) {
+	vl := victoriaLogs(t)
+	target, _ := url.Parse(vl)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	waf := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		plain := body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			if zr, err := gzip.NewReader(bytes.NewReader(body)); err == nil {
+				plain, _ = io.ReadAll(zr)
+			}
+		}
+		if bytes.Contains(plain, []byte("UNION SELECT")) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, nginxPage)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	defer waf.Close()
+	r := newRig(t, estest.NewPlan(nil))
+	r.cfg.Hosts = []string{waf.URL + "/insert/elasticsearch/"}
+	r.cfg.Headers = map[string]string{"VL-Msg-Field": "message", "VL-Time-Field": "@timestamp"}
+	const n = 200
+	evs := testEvents(n)
+	for _, i := range []int{7, 120, 121} {
+		evs[i].Fields.Put("message", "GET /item?id=1' UNION SELECT password FROM users--")
+	}
+	if err := r.shipFor(evs, 50, 60*time.Second, nil); err != nil {
+		t.Fatalf("ship: %v\n%s", err, r.logs)
+	}
+	dead := r.deadLetters()
+	for _, id := range []string{"e07", "e120", "e121"} {
+		if d, ok := dead[id]; !ok || d.Status != 400 || !strings.Contains(d.Reason, "400 Bad Request nginx") {
+			t.Errorf("%s dead letter %+v, want status 400 and the proxy page", id, d)
+		}
+	}
+	if len(dead) != 3 {
+		t.Errorf("%d dead letters, want 3", len(dead))
+	}
+	rows := vlQuery(t, vl, "* | stats count() as total, count_uniq(_msg) as msgs")
+	if len(rows) != 1 || rows[0]["total"] != strconv.Itoa(n-3) || rows[0]["msgs"] != strconv.Itoa(n-3) {
+		t.Fatalf("VictoriaLogs holds %v, want %d distinct messages", rows, n-3)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/pipeline"
@@ -98,4 +99,22 @@ func jsonRoundTrip(s string) string {
 	var out string
 	json.Unmarshal(b, &out)
 	return out
+}
+
+// FuzzSnippet feeds arbitrary response bodies (a proxy's page is not
+// trusted) to the text that goes into dead-letter reasons: no panic, short,
+// and valid UTF-8 when the body is.
+func FuzzSnippet(f *testing.F) {
+	f.Add([]byte("<html><head><title>400 Bad Request</title></head><body>nginx</body></html>"))
+	f.Add([]byte("<!doctype html><script>x<</script><!--"))
+	f.Add([]byte(`{"error":"x"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		s := snippet(body)
+		if len(s) > 512+64 {
+			t.Fatalf("snippet is %d bytes", len(s))
+		}
+		if utf8.Valid(body) && !utf8.ValidString(s) {
+			t.Fatalf("snippet(%q) = %q is not valid UTF-8", body, s)
+		}
+	})
 }
