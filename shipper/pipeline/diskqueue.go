@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -259,6 +260,7 @@ func (q *diskQueue) append(ctx context.Context, e *event.Event, c *client, outco
 	rec := appendEventRecord(q.buf[:0], e)
 	q.buf = rec
 	need := int64(len(rec) + 8)
+	private := false // rec is q.buf, shared with other appends
 	for {
 		if q.closed {
 			return errors.New("pipeline closed")
@@ -266,14 +268,19 @@ func (q *diskQueue) append(ctx context.Context, e *event.Event, c *client, outco
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if q.werr != nil {
-			q.waitCtx(ctx)
-			continue
-		}
+		wait := q.werr != nil
 		// max_size bounds what is not yet delivered. An event larger
 		// than that is accepted once everything before it is.
-		if u := q.unackedLocked(); u > 0 && u+need > q.set.MaxSize {
+		if u := q.unackedLocked(); !wait && u > 0 && u+need > q.set.MaxSize {
 			q.pausedFull.Set(1)
+			wait = true
+		}
+		if wait {
+			// Waiting releases the lock: another append may encode
+			// into q.buf meanwhile.
+			if !private {
+				rec, private = bytes.Clone(rec), true
+			}
 			q.waitCtx(ctx)
 			continue
 		}
