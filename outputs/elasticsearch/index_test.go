@@ -152,3 +152,16 @@ func TestActionLineCannotBeInjected(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkCheckIndexName is the cost the index-name check adds to every
+// event's action line (issue 14 item 2), to compare with BenchmarkPublish's
+// ns/event.
+func BenchmarkCheckIndexName(b *testing.B) {
+	name := []byte("shipper-squid.access")
+	b.ReportAllocs()
+	for b.Loop() {
+		if checkIndexName(name) != "" {
+			b.Fatal("invalid")
+		}
+	}
+}
