@@ -1,35 +1,54 @@
 package monitoring
 
 import (
+	"bytes"
 	"fmt"
-	"html/template"
+	"html"
+	"maps"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 // The status page is server-rendered HTML with no script: it works in any
-// browser (and in `curl | lynx -stdin` on the router), refreshes itself every
-// 10 s, and costs one template execution per view.
-var pageTmpl = template.Must(template.New("page").Funcs(template.FuncMap{
-	"bytes":  humanBytes,
-	"dur":    humanDuration,
-	"rate":   func(f float64) string { return fmt.Sprintf("%.1f/s", f) },
-	"pct":    func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
-	"pctw":   func(f float64) string { return fmt.Sprintf("%.0f", min(f, 1)*100) },
-	"secs":   func(s int64) string { return humanDuration(time.Duration(s) * time.Second) },
-	"ms":     func(ms int64) string { return humanDuration(time.Duration(ms) * time.Millisecond) },
-	"tstamp": func(t time.Time) string { return t.Local().Format("2006-01-02 15:04:05") },
-	"join":   strings.Join,
-	"cpu":    func(m Millis) string { return humanDuration(time.Duration(m) * time.Millisecond) },
-}).Parse(pageHTML))
+// browser (and in `curl | lynx -stdin` on the router) and refreshes itself
+// every 10 s.
+//
+// It is written by hand, not with html/template (issue 17): text/template
+// calls methods by name (reflect.Value.MethodByName with a name known only
+// at run time), and once such a call is reachable the linker keeps every
+// exported method of every reachable type, since it cannot tell which one a
+// template will call. That was 10 MB of a 26 MB binary, mostly the methods
+// of go-elasticsearch's esapi. The size test in shipper (size_test.go)
+// fails if the binary grows past its budget again.
 
-const pageHTML = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="10">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>shipper {{.Beat.Info.Name}} — status</title>
-<style>
+// markup is HTML written to the page as is. Only constants convert to it
+// implicitly, so a value (an input ID, an error message: anything from the
+// config, the log or the counters) cannot reach the page unescaped by
+// accident: values go through pageWriter.text, which escapes them.
+type markup string
+
+type pageWriter struct{ b bytes.Buffer }
+
+func (p *pageWriter) raw(m markup)  { p.b.WriteString(string(m)) }
+func (p *pageWriter) text(s string) { p.b.WriteString(html.EscapeString(s)) }
+
+// row writes a two-column table row: a fixed label and an escaped value.
+func (p *pageWriter) row(label markup, value string) {
+	p.raw("<tr><td>")
+	p.raw(label)
+	p.raw(`</td><td class="n">`)
+	p.text(value)
+	p.raw("</td></tr>\n")
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func rate(f float64) string { return fmt.Sprintf("%.1f/s", f) }
+
+const pageStyle = `<style>
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:14px 24px;display:flex;gap:24px;align-items:baseline;flex-wrap:wrap}
 header h1{font-size:20px;margin:0}
@@ -49,73 +68,149 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 .err td:nth-child(-n+2){width:1%;white-space:nowrap}
 .WARN{color:#c77700}.ERROR{color:#c62828}
 .muted{color:#6b7280}
-</style></head>
-<body>
-<header><h1>shipper · {{.Beat.Info.Name}}</h1>
-<span>version {{.Beat.Info.Version}}{{with .Beat.Info.Commit}} ({{.}}){{end}}</span>
-<span>up {{ms .Beat.Info.Uptime.MS}}</span>
-<span>RSS {{bytes .Beat.Memstats.RSS}} · heap {{bytes .Beat.Memstats.HeapAlloc}}</span>
-<span>CPU {{cpu .Beat.CPU.Total}}</span>
-</header>
-<main>
-<section id="output"><h2>Output: {{or .Output.Type "none"}} <span class="badge {{.Output.Health}}">{{.Output.Health}}</span></h2>
-<table>
-{{with .Output.Hosts}}<tr><td>hosts</td><td class="n">{{join . ", "}}</td></tr>{{end}}
-<tr><td>rate</td><td class="n">{{rate .Output.Rate}}</td></tr>
-<tr><td>acked</td><td class="n">{{.Output.Events.Acked}}</td></tr>
-<tr><td>duplicates</td><td class="n">{{.Output.Events.Duplicates}}</td></tr>
-<tr><td>dead-lettered</td><td class="n">{{.Output.Events.DeadLetter}}</td></tr>
-<tr><td>retried</td><td class="n">{{.Output.Events.Retried}}</td></tr>
-<tr><td>batches sent / failed</td><td class="n">{{.Output.Batches.Sent}} / {{.Output.Batches.Failed}}</td></tr>
-<tr><td>bytes written</td><td class="n">{{bytes .Output.WriteBytes}}</td></tr>
-</table></section>
-<section id="pipeline"><h2>Pipeline</h2>
-<table>
-<tr><td>queue</td><td class="n">{{.Pipeline.Queue.Filled}} / {{.Pipeline.Queue.MaxEvents}} ({{pct .Pipeline.Queue.Pct}})</td></tr>
-<tr><td colspan="2"><div class="bar"><div style="width:{{pctw .Pipeline.Queue.Pct}}%"></div></div></td></tr>
-<tr><td>published</td><td class="n">{{.Pipeline.Events.Published}}</td></tr>
-<tr><td>in flight</td><td class="n">{{.Pipeline.Events.Active}}</td></tr>
-<tr><td>dropped by processors</td><td class="n">{{.Pipeline.Events.Filtered}}</td></tr>
-<tr><td>processor errors</td><td class="n">{{.Pipeline.Events.ProcessorErrors}}</td></tr>
-<tr><td>registry writes</td><td class="n">{{.Registry.Writes}} ({{bytes .Registry.BytesWritten}})</td></tr>
-<tr><td>dead-letter file</td><td class="n">{{bytes .DeadLetter.Bytes}}, {{.DeadLetter.Events}} events{{if .DeadLetter.Dropped}}, {{.DeadLetter.Dropped}} dropped{{end}}</td></tr>
-{{range .GeoIP}}<tr><td>GeoIP {{.Database}} database age</td><td class="n">{{secs .AgeSeconds}}</td></tr>{{end}}
-</table></section>
-<section id="inputs" class="wide"><h2>Inputs</h2>
+</style>`
+
+// renderPage writes the status page for s.
+func renderPage(s *Stats) []byte {
+	p := &pageWriter{}
+	info := &s.Beat.Info
+	p.raw(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="10">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>shipper `)
+	p.text(info.Name)
+	p.raw(" — status</title>\n" + pageStyle + "</head>\n<body>\n<header><h1>shipper · ")
+	p.text(info.Name)
+	p.raw("</h1>\n<span>version ")
+	p.text(info.Version)
+	if info.Commit != "" {
+		p.raw(" (")
+		p.text(info.Commit)
+		p.raw(")")
+	}
+	p.raw("</span>\n<span>up ")
+	p.text(humanDuration(time.Duration(info.Uptime.MS) * time.Millisecond))
+	p.raw("</span>\n<span>RSS ")
+	p.text(humanBytes(float64(s.Beat.Memstats.RSS)))
+	p.raw(" · heap ")
+	p.text(humanBytes(float64(s.Beat.Memstats.HeapAlloc)))
+	p.raw("</span>\n<span>CPU ")
+	p.text(humanDuration(time.Duration(s.Beat.CPU.Total) * time.Millisecond))
+	p.raw("</span>\n</header>\n<main>\n")
+
+	o := &s.Output
+	typ := o.Type
+	if typ == "" {
+		typ = "none"
+	}
+	p.raw(`<section id="output"><h2>Output: `)
+	p.text(typ)
+	p.raw(` <span class="badge `)
+	p.text(o.Health)
+	p.raw(`">`)
+	p.text(o.Health)
+	p.raw("</span></h2>\n<table>\n")
+	if len(o.Hosts) > 0 {
+		p.row("hosts", strings.Join(o.Hosts, ", "))
+	}
+	p.row("rate", rate(o.Rate))
+	p.row("acked", itoa(o.Events.Acked))
+	p.row("duplicates", itoa(o.Events.Duplicates))
+	p.row("dead-lettered", itoa(o.Events.DeadLetter))
+	p.row("retried", itoa(o.Events.Retried))
+	p.row("batches sent / failed", itoa(o.Batches.Sent)+" / "+itoa(o.Batches.Failed))
+	p.row("bytes written", humanBytes(float64(o.WriteBytes)))
+	p.raw("</table></section>\n")
+
+	pl := &s.Pipeline
+	p.raw("<section id=\"pipeline\"><h2>Pipeline</h2>\n<table>\n")
+	p.row("queue", fmt.Sprintf("%d / %d (%.0f%%)", pl.Queue.Filled, pl.Queue.MaxEvents, pl.Queue.Pct*100))
+	p.raw(`<tr><td colspan="2"><div class="bar"><div style="width:`)
+	p.text(fmt.Sprintf("%.0f", min(pl.Queue.Pct, 1)*100))
+	p.raw("%\"></div></div></td></tr>\n")
+	p.row("published", itoa(pl.Events.Published))
+	p.row("in flight", itoa(pl.Events.Active))
+	p.row("dropped by processors", itoa(pl.Events.Filtered))
+	p.row("processor errors", itoa(pl.Events.ProcessorErrors))
+	p.row("registry writes", itoa(s.Registry.Writes)+" ("+humanBytes(float64(s.Registry.BytesWritten))+")")
+	dl := humanBytes(float64(s.DeadLetter.Bytes)) + ", " + itoa(s.DeadLetter.Events) + " events"
+	if s.DeadLetter.Dropped != 0 {
+		dl += ", " + itoa(s.DeadLetter.Dropped) + " dropped"
+	}
+	p.row("dead-letter file", dl)
+	for _, g := range s.GeoIP {
+		p.raw("<tr><td>GeoIP ")
+		p.text(g.Database)
+		p.raw(` database age</td><td class="n">`)
+		p.text(humanDuration(time.Duration(g.AgeSeconds) * time.Second))
+		p.raw("</td></tr>\n")
+	}
+	p.raw("</table></section>\n")
+
+	p.raw(`<section id="inputs" class="wide"><h2>Inputs</h2>
 <table><tr><th>id</th><th>type</th><th class="n">rate</th><th class="n">published</th><th class="n">acked</th><th class="n">processor errors</th><th>other counters</th></tr>
-{{range .Inputs}}<tr><td>{{.ID}}</td><td>{{.Type}}</td><td class="n">{{rate .Rate}}</td><td class="n">{{.Events.Published}}</td><td class="n">{{.Events.Acked}}</td><td class="n">{{.Events.ProcessorErrors}}</td>
-<td class="muted">{{range $k, $v := .Metrics}}{{$k}}={{$v}} {{end}}</td></tr>
-{{else}}<tr><td colspan="7" class="muted">no inputs</td></tr>{{end}}
-</table></section>
-<section id="errors" class="wide"><h2>Last errors</h2>
-<table class="err">
-{{range .Errors}}<tr><td>{{tstamp .Time}}</td><td class="{{.Level}}">{{.Level}}</td><td>{{.Message}} <span class="muted">{{.Attrs}}</span></td></tr>
-{{else}}<tr><td class="muted">no warnings or errors since start</td></tr>{{end}}
-</table></section>
+`)
+	for _, in := range s.Inputs {
+		p.raw("<tr><td>")
+		p.text(in.ID)
+		p.raw("</td><td>")
+		p.text(in.Type)
+		p.raw(`</td><td class="n">`)
+		p.text(rate(in.Rate))
+		p.raw(`</td><td class="n">`)
+		p.text(itoa(in.Events.Published))
+		p.raw(`</td><td class="n">`)
+		p.text(itoa(in.Events.Acked))
+		p.raw(`</td><td class="n">`)
+		p.text(itoa(in.Events.ProcessorErrors))
+		p.raw("</td>\n<td class=\"muted\">")
+		for _, k := range slices.Sorted(maps.Keys(in.Metrics)) {
+			p.text(k)
+			p.raw("=")
+			p.text(itoa(in.Metrics[k]))
+			p.raw(" ")
+		}
+		p.raw("</td></tr>\n")
+	}
+	if len(s.Inputs) == 0 {
+		p.raw("<tr><td colspan=\"7\" class=\"muted\">no inputs</td></tr>\n")
+	}
+	p.raw("</table></section>\n")
+
+	p.raw("<section id=\"errors\" class=\"wide\"><h2>Last errors</h2>\n<table class=\"err\">\n")
+	for _, e := range s.Errors {
+		p.raw("<tr><td>")
+		p.text(e.Time.Local().Format("2006-01-02 15:04:05"))
+		p.raw(`</td><td class="`)
+		p.text(e.Level)
+		p.raw(`">`)
+		p.text(e.Level)
+		p.raw("</td><td>")
+		p.text(e.Message)
+		p.raw(` <span class="muted">`)
+		p.text(e.Attrs)
+		p.raw("</span></td></tr>\n")
+	}
+	if len(s.Errors) == 0 {
+		p.raw("<tr><td class=\"muted\">no warnings or errors since start</td></tr>\n")
+	}
+	p.raw(`</table></section>
 </main>
 <footer style="padding:0 24px 16px" class="muted">JSON: <a href="stats?pretty">/stats</a> · Prometheus: <a href="metrics">/metrics</a> · refreshes every 10 s</footer>
 </body></html>
-`
+`)
+	return p.b.Bytes()
+}
 
 func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	snap, st, now, rt := h.snapshot()
 	s := buildStats(snap, st, now, rt)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := pageTmpl.Execute(w, s); err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-	}
+	w.Write(renderPage(s))
 }
 
-func humanBytes(n any) string {
-	var v float64
-	switch x := n.(type) {
-	case int64:
-		v = float64(x)
-	case uint64:
-		v = float64(x)
-	case int:
-		v = float64(x)
-	}
+func humanBytes(v float64) string {
 	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
 	i := 0
 	for v >= 1024 && i < len(units)-1 {
