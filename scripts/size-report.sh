@@ -38,6 +38,8 @@ mipsle) env_="GOARCH=mipsle GOMIPS=softfloat" ;;
 *) echo "size-report: unknown target $TARGET (want amd64, arm64, armv7, mipsle)" >&2; exit 2 ;;
 esac
 
+# hex converts hexadecimal digits to a number (mawk has no strtonum).
+HEX='function hex(h,   i, n) { n = 0; h = tolower(h); for (i = 1; i <= length(h); i++) n = n * 16 + index("0123456789abcdef", substr(h, i, 1)) - 1; return n }'
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 build() {
@@ -59,7 +61,16 @@ printf '  stripped (-s -w):  %10d bytes  %6.2f MiB\n' "$stripped" "$(echo "$stri
 printf '  unstripped:        %10d bytes  %6.2f MiB\n' "$full" "$(echo "$full / 1048576" | bc -l)"
 echo
 
-go tool nm -size "$tmp/full" | awk -v top="$TOP" -v depth="$DEPTH" -v file="$full" '
+# The sections of the file; the pcln tables (.gopclntab: function names,
+# line tables) stay in a stripped binary and grow with the code.
+sections() { readelf -SW "$tmp/full" | sed -n 's/^ *\[ *[0-9]*\] \(\.\)/\1/p' | awk "$HEX$1"; }
+sections '{ printf "  section %-14s %10d bytes%s\n", $1, hex($5), $2 == "NOBITS" ? " (not in the file)" : "" }' | grep -v -e '\.debug' -e '\.zdebug' -e '\.symtab' -e '\.strtab' -e '\.shstrtab' || true
+echo
+# Symbols at or above the first NOBITS section (.bss, .noptrbss) take no
+# room in the file: left out.
+bss=$(sections '$2 == "NOBITS" { a = hex($3); if (min == 0 || a < min) min = a } END { printf "%d\n", min }')
+
+go tool nm -size "$tmp/full" | awk -v top="$TOP" -v depth="$DEPTH" -v file="$full" -v bss="$bss" "$HEX"'
 # pkgof returns the package path of a symbol name: the path up to the last
 # "/", then up to the first "." after it.
 function pkgof(s,   n, parts, last, j, k, p) {
@@ -80,14 +91,14 @@ function pkgof(s,   n, parts, last, j, k, p) {
 	for (k = 2; k <= n; k++) p = p "/" parts[k]
 	return p
 }
-$2 ~ /^[0-9]+$/ && $2 > 0 {
+$2 ~ /^[0-9]+$/ && $2 > 0 && (bss == 0 || hex($1) < bss) {
 	name = $4
 	for (i = 5; i <= NF; i++) name = name " " $i
 	sz[pkgof(name)] += $2
 	total += $2
 }
 END {
-	printf "%-12s %6s  %s\n", "bytes", "share", "package (sum of symbol sizes, unstripped build)"
+	printf "%-12s %6s  %s\n", "bytes", "share", "package (sum of its symbols in the file, unstripped build)"
 	n = 0
 	for (p in sz) { keys[++n] = p }
 	# insertion sort by size, descending (a few hundred packages)
@@ -95,24 +106,23 @@ END {
 	shown = 0
 	for (i = 1; i <= n && i <= top; i++) { printf "%12d %5.1f%%  %s\n", sz[keys[i]], 100 * sz[keys[i]] / total, keys[i]; shown += sz[keys[i]] }
 	printf "%12d %5.1f%%  (%d other packages)\n", total - shown, 100 * (total - shown) / total, n > top ? n - top : 0
-	printf "%12d         all symbols (the file is %d: pcln tables, headers)\n", total, file
+	printf "%12d         all symbols (the file is %d: + pcln tables, symbol tables, headers)\n", total, file
 }'
 echo
 
 # Functions the compiler flagged as calling a method by a name unknown at
 # compile time. Any one of them, reachable, disables the linker dead-code
 # elimination of exported methods.
-refl=$(grep -F '<ReflectMethod> ->' "$tmp/dumpdep" | sed 's/ <ReflectMethod>.*//' | sort -u || true)
+refl=$(awk '{ n = split($0, side, " -> "); for (i = 1; i <= n; i++) if (index(side[i], "<ReflectMethod>")) { s = side[i]; sub(/ <.*/, "", s); print s } }' "$tmp/dumpdep" | sort -u)
 if [ -z "$refl" ]; then
-	echo "reflective method calls: none reachable (unexported and unused exported methods are dropped)"
+	echo "reflective method calls: none reachable (unused exported methods are dropped)"
 	exit 0
 fi
 echo "reflective method calls reachable: the linker keeps EVERY exported method of every reachable type."
-echo "Each such function, and the chain that reached it (from -dumpdep):"
+echo "Each such function, and the chain that first reached it (from -dumpdep):"
 for f in $refl; do
 	echo "  $f"
-	# walk back the first-reached-from edges to the entry point
 	awk -v want="$f" '
-	{ line = $0; sub(/ <[A-Za-z<>]+> ->/, " ->", line); i = index(line, " -> "); from[substr(line, i + 4)] = substr(line, 1, i - 1) }
-	END { s = want; for (d = 0; d < 40 && (s in from) && from[s] != "_"; d++) { s = from[s]; printf "    <- %s\n", s } }' "$tmp/dumpdep"
+	{ line = $0; gsub(/ (<[A-Za-z]+>)+/, "", line); i = index(line, " -> "); to = substr(line, i + 4); if (!(to in from)) from[to] = substr(line, 1, i - 1) }
+	END { s = want; for (d = 0; d < 60 && (s in from) && from[s] != "_"; d++) { s = from[s]; printf "    <- %s\n", s } }' "$tmp/dumpdep"
 done
