@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -244,10 +245,7 @@ func TestSmallFilesRenameRotation(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.write("a.log.1", "old 2\n") // the writer still holds it
-	s.write("a.log")              // logrotate's create: empty at first
-	s.waitUntil("the empty new file is opened", func() bool {
-		return s.metrics.Counter("input.t.files.opened").Load() >= 2
-	})
+	s.write("a.log")              // logrotate's create: empty at first (no harvester until it has bytes)
 	s.write("a.log", "new 1\n")
 	s.waitFor(c, 3)
 	time.Sleep(100 * time.Millisecond) // let a second reader show up
@@ -326,4 +324,34 @@ func TestSmallFileResumes(t *testing.T) {
 	eq(t, "first", s.runOnce(cfg), []string{"a"})
 	s.write("a.log", "b\n")
 	eq(t, "second", s.runOnce(cfg), []string{"b"})
+}
+
+// Found by the fault harness (seed 119560): logrotate's copytruncate
+// creates the copy empty and fills it; a scan in between started a
+// provisional harvester on the empty copy, which then read the copy's first
+// lines under the copy's inode (new _ids: stored twice) before adopting the
+// fingerprint the original already had. An empty file has nothing to read:
+// no harvester starts until it has bytes, by which time a copy holds a
+// whole first chunk and shows its fingerprint.
+func TestEmptyFileStartsNoHarvester(t *testing.T) {
+	s := newScenario(t)
+	s.write("access.log", numbered(0, 10)...)
+	if err := os.WriteFile(s.path("access.log.1"), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in, c := s.input(s.config("access.log*"), false)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	in.scan(ctx, c, &wg)
+	in.mu.Lock()
+	var paths []string
+	for _, h := range in.harvesters {
+		paths = append(paths, filepath.Base(h.path))
+	}
+	in.mu.Unlock()
+	cancel()
+	wg.Wait()
+	if len(paths) != 1 || paths[0] != "access.log" {
+		t.Errorf("harvesters after a scan: %q; want only access.log (the empty copy has nothing to read)", paths)
+	}
 }

@@ -397,6 +397,14 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
 			continue
 		}
+		if fi.Size() == 0 && strings.HasPrefix(ident, provisional) {
+			// Nothing to read yet. Above all, not a harvester for a
+			// copy that logrotate's copytruncate has just created:
+			// it would read the copy's first lines under the copy's
+			// inode before the copy shows the fingerprint its
+			// original already has (lines stored twice).
+			continue
+		}
 		var ino string
 		if in.cfg.FileIdentity == "fingerprint" {
 			ino, _ = inode(fi)
