@@ -202,6 +202,12 @@ func (h *faultRun) stop() {
 		func() string { return fmt.Sprintf("seed %d step %d; log:\n%s", h.seed, h.stepNo, h.logTail(40)) })
 }
 
+// logCount counts the shipper log lines that contain s.
+func (h *faultRun) logCount(s string) int {
+	b, _ := os.ReadFile(h.logFile)
+	return strings.Count(string(b), s)
+}
+
 func (h *faultRun) logTail(n int) string {
 	b, _ := os.ReadFile(h.logFile)
 	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
@@ -420,11 +426,14 @@ func (h *faultRun) fillDisk(s step) {
 		}
 	}
 	f.Close()
+	before := h.logCount("no space left on device")
 	n := 200 + s.n%800
 	h.write(n)
 	time.Sleep(500 * time.Millisecond) // how long the disk stays full
 	os.Remove(filler)
-	h.logFault(fmt.Sprintf("disk-full(w%d)", n))
+	// Whether the shipper ran into it (it says so in its log), so that the
+	// report shows the fault bit.
+	h.logFault(fmt.Sprintf("disk-full(w%d,enospc=%d)", n, h.logCount("no space left on device")-before))
 }
 
 // delivered counts the lines stored or dead-lettered: the settle phase's
