@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -72,7 +74,7 @@ func TestCrossBuildsAndDeb(t *testing.T) {
 		{"usr/bin/shipper", 0o755},
 		{"lib/systemd/system/shipper.service", 0o644},
 		{"usr/lib/sysusers.d/shipper.conf", 0o644},
-		{"etc/shipper/shipper.yml", 0o600},
+		{"etc/shipper/shipper.yml", 0o640},
 		{"etc/shipper", 0o750 | os.ModeDir},
 		{"usr/share/shipper/patterns/squid", 0o644},
 		{"usr/share/shipper/patterns/snort", 0o644},
@@ -114,4 +116,124 @@ func TestCrossBuildsAndDeb(t *testing.T) {
 	if _, err := os.Stat(conf); !os.IsNotExist(err) {
 		t.Errorf("after dpkg -P the conffile is still there (%v)", err)
 	}
+}
+
+// TestDebRunsAsServiceUser installs the .deb into an empty root with its
+// maintainer scripts (run on the host with DPKG_ROOT set, as dpkg
+// --force-script-chrootless does), then runs the installed shipper as the
+// service user the postinst created, on the installed config and
+// path.data, as systemd would start it: the user must be able to read its
+// configuration and use a keystore root made for it, and must not be able
+// to change the configuration.
+func TestDebRunsAsServiceUser(t *testing.T) {
+	need(t, "dpkg", "dpkg")
+	need(t, "setpriv", "util-linux")
+	need(t, "systemd-sysusers", "systemd")
+	if os.Geteuid() != 0 {
+		t.Fatal("run as root (CI does): dpkg --root, chown and setpriv need it")
+	}
+	out := t.TempDir()
+	// build-deb.sh builds the amd64 binary as build-cross.sh does (the
+	// same build cache as TestCrossBuildsAndDeb).
+	deb := strings.TrimSpace(runCmd(t, []string{"OUT=" + out, "VERSION=9.8.7~test"}, "scripts/build-deb.sh"))
+
+	// The root and its parent must be traversable by the service user
+	// (t.TempDir makes them 0700).
+	root := t.TempDir()
+	for _, d := range []string{root, filepath.Dir(root)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{"var/lib/dpkg/info", "var/lib/dpkg/updates"} {
+		os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	os.WriteFile(filepath.Join(root, "var/lib/dpkg/status"), nil, 0o644)
+	dpkg := func(args ...string) string {
+		return runCmd(t, nil, "dpkg", append([]string{"--root=" + root, "--force-script-chrootless", "--log=/dev/null"}, args...)...)
+	}
+	dpkg("-i", deb)
+
+	uid, gid := lookupID(t, filepath.Join(root, "etc/passwd")), lookupID(t, filepath.Join(root, "etc/group"))
+	for _, f := range []struct {
+		path     string
+		uid, gid int
+		mode     os.FileMode
+	}{
+		{"etc/shipper", 0, gid, 0o750 | os.ModeDir},
+		{"etc/shipper/shipper.yml", 0, gid, 0o640},
+		{"var/lib/shipper", uid, gid, 0o750 | os.ModeDir},
+	} {
+		fi, err := os.Stat(filepath.Join(root, f.path))
+		if err != nil {
+			t.Errorf("installed %s: %v", f.path, err)
+			continue
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if int(st.Uid) != f.uid || int(st.Gid) != f.gid || fi.Mode()&(os.ModePerm|os.ModeDir) != f.mode {
+			t.Errorf("installed %s: %d:%d %v, want %d:%d %v", f.path, st.Uid, st.Gid, fi.Mode(), f.uid, f.gid, f.mode)
+		}
+	}
+
+	shipper := filepath.Join(root, "usr/bin/shipper")
+	conf := filepath.Join(root, "etc/shipper/shipper.yml")
+	data := filepath.Join(root, "var/lib/shipper")
+	// asUser runs argv as the service user, its groups only (no root's).
+	asUser := func(stdin string, argv ...string) (string, error) {
+		cmd := exec.Command("setpriv", append([]string{"--reuid=" + strconv.Itoa(uid), "--regid=" + strconv.Itoa(gid), "--clear-groups", "--"}, argv...)...)
+		cmd.Dir = root
+		cmd.Env = []string{"PATH=/usr/bin:/bin"}
+		cmd.Stdin = strings.NewReader(stdin)
+		b, err := cmd.CombinedOutput()
+		return string(b), err
+	}
+	if got, err := asUser("", shipper, "test", "config", "-c", conf, "--path.data", data); err != nil || !strings.Contains(got, "Config OK") {
+		t.Errorf("shipper test config as the service user (uid %d): %v\n%s", uid, err, got)
+	}
+
+	// An operator adds a secret as root (sudo shipper keystore add …); the
+	// service reads it.
+	add := exec.Command(shipper, "keystore", "add", "ES_API_KEY", "--stdin", "-c", conf, "--path.data", data)
+	add.Env = []string{"PATH=/usr/bin:/bin"}
+	add.Stdin = strings.NewReader("id:s3cret\n")
+	if b, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("keystore add as root: %v\n%s", err, b)
+	}
+	if got, err := asUser("", shipper, "test", "config", "-c", conf, "--path.data", data, "-E", "output.elasticsearch.api_key=${ES_API_KEY}"); err != nil || !strings.Contains(got, "Config OK") {
+		t.Errorf("test config with ${ES_API_KEY} from root's keystore, as the service user: %v\n%s", err, got)
+	}
+	if got, err := asUser("", shipper, "keystore", "list", "-c", conf, "--path.data", data); err != nil || got != "ES_API_KEY\n" {
+		t.Errorf("keystore list as the service user: %v\n%s", err, got)
+	}
+
+	// The service may read its configuration, not change it.
+	if got, err := asUser("", "/bin/sh", "-c", `echo x >>"$1"`, "sh", conf); err == nil {
+		t.Errorf("the service user could append to %s:\n%s", conf, got)
+	}
+
+	dpkg("-P", "shipper")
+	if _, err := os.Stat(data); !os.IsNotExist(err) {
+		t.Errorf("after dpkg -P %s is still there (%v)", data, err)
+	}
+}
+
+// lookupID returns the id of "shipper" in a passwd or group file.
+func lookupID(t *testing.T, file string) int {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("no service user in the root: %v", err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 3 && f[0] == "shipper" {
+			id, err := strconv.Atoi(f[2])
+			if err != nil {
+				t.Fatalf("%s: %q", file, line)
+			}
+			return id
+		}
+	}
+	t.Fatalf("%s has no shipper entry:\n%s", file, b)
+	return 0
 }
