@@ -18,6 +18,7 @@ import (
 	_ "github.com/shipper-project/shipper/outputs/all"
 	_ "github.com/shipper-project/shipper/processors/all"
 	"github.com/shipper-project/shipper/shipper/config"
+	"github.com/shipper-project/shipper/shipper/keystore"
 	"github.com/shipper-project/shipper/shipper/runner"
 )
 
@@ -89,6 +90,14 @@ func TestUnit(t *testing.T) {
 			t.Errorf("ExecStart = %q, want %q in it", exec, w)
 		}
 	}
+	// The unit shows how to give secrets as systemd credentials, under
+	// the names the shipper reads (shipper/keystore).
+	raw, _ := os.ReadFile("shipper.service")
+	for _, w := range []string{"#LoadCredential=" + keystore.PasswordCredential + ":", "#LoadCredentialEncrypted=" + keystore.PasswordCredential + ":", "#LoadCredential=ES_API_KEY:"} {
+		if !strings.Contains(string(raw), w) {
+			t.Errorf("shipper.service: no %q line", w)
+		}
+	}
 	if got := u["Install"]["WantedBy"]; len(got) != 1 || got[0] != "multi-user.target" {
 		t.Errorf("WantedBy = %q", got)
 	}
@@ -125,7 +134,7 @@ type nfpmConfig struct {
 	Scripts map[string]string `yaml:"scripts"`
 }
 
-// TestNfpmContents: every source exists, the config is a 0600 conffile,
+// TestNfpmContents: every source exists, the config is a 0640 conffile,
 // every pattern file and dashboard folder is packaged.
 func TestNfpmContents(t *testing.T) {
 	b, err := os.ReadFile("nfpm.yaml")
@@ -146,8 +155,8 @@ func TestNfpmContents(t *testing.T) {
 			t.Errorf("nfpm.yaml: %s → %s: %v", e.Src, e.Dst, err)
 		}
 		if e.Dst == "/etc/shipper/shipper.yml" {
-			if e.Type != "config|noreplace" || e.FileInfo.Mode != 0o600 {
-				t.Errorf("shipper.yml: type %q mode %#o, want config|noreplace 0600", e.Type, e.FileInfo.Mode)
+			if e.Type != "config|noreplace" || e.FileInfo.Mode != 0o640 {
+				t.Errorf("shipper.yml: type %q mode %#o, want config|noreplace 0640 (root:shipper after postinst)", e.Type, e.FileInfo.Mode)
 			}
 		}
 	}

@@ -44,7 +44,7 @@ Common flags:
   -d SELECTORS       enable debug logging ("*" for all)
   --path.data DIR    override path.data
   --strict.perms     refuse config files others may write or, when they hold
-                     secrets, read (default true)
+                     literal secrets, read; and secrets in -E (default true)
 `
 
 // Main runs the command line and returns the process exit code.
@@ -147,7 +147,7 @@ func (c *common) load() (*config.Config, error) {
 		ov = append(ov, "path.data="+c.pathData)
 	}
 	if c.strictPerms {
-		if err := config.CheckPerms(c.configFile); err != nil {
+		if err := errors.Join(config.CheckPerms(c.configFile), config.CheckOverrides(c.overrides)); err != nil {
 			return nil, err
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/shipper-project/shipper/shipper/config"
@@ -20,10 +22,23 @@ const keystoreUsage = `Usage:
   shipper keystore list                      list the keys (never the values)
   shipper keystore remove KEY...             remove keys
 
-The keystore is path.data/shipper.keystore (mode 0600, AES-GCM encrypted).
-${KEY} in the configuration resolves from it first, then from the
-environment. Set SHIPPER_KEYSTORE_PASSWORD to protect it with a password.
+The keystore is path.data/shipper.keystore (mode 0600). ${KEY} in the
+configuration resolves from it first, then from $CREDENTIALS_DIRECTORY/KEY
+(systemd credentials), then from the environment.
+
+It is encrypted only with a password: SHIPPER_KEYSTORE_PASSWORD, or under
+systemd the credential keystore_password (LoadCredential=). Without one it
+is merely obfuscated: whoever can read the file can read the secrets.
+Run as root on the service's path.data, the file is given to the owner of
+that directory (the service user). Typed values are not echoed.
 Flags: -c FILE and --path.data DIR locate path.data.
+`
+
+// obfuscationWarning is printed by create when there is no password.
+const obfuscationWarning = `warning: no keystore password (` + keystore.PasswordEnv + ` or the systemd
+credential ` + keystore.PasswordCredential + `): the keystore is obfuscated, not encrypted;
+anyone who can read the file can read the secrets, and its 0600 mode is the only
+protection. See "Secrets" in the README.
 `
 
 // Keystore is `shipper keystore create|add|list|remove`, as in Beats.
@@ -45,7 +60,17 @@ func Keystore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		printErr(stderr, "", err)
 		return ExitUsage
 	}
-	password := os.Getenv(keystore.PasswordEnv)
+	password, _, err := keystore.Password(os.Getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "shipper keystore %s: %v\n", sub, err)
+		return ExitRuntime
+	}
+	created := func() {
+		fmt.Fprintf(stdout, "Created shipper keystore at %s\n", path)
+		if password == "" {
+			fmt.Fprint(stderr, obfuscationWarning)
+		}
+	}
 	switch sub {
 	case "create":
 		if len(pos) != 0 {
@@ -56,7 +81,8 @@ func Keystore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "shipper keystore create: %v\n", err)
 			return ExitRuntime
 		}
-		fmt.Fprintf(stdout, "Created shipper keystore at %s\n", path)
+		created()
+		tellOwner(stdout, path)
 		return ExitOK
 	case "add":
 		if len(pos) != 1 {
@@ -74,7 +100,7 @@ func Keystore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "shipper keystore add: %v\n", err)
 				return ExitRuntime
 			}
-			fmt.Fprintf(stdout, "Created shipper keystore at %s\n", path)
+			created()
 		}
 		if s.Has(key) && !*force {
 			fmt.Fprintf(stderr, "shipper keystore add: %s already exists (use --force to replace it)\n", key)
@@ -94,6 +120,7 @@ func Keystore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return ExitRuntime
 		}
 		fmt.Fprintf(stdout, "Added %s to the keystore\n", key)
+		tellOwner(stdout, path)
 		return ExitOK
 	case "list", "remove":
 		s, err := keystore.Open(path, password)
@@ -126,6 +153,7 @@ func Keystore(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "shipper keystore remove: %v\n", err)
 			return ExitRuntime
 		}
+		tellOwner(stdout, path)
 		return code
 	}
 	fmt.Fprintf(stderr, "shipper keystore: unknown command %q\n\n%s", sub, keystoreUsage)
@@ -148,9 +176,30 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// tellOwner says so when root wrote a keystore that belongs to another
+// user (the owner of path.data, see keystore.Save).
+func tellOwner(stdout io.Writer, path string) {
+	if os.Geteuid() != 0 {
+		return
+	}
+	if uid, gid, err := keystore.Owner(path); err == nil && uid > 0 {
+		name := strconv.Itoa(uid)
+		if u, err := user.LookupId(name); err == nil {
+			name = u.Username + " (uid " + name + ")"
+		}
+		fmt.Fprintf(stdout, "The keystore belongs to %s, gid %d: the owner of %s, so that the service can read it\n", name, gid, filepath.Dir(path))
+	}
+}
+
 // readSecret reads the value: all of stdin with --stdin, otherwise one line
-// after a prompt. The value is never echoed back.
+// after a prompt. The value is never echoed back: on a terminal, echo is
+// off while it is typed.
 func readSecret(stdin io.Reader, stdout io.Writer, key string, all bool) (string, error) {
+	if f, ok := stdin.(*os.File); ok {
+		if restore, ok := noEcho(f); ok {
+			defer restore()
+		}
+	}
 	if all {
 		b, err := io.ReadAll(io.LimitReader(stdin, 1<<20))
 		if err != nil {
@@ -219,7 +268,8 @@ func (c *common) keystorePath() (string, error) {
 }
 
 // loadOptions returns the config options of a run: ${NAME} resolves from
-// the keystore (when there is one) before the environment. The keystore is
+// the keystore (when there is one), then from the systemd credentials
+// directory ($CREDENTIALS_DIRECTORY/NAME, when set), then the environment. The keystore is
 // opened only when the configuration uses ${…} at all.
 func (c *common) loadOptions() ([]config.Option, error) {
 	b, err := os.ReadFile(c.configFile)
@@ -230,12 +280,17 @@ func (c *common) loadOptions() ([]config.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := keystore.OpenIfExists(path, os.Getenv(keystore.PasswordEnv))
+	password, _, err := keystore.Password(os.Getenv)
 	if err != nil {
 		return nil, err
 	}
-	if s == nil {
+	s, err := keystore.OpenIfExists(path, password)
+	if err != nil {
+		return nil, err
+	}
+	creds := os.Getenv(keystore.CredentialsEnv)
+	if s == nil && creds == "" {
 		return nil, nil
 	}
-	return []config.Option{config.WithResolver(s.Resolver(nil))}, nil
+	return []config.Option{config.WithResolver(s.Resolver(keystore.Credentials(creds, nil)))}, nil
 }

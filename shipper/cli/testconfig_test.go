@@ -38,8 +38,15 @@ func TestStrictPermsRefusesWorldReadableSecrets(t *testing.T) {
 	os.WriteFile(path, []byte("shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\noutput.elasticsearch: {hosts: [x], password: s3cret}\n"), 0o644)
 	var out, errb bytes.Buffer
 	code := run([]string{"test", "config", "-c", path}, nil, &out, &errb)
-	if code != 2 || !strings.Contains(errb.String(), "holds credentials and is readable by others") || strings.Contains(errb.String(), "s3cret") {
+	if code != 2 || !strings.Contains(errb.String(), path+":3: output.elasticsearch.password: a literal password, and the file is readable by others") || strings.Contains(errb.String(), "s3cret") {
 		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+	// -E is on the command line, which every local user can read.
+	os.Chmod(path, 0o600)
+	errb.Reset()
+	code = run([]string{"test", "config", "-c", path, "-E", "output.elasticsearch.api_key=s3cret"}, nil, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "-E output.elasticsearch.api_key: a literal api_key on the command line") || strings.Contains(errb.String(), "s3cret") {
+		t.Errorf("-E api_key=…: exit %d, stderr %q", code, errb.String())
 	}
 	code = run([]string{"test", "config", "--strict.perms=false", "-c", path}, nil, &out, &errb)
 	if code != 0 {

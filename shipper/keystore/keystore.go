@@ -9,9 +9,15 @@
 // secrets map encrypted with AES-256-GCM. The key is derived with
 // PBKDF2-HMAC-SHA256 from the optional password in SHIPPER_KEYSTORE_PASSWORD
 // and the salt; the header is authenticated as additional data, so a
-// tampered header fails like a wrong password. Without a password the
-// encryption only keeps the values out of casual sight (backups, grep); the
-// file's 0600 mode is what protects it, as for the Beats keystore.
+// tampered header fails like a wrong password.
+//
+// Without a password the store is obfuscated, not encrypted: the key is
+// derived from the salt in the file alone, so anyone who can read the file
+// can read the secrets. Its 0600 mode (owner: the service user) is then the
+// only protection, as for the Beats keystore. The password comes from
+// SHIPPER_KEYSTORE_PASSWORD or, under systemd, from the credential
+// keystore_password ($CREDENTIALS_DIRECTORY/keystore_password, see
+// LoadCredential= in the unit), which only the service can read.
 package keystore
 
 import (
@@ -23,12 +29,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 )
 
 // FileName is the keystore's name under path.data.
@@ -37,6 +45,84 @@ const FileName = "shipper.keystore"
 // PasswordEnv names the environment variable holding the keystore password
 // (optional; empty means no password).
 const PasswordEnv = "SHIPPER_KEYSTORE_PASSWORD"
+
+// CredentialsEnv is the variable systemd sets to the directory of the
+// service's credentials (LoadCredential=, LoadCredentialEncrypted=,
+// SetCredential=): one file per credential, readable by the service only.
+const CredentialsEnv = "CREDENTIALS_DIRECTORY"
+
+// PasswordCredential is the name of the credential holding the keystore
+// password.
+const PasswordCredential = "keystore_password"
+
+// maxCredential bounds what is read from one credential file.
+const maxCredential = 1 << 20
+
+// Password returns the keystore password and where it came from:
+// SHIPPER_KEYSTORE_PASSWORD when set and not empty, else the credential
+// keystore_password in $CREDENTIALS_DIRECTORY, else "" (no password: the
+// store is only obfuscated). getenv is os.Getenv outside tests.
+func Password(getenv func(string) string) (password, source string, err error) {
+	if p := getenv(PasswordEnv); p != "" {
+		return p, PasswordEnv, nil
+	}
+	if dir := getenv(CredentialsEnv); dir != "" {
+		p, ok, err := readCredential(dir, PasswordCredential)
+		if err != nil {
+			return "", "", err
+		}
+		if ok {
+			return p, filepath.Join("$"+CredentialsEnv, PasswordCredential), nil
+		}
+	}
+	return "", "", nil
+}
+
+// readCredential reads the credential name from dir; ok is false when
+// there is no such file. One trailing newline is dropped (a file written
+// with echo has one).
+func readCredential(dir, name string) (value string, ok bool, err error) {
+	f, err := os.Open(filepath.Join(dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read credential %s: %w", name, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxCredential))
+	if err != nil {
+		return "", false, fmt.Errorf("read credential %s: %w", name, err)
+	}
+	v := string(b)
+	if strings.HasSuffix(v, "\n") {
+		v = strings.TrimSuffix(strings.TrimSuffix(v, "\n"), "\r")
+	}
+	return v, true, nil
+}
+
+// Credentials returns a ${NAME} lookup that reads the file NAME in the
+// systemd credentials directory dir, then asks next (os.LookupEnv when
+// nil). An empty dir looks in next alone. A credential that exists but
+// cannot be read resolves to nothing and is reported by the returned
+// function's caller as "not set"; systemd makes them readable by the
+// service, so that is a setup error shown at start.
+func Credentials(dir string, next func(string) (string, bool)) func(string) (string, bool) {
+	if next == nil {
+		next = os.LookupEnv
+	}
+	if dir == "" {
+		return next
+	}
+	return func(name string) (string, bool) {
+		if keyRe.MatchString(name) {
+			if v, ok, err := readCredential(dir, name); err == nil && ok {
+				return v, true
+			}
+		}
+		return next(name)
+	}
+}
 
 // Iterations of PBKDF2 for new stores: about 30 ms on a desktop core and a
 // few hundred on a router's, paid once per start.
@@ -106,6 +192,10 @@ func Open(path, password string) (*Store, error) {
 		return nil, fmt.Errorf("keystore %s is accessible by group or others (mode %#o); run chmod 600 %s", path, m, path)
 	}
 	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrPermission) {
+		uid, _, _ := Owner(path)
+		return nil, fmt.Errorf("open keystore: %w: it belongs to uid %d and this process runs as uid %d; run `shipper keystore` as root or as the service user (sudo -u shipper shipper keystore …), or chown the file to the service user", err, uid, os.Geteuid())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open keystore: %w", err)
 	}
@@ -186,6 +276,13 @@ func (s *Store) Save() error {
 	}
 	defer os.Remove(tmp.Name())
 	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write keystore: %w", err)
+	}
+	// root writing into the service's path.data (sudo shipper keystore
+	// add): the file goes to the directory's owner, or the service could
+	// not open its own keystore.
+	if err := chownToDir(tmp, filepath.Dir(s.path)); err != nil {
 		tmp.Close()
 		return fmt.Errorf("write keystore: %w", err)
 	}

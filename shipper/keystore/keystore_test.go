@@ -177,3 +177,42 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestPasswordSources(t *testing.T) {
+	creds := t.TempDir()
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	f := func(name, wantPw, wantSource string) {
+		t.Helper()
+		pw, src, err := Password(getenv)
+		if err != nil || pw != wantPw || src != wantSource {
+			t.Errorf("%s: Password() = %q, %q, %v; want %q, %q", name, pw, src, err, wantPw, wantSource)
+		}
+	}
+	f("nothing", "", "")
+	env[CredentialsEnv] = creds
+	f("empty credentials directory", "", "")
+	os.WriteFile(filepath.Join(creds, PasswordCredential), []byte("from-cred\r\n"), 0o400)
+	f("credential", "from-cred", "$CREDENTIALS_DIRECTORY/keystore_password")
+	env[PasswordEnv] = "from-env"
+	f("environment first", "from-env", PasswordEnv)
+}
+
+func TestCredentialsResolver(t *testing.T) {
+	creds := t.TempDir()
+	os.WriteFile(filepath.Join(creds, "ES_PW"), []byte("pw\n"), 0o400)
+	os.WriteFile(filepath.Join(creds, "RAW"), []byte("two\nlines\n\n"), 0o400)
+	next := func(k string) (string, bool) { return "next:" + k, k != "NONE" }
+	r := Credentials(creds, next)
+	for _, c := range []struct {
+		name, want string
+		ok         bool
+	}{{"ES_PW", "pw", true}, {"RAW", "two\nlines\n", true}, {"OTHER", "next:OTHER", true}, {"NONE", "next:NONE", false}} {
+		if v, ok := r(c.name); v != c.want || ok != c.ok {
+			t.Errorf("Credentials(%s) = %q, %v; want %q, %v", c.name, v, ok, c.want, c.ok)
+		}
+	}
+	if v, _ := Credentials("", next)("ES_PW"); v != "next:ES_PW" {
+		t.Errorf("without a credentials directory: %q", v)
+	}
+}
