@@ -36,14 +36,18 @@ import (
 // pendingFaults are faults whose fix is not on main yet: the schedule leaves
 // them out (and says so) until the fix lands; then the entry goes.
 var pendingFaults = map[string]string{
-	// Found by this harness (seed 119560), not on issue 18's list: a
-	// copytruncate copy that the scanner sees while it is still being
-	// written (empty or < 256 bytes) is read under a provisional identity,
-	// so its first lines are stored a second time under new _ids, and once
-	// it adopts the fingerprint the whole copy is sent again (4387 409s).
-	// While pending, the copy is written under another name and renamed
-	// into place, so it appears whole.
-	"copy-in-place": "filestream: a copytruncate copy seen mid-write is read again (harness seed 119560)",
+	// Found by this harness, not on issue 18's list: a file seen empty or
+	// shorter than the fingerprint is read under a provisional identity
+	// (item 9's fix), and some of what was read so is read again under
+	// new _ids once it adopts its fingerprint. After a copytruncate both
+	// the copy (while logrotate writes it) and the truncated file (growing
+	// from empty) go through it: seed 119560 with the copy written in place
+	// (lines 0-4 stored twice, ~4400 409s, 3 of 6 replays), seed 581254 of
+	// the long mode with the copy renamed into place (7182-7186, the first
+	// lines after the truncate, stored twice; 1 of 29 seeds). When the fix
+	// lands, this entry goes and copytruncate copies in place, as
+	// logrotate does.
+	"rotate-copytruncate": "filestream: a file seen shorter than the fingerprint is partly read again under new _ids after it adopts one (harness seeds 119560, 581254)",
 }
 
 // faultKinds are the faults a schedule draws from, with their weights.

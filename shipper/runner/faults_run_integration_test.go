@@ -308,15 +308,7 @@ func (h *faultRun) do(s step) {
 			h.t.Fatal(err)
 		}
 		copyName := fmt.Sprintf("%s.%d", h.f.Name(), h.gen)
-		if ok, _ := faultEnabled("copy-in-place"); ok {
-			err = os.WriteFile(copyName, b, 0o600) // as logrotate does: the copy grows in place
-		} else {
-			tmp := filepath.Join(h.dir, "copy.tmp")
-			if err = os.WriteFile(tmp, b, 0o600); err == nil {
-				err = os.Rename(tmp, copyName)
-			}
-		}
-		if err != nil {
+		if err := os.WriteFile(copyName, b, 0o600); err != nil { // as logrotate does: the copy grows in place
 			h.t.Fatal(err)
 		}
 		if err := h.f.Truncate(0); err != nil {
