@@ -41,13 +41,13 @@ var pendingFaults = map[string]string{
 	// (item 9's fix), and some of what was read so is read again under
 	// new _ids once it adopts its fingerprint. After a copytruncate both
 	// the copy (while logrotate writes it) and the truncated file (growing
-	// from empty) go through it: seed 119560 with the copy written in place
-	// (lines 0-4 stored twice, ~4400 409s, 3 of 6 replays), seed 581254 of
-	// the long mode with the copy renamed into place (7182-7186, the first
-	// lines after the truncate, stored twice; 1 of 29 seeds). When the fix
-	// lands, this entry goes and copytruncate copies in place, as
-	// logrotate does.
-	"rotate-copytruncate": "filestream: a file seen shorter than the fingerprint is partly read again under new _ids after it adopts one (harness seeds 119560, 581254)",
+	// from empty) go through it: the first ~5 lines (just past 256 bytes)
+	// of the copied file are stored a second time, sometimes followed by
+	// the whole copy sent again as 409s. Replays 3 of 3 on main 4c27748:
+	// SHIPPER_FAULTS_ENABLE=rotate-copytruncate SHIPPER_FAULTS_SEED=644396
+	// (lines 1000-1004 stored twice). 1 seed in 26 of the long mode.
+	// When the fix lands, this entry goes.
+	"rotate-copytruncate": "filestream: the first lines of a copytruncate copy are stored twice under new _ids (harness seed 644396)",
 }
 
 // faultKinds are the faults a schedule draws from, with their weights.
