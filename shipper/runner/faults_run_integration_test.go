@@ -146,7 +146,14 @@ shipper.shutdown_timeout: 2s
 logging.level: info
 logging.metrics.enabled: false
 `, filepath.Join(h.logs, "access.log*"), filepath.Join(h.logs, "tiny-*.log"), h.es.srv.URL, h.bulk, h.worker, faultESTimeout, queue, h.data)
-	if err := os.WriteFile(h.cfg, []byte(yml), 0o600); err != nil {
+	// Replaced atomically, as an operator's config management does: a
+	// shipper starting under load may read the file at any moment, and a
+	// truncated file is a configuration error (exit 2), not a fault of
+	// this harness's schedule (seed 835127 read it empty).
+	if err := os.WriteFile(h.cfg+".tmp", []byte(yml), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.Rename(h.cfg+".tmp", h.cfg); err != nil {
 		h.t.Fatal(err)
 	}
 }
