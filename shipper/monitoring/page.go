@@ -21,7 +21,7 @@ import (
 // at run time), and once such a call is reachable the linker keeps every
 // exported method of every reachable type, since it cannot tell which one a
 // template will call. That was 10 MB of a 26 MB binary, mostly the methods
-// of go-elasticsearch's esapi. The size test in shipper (size_test.go)
+// of go-elasticsearch's esapi. TestBinarySize (shipper/size_integration_test.go)
 // fails if the binary grows past its budget again.
 
 // markup is HTML written to the page as is. Only constants convert to it
