@@ -113,6 +113,10 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 
 func (in *Input) close() { geoip.Close(in.geo) }
 
+// Release closes the GeoIP databases (and stops their watchers) of an input
+// that is built but never run (test config).
+func (in *Input) Release() { in.close() }
+
 // enricher runs the GeoIP lookups after the parser, so that the tailer's
 // goroutine does them (the processors are safe for concurrent use).
 type enricher struct {

@@ -90,6 +90,10 @@ type Input struct {
 	geo []*geoip.Processor
 }
 
+// Release closes the GeoIP databases (and stops their watchers) of an input
+// that is built but never run (test config).
+func (in *Input) Release() { geoip.Close(in.geo) }
+
 // Run tails until ctx is done, then closes the GeoIP databases.
 func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 	defer geoip.Close(in.geo)

@@ -48,6 +48,13 @@ func Check(cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Inputs that opened something (GeoIP databases and their watchers)
+	// release it: they will not run.
+	for _, ri := range r.inputs {
+		if rel, ok := ri.in.(interface{ Release() }); ok {
+			rel.Release()
+		}
+	}
 	r.closeAll()
 	return r.pipe.Close()
 }
