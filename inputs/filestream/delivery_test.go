@@ -355,3 +355,33 @@ func TestEmptyFileStartsNoHarvester(t *testing.T) {
 		t.Errorf("harvesters after a scan: %q; want only access.log (the empty copy has nothing to read)", paths)
 	}
 }
+
+// Found by the fault harness (seeds 581254, 835128): under fingerprint
+// identity, lines in a file's first bytes got an _id from the file's inode.
+// logrotate's copytruncate copies them to a new inode, where they are read
+// again (the copy is shorter than the fingerprint, or the cursor had not
+// passed them): new _ids, stored twice. Their _id now comes from the bytes
+// before and of the line, which a copy keeps.
+func TestHeadLinesKeepTheirIDsInACopy(t *testing.T) {
+	s := newScenario(t)
+	cfg := s.config("*.log") // fingerprint: 64 bytes
+	s.write("a.log", "one\n", "two\n")
+	in, c := s.input(cfg, true)
+	in.Run(context.Background(), c)
+	b, _ := os.ReadFile(s.path("a.log"))
+	if err := os.WriteFile(s.path("b.log"), b, 0o600); err != nil { // the copy: another inode
+		t.Fatal(err)
+	}
+	os.Truncate(s.path("a.log"), 0)
+	in, c2 := s.input(cfg, true)
+	in.Run(context.Background(), c2)
+	eq(t, "the copy's lines, read again", c2.messages(), []string{"one", "two"})
+	eq(t, "their _ids", c2.ids(), c.ids())
+	// Other bytes at the same offsets still get other _ids.
+	s.write("c.log", "one\n", "TWO\n")
+	in, c3 := s.input(s.config("c.log"), true)
+	in.Run(context.Background(), c3)
+	if got := c3.ids(); len(got) != 2 || got[0] != c.ids()[0] || got[1] == c.ids()[1] {
+		t.Errorf("c.log _ids %q vs a.log %q: want the same first (same bytes from the start), another second", got, c.ids())
+	}
+}

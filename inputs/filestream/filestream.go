@@ -556,8 +556,9 @@ type harvester struct {
 	ident   string // changes once, from provisional to fingerprint (under in.mu)
 	inode   string // fingerprint identity: device-inode ("" otherwise)
 	wake    chan struct{}
-	idPfx   string // _id prefix from the identity
-	headPfx string // fingerprint identity: _id prefix of the lines before fpEnd
+	idPfx   string   // _id prefix from the identity
+	headIDs bool     // fingerprint identity: lines before fpEnd get an _id from the bytes before them
+	file    *os.File // the open file (for headIDPrefix)
 
 	mu          sync.Mutex // the acker's commit against the harvester's adoption
 	key         string
@@ -627,12 +628,12 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 	h.acked = offset
 	h.mu.Unlock()
 	h.idPfx = docIDPrefix(in.env.ID, h.ident)
-	if h.inode != "" {
-		// Lines in the first bytes are read under a provisional identity
-		// or the fingerprint, depending on the file's size at the time:
-		// their _id must not depend on which (a re-read keeps its _id).
-		h.headPfx = docIDPrefix(in.env.ID, "native::"+h.inode)
-	}
+	h.file = f
+	// Lines in the first bytes are read under a provisional identity or
+	// the fingerprint, depending on the file's size at the time, and
+	// again from a copytruncate copy (another inode): their _id must not
+	// depend on any of these (see headIDPrefix).
+	h.headIDs = h.inode != ""
 	if h.provisional {
 		in.log.Debug("file shorter than its fingerprint, reading it under its inode until it grows", "path", h.path, "size", fi.Size())
 		if err := h.verify(f); errors.Is(err, errSameFingerprint) {
@@ -772,6 +773,24 @@ func deleted(f *os.File) bool {
 	return true
 }
 
+// headIDPrefix is the _id prefix of a line that starts at offset start,
+// before the fingerprint's end: a hash of the input and of the file's bytes
+// before the line. With the offset and the line's own hash (docID) the _id
+// stands for the file's exact first bytes up to the line's end, which a
+// re-read under another identity or from a copy keeps, and which other
+// content does not have (two files with the same first bytes are one file
+// under fingerprint identity anyway).
+func (h *harvester) headIDPrefix(start int64) string {
+	var buf [512]byte
+	b := buf[:0]
+	if int(start) > len(buf) {
+		b = make([]byte, 0, start)
+	}
+	b = b[:start]
+	n, _ := h.file.ReadAt(b, 0) // short only if the file was cut: the line is then dropped
+	return docIDPrefix(h.in.env.ID, "head::"+string(b[:n]))
+}
+
 func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, line []byte, start, end int64, truncated bool) error {
 	e := event.New(time.Time{}, 40)
 	e.Fields.Add("message", string(line))
@@ -783,8 +802,8 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		e.Tag("truncated")
 	}
 	pfx := h.idPfx
-	if h.headPfx != "" && start < h.in.fpEnd() {
-		pfx = h.headPfx
+	if h.headIDs && start < h.in.fpEnd() {
+		pfx = h.headIDPrefix(start)
 	}
 	id := docID(pfx, start, line) // before Parse, which may reuse line
 	keep, err := p.Parse(line, e)
