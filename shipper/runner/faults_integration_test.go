@@ -47,6 +47,13 @@ var pendingFaults = map[string]string{
 	// SHIPPER_FAULTS_ENABLE=rotate-copytruncate SHIPPER_FAULTS_SEED=644396
 	// (lines 1000-1004 stored twice). 1 seed in 26 of the long mode.
 	// When the fix lands, this entry goes.
+	// Found by this harness, not on issue 18's list: a SIGHUP that arrives
+	// while the shipper starts, before it listens for SIGHUP, kills it
+	// (default disposition, exit 129): 3 of 20 with a HUP 0-90 ms after
+	// the start (systemctl reload or logrotate's postrotate right after a
+	// start). While pending, the harness sends SIGHUP only once the
+	// shipper logged "shipper started".
+	"sighup-at-start":     "run: a SIGHUP during start-up kills the shipper (exit 129)",
 	"rotate-copytruncate": "filestream: the first lines of a copytruncate copy are stored twice under new _ids (harness seed 644396)",
 }
 

@@ -205,8 +205,7 @@ func (h *faultRun) stop() {
 		h.t.Fatalf("seed %d step %d: the shipper exited by itself (%v); log:\n%s", h.seed, h.stepNo, h.cmd.ProcessState, h.logTail(40))
 	}
 	h.cmd.Process.Signal(syscall.SIGTERM)
-	waitProgress(h.t, "shipper exiting after SIGTERM", func() (bool, int64) { return !h.running(), 0 },
-		func() string { return fmt.Sprintf("seed %d step %d; log:\n%s", h.seed, h.stepNo, h.logTail(40)) })
+	waitProgress(h.t, "shipper exiting after SIGTERM", func() (bool, int64) { return !h.running(), 0 }, h.stallReport)
 }
 
 // logCount counts the shipper log lines that contain s.
@@ -261,6 +260,7 @@ func (h *faultRun) logFault(s string) {
 // do runs one step of the schedule.
 func (h *faultRun) do(s step) {
 	h.t.Helper()
+	h.requireRunning()
 	if s.kind == "write" {
 		h.write(s.n)
 		h.logFault(s.String())
@@ -286,6 +286,16 @@ func (h *faultRun) do(s step) {
 		h.worker = 1 + s.n/3%2
 		h.dupBound += max(before, h.worker*h.bulk)
 		h.writeConfig()
+		if ok, _ := faultEnabled("sighup-at-start"); !ok {
+			waitCond(h.t, "the shipper started before SIGHUP", func() bool {
+				h.requireRunning()
+				// since this process was started (its marker line)
+				b, _ := os.ReadFile(h.logFile)
+				i := strings.LastIndex(string(b), "=== harness: start")
+				return i >= 0 && strings.Contains(string(b[i:]), `msg="shipper started"`)
+			})
+		}
+		h.requireRunning()
 		h.cmd.Process.Signal(syscall.SIGHUP)
 		h.logFault(fmt.Sprintf("sighup(bulk=%d,worker=%d)", h.bulk, h.worker))
 	case "rotate-rename":
@@ -384,6 +394,7 @@ func (h *faultRun) holdMode(k int) int {
 	h.t.Helper()
 	n := 0
 	waitProgress(h.t, "requests in the Elasticsearch fault mode", func() (bool, int64) {
+		h.requireRunning()
 		r := h.es.modeRequests()
 		if r >= k {
 			return true, 0
@@ -391,8 +402,42 @@ func (h *faultRun) holdMode(k int) int {
 		h.write(10)
 		n += 10
 		return false, int64(r)
-	}, func() string { return fmt.Sprintf("seed %d step %d; log:\n%s", h.seed, h.stepNo, h.logTail(40)) })
+	}, h.stallReport)
 	return n
+}
+
+// requireRunning fails the test when the shipper exited on its own (a
+// crash, or a signal it did not handle), with how it ended.
+func (h *faultRun) requireRunning() {
+	h.t.Helper()
+	if !h.running() {
+		h.t.Fatalf("seed %d step %d: the shipper exited by itself (%v); %s", h.seed, h.stepNo, h.cmd.ProcessState, h.keepLog())
+	}
+}
+
+// stallReport describes a stall: the shipper is asked for its goroutines
+// (SIGQUIT makes the Go runtime print them and exit), and its whole log is
+// kept.
+func (h *faultRun) stallReport() string {
+	if h.running() {
+		h.cmd.Process.Signal(syscall.SIGQUIT)
+		select {
+		case <-h.exited:
+		case <-time.After(10 * time.Second): // only how long to wait for a dump, not a test outcome
+		}
+	}
+	return fmt.Sprintf("seed %d step %d; the shipper's goroutines are at the end of its log: %s", h.seed, h.stepNo, h.keepLog())
+}
+
+// keepLog copies the shipper's whole log out of the test's directory and
+// returns where it is, with its tail.
+func (h *faultRun) keepLog() string {
+	keep := filepath.Join(os.TempDir(), fmt.Sprintf("shipper-faults-seed%d.log", h.seed))
+	b, err := os.ReadFile(h.logFile)
+	if err == nil {
+		err = os.WriteFile(keep, b, 0o600)
+	}
+	return fmt.Sprintf("whole log in %s (%v); its tail:\n%s", keep, err, h.logTail(30))
 }
 
 // killsBound adds what one SIGKILL may send twice: the batches in flight
@@ -469,10 +514,11 @@ func (h *faultRun) settle() {
 	}
 	stalled := false
 	waitProgressOr(h.t, done, func() { stalled = true })
-	h.stop()
 	if stalled {
-		h.t.Errorf("seed %d: delivery stalled for %s before every line was stored or dead-lettered", h.seed, stallWindow)
+		h.t.Errorf("seed %d: delivery stalled for %s before every line was stored or dead-lettered; %s", h.seed, stallWindow, h.stallReport())
+		return
 	}
+	h.stop()
 }
 
 // waitProgressOr is waitProgress that calls onStall instead of failing, so
@@ -595,12 +641,7 @@ func (h *faultRun) check() faultResult {
 		h.t.Errorf("seed %d: %d duplicates (409) sent, bound %d (%d unconfirmed + %d for kills/stops/reloads/copytruncates + %d)", h.seed, res.conflicts, res.bound, unconfirmed, h.dupBound, h.worker*h.bulk)
 	}
 	if h.t.Failed() {
-		keep := filepath.Join(os.TempDir(), fmt.Sprintf("shipper-faults-seed%d.log", h.seed))
-		b, err := os.ReadFile(h.logFile)
-		if err == nil {
-			err = os.WriteFile(keep, b, 0o600)
-		}
-		h.t.Logf("seed %d: replay with SHIPPER_FAULTS_SEED=%d (and the same SHIPPER_FAULTS_ENABLE: the pending faults change the draw); whole shipper log in %s (%v); its tail:\n%s", h.seed, h.seed, keep, err, h.logTail(30))
+		h.t.Logf("seed %d: replay with SHIPPER_FAULTS_SEED=%d (and the same SHIPPER_FAULTS_ENABLE: the pending faults change the draw); %s", h.seed, h.seed, h.keepLog())
 	}
 	return res
 }
