@@ -36,25 +36,13 @@ import (
 // pendingFaults are faults whose fix is not on main yet: the schedule leaves
 // them out (and says so) until the fix lands; then the entry goes.
 var pendingFaults = map[string]string{
-	// Found by this harness, not on issue 18's list: a file seen empty or
-	// shorter than the fingerprint is read under a provisional identity
-	// (item 9's fix), and some of what was read so is read again under
-	// new _ids once it adopts its fingerprint. After a copytruncate both
-	// the copy (while logrotate writes it) and the truncated file (growing
-	// from empty) go through it: the first ~5 lines (just past 256 bytes)
-	// of the copied file are stored a second time, sometimes followed by
-	// the whole copy sent again as 409s. Replays 3 of 3 on main 4c27748:
-	// SHIPPER_FAULTS_ENABLE=rotate-copytruncate SHIPPER_FAULTS_SEED=644396
-	// (lines 1000-1004 stored twice). 1 seed in 26 of the long mode.
-	// When the fix lands, this entry goes.
 	// Found by this harness, not on issue 18's list: a SIGHUP that arrives
 	// while the shipper starts, before it listens for SIGHUP, kills it
 	// (default disposition, exit 129): 3 of 20 with a HUP 0-90 ms after
 	// the start (systemctl reload or logrotate's postrotate right after a
 	// start). While pending, the harness sends SIGHUP only once the
 	// shipper logged "shipper started".
-	"sighup-at-start":     "run: a SIGHUP during start-up kills the shipper (exit 129)",
-	"rotate-copytruncate": "filestream: the first lines of a copytruncate copy are stored twice under new _ids (harness seed 644396)",
+	"sighup-at-start": "run: a SIGHUP during start-up kills the shipper (exit 129)",
 }
 
 // faultKinds are the faults a schedule draws from, with their weights.
