@@ -182,8 +182,10 @@ func TestFaultHarness(t *testing.T) {
 		}
 		var res faultResult
 		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			// Deferred: a stall ends the seed with t.Fatal, and it must
+			// still count as failed in the long mode's totals.
+			defer func() { res.seed, res.failed = seed, t.Failed() }()
 			res = runFaultSeed(t, bin, seed)
-			res.failed = t.Failed()
 		})
 		results = append(results, res)
 	}
