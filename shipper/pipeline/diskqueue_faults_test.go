@@ -173,8 +173,10 @@ func segmentCount(dir string) int {
 // fullDisk wraps segment files: while full, a write stores half its bytes
 // and fails with ENOSPC, and fsync fails too, as on a full file system.
 type fullDisk struct {
-	full   atomic.Bool
-	writes atomic.Int64 // failed writes
+	full     atomic.Bool
+	noCreate atomic.Bool  // creating a file fails (no inode, no space for a directory entry)
+	writes   atomic.Int64 // failed writes
+	creates  atomic.Int64 // failed creates
 }
 
 type fullDiskFile struct {
@@ -199,6 +201,10 @@ func (f fullDiskFile) Sync() error {
 }
 
 func (d *fullDisk) open(path string) (segmentFile, error) {
+	if d.noCreate.Load() {
+		d.creates.Add(1)
+		return nil, &os.PathError{Op: "open", Path: path, Err: syscall.ENOSPC}
+	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
@@ -562,5 +568,37 @@ func TestDiskQueueConcurrentAppendsWhileFull(t *testing.T) {
 				t.Fatalf("%q delivered %d times (of %d deliveries, %d distinct)", m[:12], got[m], len(r.out.messages()), len(got))
 			}
 		}
+	}
+}
+
+// A rotation whose new segment cannot be created (the sync before it
+// succeeded) pauses the inputs too, and the next append after recovery
+// creates it: nothing is lost, nothing written twice.
+func TestDiskQueueRotationCreateFails(t *testing.T) {
+	dir := t.TempDir()
+	disk := &fullDisk{}
+	r := newDiskRigWith(t, dir, DiskQueueSettings{Path: dir, MaxSize: 1 << 20, SegmentSize: 512, SyncInterval: 2 * time.Millisecond, openFile: disk.open}, false)
+	defer r.p.Close()
+	ctx := context.Background()
+	want := msgs(0, 200)
+	disk.noCreate.Store(true)
+	done := make(chan error, 1)
+	go func() { _, err := r.publish(ctx, want); done <- err }()
+	paused := r.m.Counter("queue.disk.paused.write_error")
+	waitProgress(t, "a failed rotation", func() int { return int(disk.creates.Load()) }, func(int) bool { return paused.Load() == 1 && disk.creates.Load() > 0 })
+	select {
+	case err := <-done:
+		t.Fatalf("publish returned (%v) while no segment could be created", err)
+	default:
+	}
+	disk.noCreate.Store(false)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := r.p.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, r.out.messages()); d != "" {
+		t.Errorf("delivered (-want +got):\n%s", d)
 	}
 }
