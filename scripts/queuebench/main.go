@@ -24,11 +24,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var allModes = []string{"segq", "segio", "bbolt", "bbolt-nfs", "bbolt-tuned", "file"}
+var allModes = []string{"segq", "bbolt", "bbolt-nfs", "bbolt-tuned", "file"}
 
 var modeDesc = map[string]string{
 	"segq":        "(a) shipper/pipeline disk queue via pipeline.New+EnableDiskQueue, no-op output",
-	"segio":       "(a') re-implementation of diskqueue.go's I/O pattern (segments, fsync/interval, ack.json, deletes), reader decodes + acks",
 	"bbolt":       "(b) bbolt, 1 rw tx per interval (puts + deletes of acked keys), NoFreelistSync=false (default)",
 	"bbolt-nfs":   "(b') same, NoFreelistSync=true",
 	"bbolt-tuned": "(b'') same, NoFreelistSync=true, map freelist, bucket FillPercent=1.0 (append-only keys)",
@@ -91,8 +90,6 @@ func runChild(mode, dir string, n, rate int, syncEvery time.Duration) result {
 	switch mode {
 	case "segq":
 		r.Extra, err = runSegq(dir, n, rate, syncEvery)
-	case "segio":
-		r.Extra, err = runSegIO(dir, n, rate, syncEvery)
 	case "bbolt":
 		r.Extra, err = runBolt(dir, n, rate, syncEvery, false, false)
 	case "bbolt-nfs":
