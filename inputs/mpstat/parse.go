@@ -164,7 +164,7 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		if !ok {
 			return p.fail(e, "bad number in column "+metricNames[m])
 		}
-		vals[m], have[m] = v/100, true // exact enough: mpstat prints 2 decimals
+		vals[m], have[m] = round(v/100), true
 	}
 	e.Timestamp = p.clock.At(sec)
 	if bytes.Equal(first, []byte("all")) {
@@ -267,6 +267,7 @@ func (p *Parser) fail(e *event.Event, msg string) (bool, error) {
 	return true, errors.New(msg)
 }
 
-// round drops float noise (1 - 0.9901 = 0.009900000000000011) that
-// mpstat's two decimals never had.
-func round(f float64) float64 { return math.Round(f*1e6) / 1e6 }
+// round keeps 4 decimals of a fraction, as Metricbeat rounds its *.pct
+// fields (common.Round(v, 4)): mpstat's 1.98 % is 0.0198, not the float
+// noise 0.019799999999999998 of 1.98/100 (issue 19).
+func round(f float64) float64 { return math.Round(f*1e4) / 1e4 }

@@ -252,7 +252,7 @@ func (p *Parser) add(e *event.Event, c column, v []byte) bool {
 		}
 		switch c.kind {
 		case kPct:
-			f = math.Round(f*1e4) / 1e6 // two decimals in, a fraction out
+			f = math.Round(f*100) / 1e4 // a fraction with 4 decimals, as Metricbeat rounds *.pct (issue 19)
 		case kKiBRate:
 			f = math.Round(f*1024*100) / 100
 		}
