@@ -17,12 +17,17 @@ import (
 // they are exposed as gauges, every other counter as a `_total` counter.
 var gaugeSuffixes = []string{
 	"queue.filled",
+	"queue.disk.bytes",
+	"queue.disk.paused.full",
+	"queue.disk.paused.write_error",
 	"files.open",
 	"dead_letter.bytes",
 	"database_age_seconds",
 }
 
-func isGauge(name string) bool {
+// IsGauge reports whether the counter name is a level (set) rather than a
+// count (added to).
+func IsGauge(name string) bool {
 	for _, s := range gaugeSuffixes {
 		if strings.HasSuffix(name, s) {
 			return true
@@ -140,7 +145,7 @@ func WritePrometheus(w io.Writer, snap map[string]int64, st Status, now time.Tim
 	for k, v := range snap {
 		name, labels := promName(k, ids)
 		typ := "gauge"
-		if !isGauge(k) {
+		if !IsGauge(k) {
 			typ = "counter"
 			name += "_total"
 		}

@@ -320,7 +320,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	storeCtx, stopStore := context.WithCancel(context.Background())
 	var storeWG sync.WaitGroup
 	storeWG.Go(func() { r.store.Run(storeCtx) })
-	defer func() { stopStore(); storeWG.Wait() }()
+	// Idempotent: called before the stop summary (so that it counts the
+	// last registry write) and deferred for the early returns.
+	closeStore := func() { stopStore(); storeWG.Wait() }
+	defer closeStore()
 
 	r.pipe.Start()
 	metricsCtx, stopMetrics := context.WithCancel(context.Background())
@@ -412,6 +415,7 @@ func (r *Runner) Run(ctx context.Context) error {
 		runErr = errors.Join(runErr, fmt.Errorf("close output: %w", err))
 	}
 	stopMetrics()
+	closeStore() // the last registry write, before the summary counts it
 	r.logSummary()
 	return runErr
 }
@@ -440,22 +444,34 @@ func (r *Runner) logMetrics(ctx context.Context, period time.Duration) {
 		case <-t.C:
 		}
 		snap := r.Metrics.Snapshot()
-		var attrs []any
-		keys := make([]string, 0, len(snap))
-		for k := range snap {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if d := snap[k] - prev[k]; d != 0 {
-				attrs = append(attrs, k, d)
-			}
-		}
+		attrs := metricsAttrs(prev, snap)
 		prev = snap
 		if len(attrs) > 0 {
 			r.log.Info(fmt.Sprintf("non-zero metrics in the last %s", period), attrs...)
 		}
 	}
+}
+
+// metricsAttrs lists, sorted by name, the counters that changed since prev
+// (as the change) and the gauges that are not zero or just became zero (as
+// their value: a level, not a change).
+func metricsAttrs(prev, snap map[string]int64) []any {
+	keys := make([]string, 0, len(snap))
+	for k := range snap {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var attrs []any
+	for _, k := range keys {
+		if monitoring.IsGauge(k) {
+			if v := snap[k]; v != 0 || prev[k] != 0 {
+				attrs = append(attrs, k, v)
+			}
+		} else if d := snap[k] - prev[k]; d != 0 {
+			attrs = append(attrs, k, d)
+		}
+	}
+	return attrs
 }
 
 func (r *Runner) logSummary() {
