@@ -225,11 +225,12 @@ func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.
 				goto wait
 			}
 			log.Info("reloading configuration", "file", c.configFile)
+			r.StopForReload()
 			cancel()
 			if err := <-done; err != nil {
 				log.Error("stopping for reload", "error", err)
 			}
-			opts := runner.Options{Recent: recent}
+			opts := runner.Options{Recent: recent, Reloaded: true, Metrics: r.Metrics, Start: r.Start()}
 			nr, err := runner.New(next, opts, log)
 			if err != nil {
 				log.Error("reload failed; restarting with the previous configuration", "error", err)

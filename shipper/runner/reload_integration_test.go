@@ -88,6 +88,22 @@ func TestSIGHUPReloadAndGracefulStop(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
 	}
+	// A reload says so, and keeps the process-lifetime counters: one start,
+	// one stop, and the stop summary counts all 250 lines, not the 150
+	// since the last reload (issue 19).
+	l := logs.String()
+	if n := strings.Count(l, `msg="shipper started"`); n != 1 {
+		t.Errorf("%d 'shipper started' lines, want 1 (reloads say 'reloaded'):\n%s", n, l)
+	}
+	if n := strings.Count(l, `msg="shipper reloaded"`); n != 1 {
+		t.Errorf("%d 'shipper reloaded' lines, want 1 (one valid reload):\n%s", n, l)
+	}
+	if n := strings.Count(l, `msg="shipper stopped"`); n != 1 {
+		t.Errorf("%d 'shipper stopped' lines, want 1:\n%s", n, l)
+	}
+	if !strings.Contains(l, " published=250 ") {
+		t.Errorf("the stop summary does not count the 250 lines published over the process' life:\n%s", l)
+	}
 	env := &env{t: t, data: filepath.Join(d, "data")}
 	offs := env.cursorOffsets()
 	fa, _ := os.Stat(filepath.Join(d, "a.log"))

@@ -39,6 +39,13 @@ type Options struct {
 	Recent *monitoring.RecentLog
 	// CheckOnly builds every plugin without opening path.data (test config).
 	CheckOnly bool
+	// Reloaded says this run replaces one stopped for a reload (SIGHUP):
+	// it logs "shipper reloaded" instead of "shipper started". Metrics and
+	// Start, when set, carry the process-lifetime counters and start time
+	// over, so that a reload resets neither /stats nor the uptime.
+	Reloaded bool
+	Metrics  *monitoring.Registry
+	Start    time.Time
 }
 
 // Check builds every plugin of cfg, so that plugin-level configuration
@@ -84,13 +91,29 @@ type Runner struct {
 	outName   string
 	out       outputs.Output
 	recent    *monitoring.RecentLog // last warnings and errors, for the status page; may be nil
+	reloading atomic.Bool           // stopping to be replaced: no stop summary
 }
+
+// Start is when the process started (carried over reloads).
+func (r *Runner) Start() time.Time { return r.start }
+
+// StopForReload marks the coming stop as one for a reload: the runner does
+// not log the stop summary ("shipper stopped"); the next one logs
+// "shipper reloaded" and keeps counting in the same counters.
+func (r *Runner) StopForReload() { r.reloading.Store(true) }
 
 // New builds everything the configuration names. Configuration errors name
 // the file, line and key.
 func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err error) {
-	m := monitoring.NewRegistry()
-	r := &Runner{cfg: cfg, opts: opts, log: log, Metrics: m, start: time.Now(), recent: opts.Recent}
+	m := opts.Metrics
+	if m == nil {
+		m = monitoring.NewRegistry()
+	}
+	start := opts.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	r := &Runner{cfg: cfg, opts: opts, log: log, Metrics: m, start: start, recent: opts.Recent}
 	defer func() {
 		if err != nil {
 			r.closeAll() // what was opened before the error
@@ -314,7 +337,11 @@ func (r *Runner) Close() error {
 func (r *Runner) Run(ctx context.Context) error {
 	if ctx.Err() != nil {
 		r.log.Info("stop requested before the inputs started; not starting")
-		return r.Close()
+		err := r.Close()
+		if r.opts.Reloaded { // the one replaced did not log it
+			r.logSummary()
+		}
+		return err
 	}
 	defer r.closeAll()
 	storeCtx, stopStore := context.WithCancel(context.Background())
@@ -343,7 +370,11 @@ func (r *Runner) Run(ctx context.Context) error {
 		})
 		defer func() { stopHTTP(); httpWG.Wait() }()
 	}
-	r.log.Info("shipper started", "version", version.Version, "inputs", len(r.inputs), "once", r.opts.Once)
+	if r.opts.Reloaded {
+		r.log.Info("shipper reloaded", "version", version.Version, "inputs", len(r.inputs), "config", r.cfg.File)
+	} else {
+		r.log.Info("shipper started", "version", version.Version, "inputs", len(r.inputs), "once", r.opts.Once)
+	}
 	sdnotify.Notify(sdnotify.Ready + "\n" + sdnotify.Status(fmt.Sprintf("shipping %d inputs to %s", len(r.inputs), r.outName)))
 	inCtx, stopInputs := context.WithCancel(ctx)
 	defer stopInputs()
@@ -416,7 +447,11 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	stopMetrics()
 	closeStore() // the last registry write, before the summary counts it
-	r.logSummary()
+	if r.reloading.Load() {
+		r.log.Debug("stopped for a reload")
+	} else {
+		r.logSummary()
+	}
 	return runErr
 }
 
