@@ -5,4 +5,7 @@ package all
 import (
 	_ "github.com/shipper-project/shipper/processors/geoip" // geoip
 	_ "github.com/shipper-project/shipper/processors/grok"  // grok
+
+	// Beats' parsing and enrichment processors.
+	_ "github.com/shipper-project/shipper/processors/community_id" // community_id
 )
