@@ -93,6 +93,23 @@ type Pipeline struct {
 	retried, batchErrs  *monitoring.Counter
 	batchesSent         *monitoring.Counter
 	queued              *monitoring.Counter
+
+	now   func() time.Time // the clock of the dead-letter warnings (tests set it)
+	dlMu  sync.Mutex
+	dlLog deadLetterLog
+}
+
+// deadLetterWarnEvery bounds the dead-letter warnings: at most one per
+// interval; the events in between are summed into the next one.
+const deadLetterWarnEvery = 10 * time.Second
+
+// deadLetterLog holds the dead letters not yet reported.
+type deadLetterLog struct {
+	last    time.Time // the last warning
+	events  int       // not yet reported
+	batches int
+	status  int    // of the first one not yet reported
+	reason  string // of the first one not yet reported
 }
 
 // New builds a pipeline sending to out. Start it before publishing.
@@ -122,7 +139,30 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		batchErrs:    m.Counter("output.batches.failed"),
 		batchesSent:  m.Counter("output.batches.sent"),
 		queued:       m.Counter("pipeline.queue.filled"),
+		now:          time.Now,
 	}
+}
+
+// noteDeadLetters logs, at WARN and at most once per deadLetterWarnEvery,
+// how many events went to the dead-letter file and the first reason; those
+// held back are counted into the next message.
+func (p *Pipeline) noteDeadLetters(n, status int, reason string) {
+	p.dlMu.Lock()
+	defer p.dlMu.Unlock()
+	d := &p.dlLog
+	if d.events == 0 {
+		d.status, d.reason = status, reason
+	}
+	d.events += n
+	d.batches++
+	now := p.now()
+	if !d.last.IsZero() && now.Sub(d.last) < deadLetterWarnEvery {
+		return
+	}
+	p.log.Warn("events dead-lettered: rejected for good by the output, kept in the dead-letter file (shipper dlq list)",
+		"events", d.events, "batches", d.batches, "status", d.status, "first_reason", d.reason,
+		"total", p.deadLettered.Load())
+	*d = deadLetterLog{last: now}
 }
 
 // EnableDiskQueue puts a disk queue (queue.disk) between the inputs and the
@@ -299,7 +339,9 @@ func (p *Pipeline) send(b *Batch) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		p.batchesSent.Inc()
+		if err == nil {
+			p.batchesSent.Inc() // a request that failed was not sent
+		}
 		if err != nil {
 			// Items the output finished before failing (the first half
 			// of a split request, say) stay final; only the rest are
@@ -313,6 +355,8 @@ func (p *Pipeline) send(b *Batch) bool {
 		}
 		next := b.cur[:0]
 		var retryReason string
+		var dl, dlStatus int
+		var dlReason string
 		for _, j := range b.cur {
 			it := &b.items[j]
 			switch it.outcome {
@@ -334,6 +378,10 @@ func (p *Pipeline) send(b *Batch) bool {
 					continue
 				}
 				p.deadLettered.Inc()
+				if dl == 0 {
+					dlStatus, dlReason = it.status, it.reason
+				}
+				dl++
 			case Pending:
 				it.reason = "output left the item unmarked"
 				fallthrough
@@ -343,6 +391,9 @@ func (p *Pipeline) send(b *Batch) bool {
 			}
 		}
 		b.cur = next
+		if dl > 0 {
+			p.noteDeadLetters(dl, dlStatus, dlReason)
+		}
 		if len(next) > 0 {
 			p.retried.Add(int64(len(next)))
 			if err != nil {
