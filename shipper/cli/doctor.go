@@ -450,11 +450,10 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 		return
 	}
 	defer out.Close()
-	es := out.Client()
 	hosts := strings.Join(out.Hosts(), ", ")
 	cctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	res, err := es.Info(es.Info.WithContext(cctx))
+	res, err := out.Do(cctx, http.MethodGet, "/", nil)
 	if err != nil {
 		d.report(docFail, "elasticsearch", "%s unreachable: %v", hosts, err)
 		return
@@ -468,8 +467,8 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 	case res.StatusCode == http.StatusForbidden:
 		d.report(docFail, "elasticsearch auth", "%s: the user may not even read the cluster info (403)", hosts)
 		return
-	case res.IsError():
-		d.report(docFail, "elasticsearch", "%s: %s", hosts, res.Status())
+	case res.StatusCode >= 300:
+		d.report(docFail, "elasticsearch", "%s: %s", hosts, elasticsearch.StatusLine(res.StatusCode))
 		return
 	}
 	var info struct {
@@ -491,7 +490,7 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 	pctx, pcancel := context.WithTimeout(ctx, d.timeout)
 	defer pcancel()
 	preq := `{"index":[{"names":["shipper-*"],"privileges":["create_doc","auto_configure"]}]}`
-	pres, err := es.Security.HasPrivileges(strings.NewReader(preq), es.Security.HasPrivileges.WithContext(pctx))
+	pres, err := out.Do(pctx, http.MethodPost, "/_security/user/_has_privileges", []byte(preq))
 	if err == nil {
 		pb, _ := io.ReadAll(pres.Body)
 		pres.Body.Close()
@@ -500,8 +499,8 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 			Username string                     `json:"username"`
 			Index    map[string]map[string]bool `json:"index"`
 		}
-		if pres.IsError() || json.Unmarshal(pb, &hp) != nil {
-			d.report(docInfo, "elasticsearch privileges", "not checked (%s: security disabled?)", pres.Status())
+		if pres.StatusCode >= 300 || json.Unmarshal(pb, &hp) != nil {
+			d.report(docInfo, "elasticsearch privileges", "not checked (%s: security disabled?)", elasticsearch.StatusLine(pres.StatusCode))
 		} else if hp.HasAll {
 			d.report(docOK, "elasticsearch privileges", "user %s may create_doc and auto_configure on shipper-*", hp.Username)
 		} else {
@@ -519,7 +518,7 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 
 	tctx, tcancel := context.WithTimeout(ctx, d.timeout)
 	defer tcancel()
-	tres, err := es.Indices.GetIndexTemplate(es.Indices.GetIndexTemplate.WithName("shipper"), es.Indices.GetIndexTemplate.WithContext(tctx))
+	tres, err := out.Do(tctx, http.MethodGet, "/_index_template/shipper", nil)
 	if err != nil {
 		d.report(docFail, "index template", "GET _index_template/shipper: %v", err)
 		return
@@ -531,7 +530,7 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 	case tres.StatusCode == http.StatusNotFound:
 		d.report(docFail, "index template", "shipper is not installed: run shipper setup --index-management")
 	default:
-		d.report(docFail, "index template", "GET _index_template/shipper: %s", tres.Status())
+		d.report(docFail, "index template", "GET _index_template/shipper: %s", elasticsearch.StatusLine(tres.StatusCode))
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -59,14 +60,14 @@ func TestOutput(args []string, stdout, stderr io.Writer) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	fmt.Fprintf(stdout, "talk to server... ")
-	res, err := out.Client().Info(out.Client().Info.WithContext(ctx))
+	res, err := out.Do(ctx, http.MethodGet, "/", nil)
 	if err != nil {
 		fmt.Fprintf(stdout, "ERROR %v\n", err)
 		return ExitRuntime
 	}
 	defer res.Body.Close()
-	if res.IsError() {
-		fmt.Fprintf(stdout, "ERROR %s\n", res.Status())
+	if res.StatusCode >= 300 {
+		fmt.Fprintf(stdout, "ERROR %s\n", elasticsearch.StatusLine(res.StatusCode))
 		if res.StatusCode == 401 || res.StatusCode == 403 {
 			fmt.Fprintf(stdout, "  %s\n", credentialsRefused(ec))
 		}
@@ -124,8 +125,7 @@ func testAuth(ctx context.Context, w io.Writer, out *elasticsearch.Output, ec el
 		fmt.Fprintln(w, "WARN no credentials configured (username/password or api_key): requests are anonymous")
 		return false, false
 	}
-	c := out.Client()
-	res, err := c.Security.Authenticate(c.Security.Authenticate.WithContext(ctx))
+	res, err := out.Do(ctx, http.MethodGet, "/_security/_authenticate", nil)
 	if err != nil {
 		fmt.Fprintf(w, "ERROR %v\n", err)
 		return false, true
@@ -151,13 +151,13 @@ func testAuth(ctx context.Context, w io.Writer, out *elasticsearch.Output, ec el
 		}
 		return true, false
 	case res.StatusCode == 401 || res.StatusCode == 403:
-		fmt.Fprintf(w, "ERROR %s: %s\n", res.Status(), credentialsRefused(ec))
+		fmt.Fprintf(w, "ERROR %s: %s\n", elasticsearch.StatusLine(res.StatusCode), credentialsRefused(ec))
 		return false, true
 	case noSecurity(res.StatusCode, body):
 		fmt.Fprintf(w, "WARN the server has no security API (HTTP %d; VictoriaLogs, or security disabled): credentials not checked\n", res.StatusCode)
 		return false, false
 	}
-	fmt.Fprintf(w, "ERROR %s: %s\n", res.Status(), shortBody(body))
+	fmt.Fprintf(w, "ERROR %s: %s\n", elasticsearch.StatusLine(res.StatusCode), shortBody(body))
 	return false, true
 }
 
@@ -170,8 +170,7 @@ func testPrivileges(ctx context.Context, w io.Writer, out *elasticsearch.Output,
 	req, _ := json.Marshal(map[string]any{"index": []map[string]any{{
 		"names": []string{pattern}, "privileges": []string{"create_doc", "auto_configure"},
 	}}})
-	c := out.Client()
-	res, err := c.Security.HasPrivileges(bytes.NewReader(req), c.Security.HasPrivileges.WithContext(ctx))
+	res, err := out.Do(ctx, http.MethodPost, "/_security/user/_has_privileges", req)
 	if err != nil {
 		fmt.Fprintf(w, "ERROR %v\n", err)
 		return false
@@ -183,7 +182,7 @@ func testPrivileges(ctx context.Context, w io.Writer, out *elasticsearch.Output,
 			fmt.Fprintf(w, "WARN cannot ask (HTTP %d): privileges not checked\n", res.StatusCode)
 			return true
 		}
-		fmt.Fprintf(w, "ERROR %s: %s\n", res.Status(), shortBody(body))
+		fmt.Fprintf(w, "ERROR %s: %s\n", elasticsearch.StatusLine(res.StatusCode), shortBody(body))
 		return false
 	}
 	var r struct {
