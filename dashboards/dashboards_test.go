@@ -204,6 +204,17 @@ func TestReferencesResolve(t *testing.T) {
 			if attrs == nil {
 				continue
 			}
+			// A map layer names its index pattern; the reference is the
+			// dashboard's alone (the by-value map attributes carry none).
+			layers, _ := attrs["layerListJSON"].([]any)
+			for _, l := range layers {
+				if n, ok := dig(l.(map[string]any), "sourceDescriptor", "indexPatternRefName").(string); ok {
+					if dashRefs[pid+":"+n] == "" {
+						t.Errorf("%s: panel %q map layer names %s, no dashboard reference", f.Name, pm["title"], n)
+					}
+					used[pid+":"+n] = true
+				}
+			}
 			refs, _ := attrs["references"].([]any)
 			for _, r := range refs {
 				rm := r.(map[string]any)

@@ -149,12 +149,13 @@ func (p *panel) mapAttributes(dash string) (obj, []string) {
 		"style":            obj{"type": "EMS_VECTOR_TILE", "color": ""},
 		"alpha":            1, "visible": true, "minZoom": 0, "maxZoom": 24, "includeInFitToBounds": true,
 	}}
-	var refs []any
+	// The layers' index patterns are references of the dashboard, named
+	// <panelIndex>:layer_N_source_index_pattern (as in the squid dashboard of
+	// elastic/integrations); the by-value attributes carry none.
 	var names []string
 	for i, l := range p.mapLayers {
 		name := fmt.Sprintf("layer_%d_source_index_pattern", i+1)
 		names = append(names, name)
-		refs = append(refs, obj{"type": "index-pattern", "id": l.dataView, "name": name})
 		layers = append(layers, obj{
 			"id": uid(dash, p.title, l.label, "layer"), "type": "GEOJSON_VECTOR", "label": l.label,
 			"sourceDescriptor": obj{
@@ -197,6 +198,5 @@ func (p *panel) mapAttributes(dash string) (obj, []string) {
 			"settings":      obj{"autoFitToDataBounds": false, "initialLocation": "LAST_SAVED_LOCATION", "showSpatialFilters": true},
 		},
 		"uiStateJSON": obj{"isLayerTOCOpen": false, "openTOCDetails": []any{}},
-		"references":  refs,
 	}, names
 }

@@ -253,7 +253,7 @@ func xy(series string, x, split string, ys ...string) func(string, func(string) 
 		}
 		l := obj{
 			"layerId": layer, "layerType": "data", "seriesType": series,
-			"accessors": acc, "xAccessor": id(x), "position": "top", "showGridlines": false,
+			"accessors": acc, "xAccessor": id(x),
 		}
 		if split != "" {
 			l["splitAccessor"] = id(split)
@@ -277,13 +277,17 @@ func metricVis(m string) func(string, func(string) string) obj {
 	}
 }
 
+// pie is a partition chart in the Lens 8.6+ shape: "metrics" is a list
+// (Lens migration 8.6.0 migratePartitionMetrics turned "metric" into it, and
+// a by-value panel of a dashboard declaring 8.7.0 is never migrated; see
+// dashboards/shapes.go).
 func pie(shape, group, m string) func(string, func(string) string) obj {
 	return func(layer string, id func(string) string) obj {
 		return obj{
 			"shape": shape,
 			"layers": []any{obj{
 				"layerId": layer, "layerType": "data", "primaryGroups": []any{id(group)},
-				"metric": id(m), "numberDisplay": "percent", "categoryDisplay": "default",
+				"metrics": []any{id(m)}, "numberDisplay": "percent", "categoryDisplay": "default",
 				"legendDisplay": "default", "nestedLegend": false,
 			}},
 		}
