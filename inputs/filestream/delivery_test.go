@@ -144,7 +144,7 @@ func TestNewContentAtSameOffsetGetsNewIDs(t *testing.T) {
 		t.Run(tc.identity, func(t *testing.T) {
 			s := newScenario(t)
 			cfg := s.config("a.log")
-			cfg.FileIdentity = tc.identity
+			cfg.FileIdentity = fileIdentity(tc.identity)
 			s.write("a.log", numbered(0, 5)...)
 			in, c := s.input(cfg, true)
 			in.Run(context.Background(), c)
@@ -172,7 +172,7 @@ func TestReReadLineKeepsItsID(t *testing.T) {
 		t.Run(identity, func(t *testing.T) {
 			s := newScenario(t)
 			cfg := s.config("a.log")
-			cfg.FileIdentity = identity
+			cfg.FileIdentity = fileIdentity(identity)
 			s.write("a.log", numbered(0, 5)...)
 			in, c := s.input(cfg, true)
 			in.Run(context.Background(), c)

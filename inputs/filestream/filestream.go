@@ -72,7 +72,14 @@ func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
 	if err := sec.Decode(&cfg, inputs.CommonKeys...); err != nil {
 		return nil, err
 	}
-	return New(cfg, env, func(string) Parser { return plainParser{} })
+	in, err := New(cfg, env, func(string) Parser { return plainParser{} })
+	if err != nil {
+		return nil, err
+	}
+	// Filebeat's filestream drops empty messages (reader.Message.IsEmpty);
+	// the plugins see every line (blank lines separate sysstat samples).
+	in.dropEmpty = true
+	return in, nil
 }
 
 // Input tails the files of one input.
@@ -89,8 +96,13 @@ type Input struct {
 	readTo     map[string]readPos    // identity → where its harvester stopped
 	limit      chan struct{}         // harvester_limit tokens (nil: unlimited)
 
+	globs        []string        // paths with ** expanded
+	symlinksSeen map[string]bool // symlinks already warned about
+	dropEmpty    bool            // type filestream: empty messages are not events
+	inactiveFrom time.Time       // ignore_inactive: files older than this are skipped
+
 	lines, truncatedLines, filesOpened, filesTruncated *monitoring.Counter
-	bytesRead, openFiles                               *monitoring.Counter
+	bytesRead, openFiles, linesFiltered                *monitoring.Counter
 }
 
 var (
@@ -120,6 +132,11 @@ func New(cfg Config, env inputs.Env, newParser NewParser) (*Input, error) {
 		filesTruncated: env.Metrics.Counter(env.Name + ".files.truncated"),
 		bytesRead:      env.Metrics.Counter(env.Name + ".bytes"),
 		openFiles:      env.Metrics.Counter(env.Name + ".files.open"),
+		linesFiltered:  env.Metrics.Counter(env.Name + ".lines_filtered"),
+	}
+	in.globs, _ = cfg.globs() // checked by Validate
+	if err := in.setInactiveFrom(); err != nil {
+		return nil, err
 	}
 	if cfg.HarvesterLim > 0 {
 		in.limit = make(chan struct{}, cfg.HarvesterLim)
@@ -289,8 +306,10 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 	} else {
 		defer watcher.Close()
 		dirs := map[string]bool{}
-		for _, p := range in.cfg.Paths {
-			dirs[filepath.Dir(p)] = true
+		for _, p := range in.globs {
+			if d := filepath.Dir(p); !strings.ContainsAny(d, "*?[") {
+				dirs[d] = true // globbed directories are polled
+			}
 		}
 		for d := range dirs {
 			if err := watcher.Add(d); err != nil {
@@ -349,35 +368,6 @@ func (in *Input) wake(path string) {
 	}
 }
 
-// matches returns the files the globs name now, minus exclusions.
-func (in *Input) matches() []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, g := range in.cfg.Paths {
-		files, _ := filepath.Glob(g)
-		for _, f := range files {
-			if seen[f] || in.excluded(f) {
-				continue
-			}
-			seen[f] = true
-			out = append(out, f)
-		}
-	}
-	return out
-}
-
-func (in *Input) excluded(path string) bool {
-	for _, x := range in.cfg.ExcludeFiles {
-		if ok, _ := filepath.Match(x, path); ok {
-			return true
-		}
-		if ok, _ := filepath.Match(x, filepath.Base(path)); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // scan starts a harvester for every file that has unread data.
 func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGroup) {
 	live := map[string]bool{} // identities present under the globs
@@ -395,6 +385,9 @@ func (in *Input) scan(ctx context.Context, out pipeline.Client, wg *sync.WaitGro
 		}
 		live[ident] = true
 		if in.cfg.IgnoreOlder > 0 && time.Since(fi.ModTime()) > in.cfg.IgnoreOlder {
+			continue
+		}
+		if !in.inactiveFrom.IsZero() && fi.ModTime().Before(in.inactiveFrom) {
 			continue
 		}
 		if fi.Size() == 0 && strings.HasPrefix(ident, provisional) {
@@ -645,30 +638,53 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 	in.log.Debug("harvester started", "path", h.path, "offset", offset)
 
 	parser := in.newParser(h.path)
+	var pubErrAt int64 = -1 // start of a message the pipeline did not take
+	ch := newChain(&in.cfg, int(in.cfg.MaxBytes), func(m message) error {
+		if err := h.publish(ctx, out, parser, m); err != nil {
+			pubErrAt = m.start
+			return err
+		}
+		return nil
+	}, time.Now)
+	// stopAt is where the next reader of this file starts when this one
+	// stops now: before a line the pipeline did not take, and before the
+	// lines a multiline event holds (they are read again, not lost).
+	stopAt := func(off int64) int64 {
+		if pubErrAt >= 0 && pubErrAt < off {
+			off = pubErrAt
+		}
+		return ch.resume(off)
+	}
 	var src io.Reader = f
 	if in.cfg.FileIdentity == "fingerprint" {
 		src = &checkedReader{f: f, h: h}
 	}
 	lr := newLineReader(src, offset, int(in.cfg.BufferSize), int(in.cfg.MaxBytes))
 	backoff := in.cfg.Backoff.Init
-	lastRead := time.Now()
+	started := time.Now()
+	lastRead := started
 	for {
+		if ai := in.cfg.Close.Reader.AfterInterval; ai > 0 && time.Since(started) >= ai {
+			// close.reader.after_interval: the next scan opens it again.
+			in.log.Debug("reader open for close.reader.after_interval, closing", "path", h.path)
+			return stopAt(lr.offset), nil
+		}
 		line, start, end, truncated, err := lr.next()
 		if err == nil {
 			backoff = in.cfg.Backoff.Init
 			lastRead = time.Now()
 			in.lines.Inc()
 			in.bytesRead.Add(end - start)
-			if err := h.publish(ctx, out, parser, line, start, end, truncated); err != nil {
-				// The line was not queued: report the offset before it, so
-				// the next harvester of this file offers it again (issue 18).
-				return start, err
+			if err := ch.line(line, start, end, truncated); err != nil {
+				// Not queued: report the offset before it, so the next
+				// harvester of this file offers it again (issue 18).
+				return stopAt(start), err
 			}
 			continue
 		}
 		if errors.Is(err, errSameFingerprint) {
 			in.log.Debug("file grew to the fingerprint of a file already being read, closing", "path", h.path)
-			return lr.offset, nil
+			return stopAt(lr.offset), nil
 		}
 		if errors.Is(err, errReplaced) {
 			// Truncated (copytruncate) or rewritten under us: what the
@@ -678,16 +694,28 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			// the new content as a new file.
 			in.log.Info("file truncated or replaced, closing", "path", h.path, "offset", lr.offset)
 			in.filesTruncated.Inc()
-			return lr.offset, nil
+			return stopAt(lr.offset), nil
 		}
 		if err != io.EOF {
-			return lr.offset, fmt.Errorf("read %s: %w", h.path, err)
+			return stopAt(lr.offset), fmt.Errorf("read %s: %w", h.path, err)
 		}
-		if in.env.Once {
+		if in.env.Once || in.cfg.Close.Reader.OnEOF {
 			if deleted(f) {
-				return h.finish(ctx, out, parser, lr)
+				return h.finish(lr, ch, stopAt)
+			}
+			// At the end: a multiline event is complete (Filebeat flushes
+			// it when its reader ends); a last line without its newline
+			// waits for the next run.
+			if err := ch.flush(); err != nil {
+				return stopAt(lr.offset), err
 			}
 			return lr.offset, nil
+		}
+		if dl, ok := ch.deadline(); ok && !time.Now().Before(dl) {
+			// multiline timeout: ship the event as it is.
+			if err := ch.flush(); err != nil {
+				return stopAt(lr.offset), err
+			}
 		}
 		// At the end: has it been truncated, removed or left alone?
 		cur, statErr := f.Stat()
@@ -699,11 +727,11 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 			// (A provisional file that grew adopts its fingerprint here.)
 			if err := h.verify(f); errors.Is(err, errSameFingerprint) {
 				in.log.Debug("file grew to the fingerprint of a file already being read, closing", "path", h.path)
-				return lr.offset, nil
+				return stopAt(lr.offset), nil
 			} else if err != nil {
 				in.log.Info("file truncated or replaced, closing", "path", h.path, "offset", lr.offset)
 				in.filesTruncated.Inc()
-				return lr.offset, nil
+				return stopAt(lr.offset), nil
 			}
 		}
 		if statErr == nil && cur.Size() < lr.offset+lr.pending() {
@@ -713,35 +741,46 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 				return -1, err
 			}
 			lr.reset(0)
+			ch = newChain(&in.cfg, int(in.cfg.MaxBytes), ch.sink, time.Now) // held lines were cut away
 			continue
 		}
-		if in.cfg.Close.OnStateChange.Removed {
-			if _, err := os.Stat(h.path); errors.Is(err, os.ErrNotExist) {
-				if deleted(f) {
-					// Nobody can find it again: its last line is complete.
-					in.log.Debug("file removed, closing", "path", h.path)
-					return h.finish(ctx, out, parser, lr)
-				}
+		if cs := in.cfg.Close.OnStateChange; cs.Removed || cs.Renamed {
+			now, err := os.Stat(h.path)
+			gone := errors.Is(err, os.ErrNotExist)
+			moved := err == nil && statErr == nil && !os.SameFile(now, cur)
+			if gone && cs.Removed && deleted(f) {
+				// Nobody can find it again: its last line is complete.
+				in.log.Debug("file removed, closing", "path", h.path)
+				return h.finish(lr, ch, stopAt)
+			}
+			if gone && cs.Removed || (gone || moved) && cs.Renamed {
 				// Renamed: a writer may still finish its last line; the
 				// harvester that finds it under its new name (the same
-				// identity) resumes before that line.
+				// identity) resumes before that line, and before the
+				// lines of a multiline event not finished yet.
 				in.log.Debug("file renamed, closing", "path", h.path)
-				return lr.offset, nil
+				return stopAt(lr.offset), nil
 			}
 		}
 		if time.Since(lastRead) >= in.cfg.Close.OnStateChange.Inactive {
 			in.log.Debug("file inactive, closing", "path", h.path)
-			return h.finish(ctx, out, parser, lr)
+			return h.finish(lr, ch, stopAt)
 		}
-		t := time.NewTimer(backoff)
+		wait := backoff
+		if dl, ok := ch.deadline(); ok {
+			wait = max(min(wait, time.Until(dl)), time.Millisecond)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return lr.offset, nil
+			return stopAt(lr.offset), nil
 		case <-h.wake:
 			t.Stop()
 		case <-t.C:
-			backoff = min(backoff*2, in.cfg.Backoff.Max)
+			if wait == backoff {
+				backoff = min(backoff*2, in.cfg.Backoff.Max)
+			}
 		}
 	}
 }
@@ -749,13 +788,16 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 // finish ships a last line without its newline (the writer is done with
 // the file: inactive or deleted, so the line is complete as it is; shipping
 // it beats losing it) and returns the offset after it.
-func (h *harvester) finish(ctx context.Context, out pipeline.Client, parser Parser, lr *lineReader) (int64, error) {
+func (h *harvester) finish(lr *lineReader, ch *chain, stopAt func(int64) int64) (int64, error) {
 	if line, start, end, truncated := lr.rest(); line != nil {
 		h.in.lines.Inc()
 		h.in.bytesRead.Add(end - start)
-		if err := h.publish(ctx, out, parser, line, start, end, truncated); err != nil {
-			return start, err
+		if err := ch.line(line, start, end, truncated); err != nil {
+			return stopAt(start), err
 		}
+	}
+	if err := ch.flush(); err != nil {
+		return stopAt(lr.offset), err
 	}
 	return lr.offset, nil
 }
@@ -791,28 +833,64 @@ func (h *harvester) headIDPrefix(start int64) string {
 	return docIDPrefix(h.in.env.ID, "head::"+string(b[:n]))
 }
 
-func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, line []byte, start, end int64, truncated bool) error {
-	e := event.New(time.Time{}, 40)
-	e.Fields.Add("message", string(line))
-	e.Fields.Add("log.file.path", h.path)
-	e.Fields.Add("log.offset", start)
-	if truncated {
-		h.in.truncatedLines.Inc()
-		e.Fields.Add("log.flags", []string{"truncated"})
+// publish turns one message of the reader chain into an event, after
+// include_lines / exclude_lines (Filebeat applies them after the parsers,
+// to the message text), and hands it to the pipeline.
+func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, m message) error {
+	in := h.in
+	if len(m.content) == 0 && len(m.fields) == 0 && in.dropEmpty ||
+		len(in.cfg.IncludeLines) > 0 && !in.cfg.IncludeLines.match(m.content) ||
+		len(in.cfg.ExcludeLines) > 0 && in.cfg.ExcludeLines.match(m.content) {
+		// Not an event; its bytes are covered by the next event's cursor.
+		in.linesFiltered.Add(int64(m.lines))
+		return nil
+	}
+	e := event.New(m.ts, 40)
+	if m.fields == nil {
+		e.Fields.Add("message", string(m.content))
+		e.Fields.Add("log.file.path", h.path)
+		e.Fields.Add("log.offset", m.start)
+	} else {
+		// ndjson: the decoded keys win over log.*, as Filebeat's
+		// DeepUpdate of the message fields; `message` is the text left.
+		e.Fields.Add("log.file.path", h.path)
+		e.Fields.Add("log.offset", m.start)
+		for _, f := range m.fields {
+			e.Fields.Put(f.Key, f.Value)
+		}
+		if len(m.content) > 0 {
+			e.Fields.Put("message", string(m.content))
+		}
+	}
+	var flags []string
+	if m.truncated {
+		in.truncatedLines.Inc()
+		flags = append(flags, "truncated")
+	}
+	if m.lines > 1 {
+		flags = append(flags, "multiline")
+	}
+	if flags != nil {
+		e.Fields.Put("log.flags", flags)
+	}
+	if m.truncated {
 		e.Tag("truncated")
 	}
 	pfx := h.idPfx
-	if h.headIDs && start < h.in.fpEnd() {
-		pfx = h.headIDPrefix(start)
+	if h.headIDs && m.start < in.fpEnd() {
+		pfx = h.headIDPrefix(m.start)
 	}
-	id := docID(pfx, start, line) // before Parse, which may reuse line
-	keep, err := p.Parse(line, e)
+	id := m.id
+	if id == "" {
+		id = docID(pfx, m.start, m.raw) // before Parse, which may reuse the line
+	}
+	keep, err := p.Parse(m.content, e)
 	if !keep && err == nil {
 		// Not an event; its bytes are covered by the next line's cursor.
 		return nil
 	}
 	e.Meta.ID = id
-	e.Private = ackPoint{h: h, end: end}
+	e.Private = ackPoint{h: h, end: m.end}
 	return out.Publish(ctx, e)
 }
 
