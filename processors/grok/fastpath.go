@@ -45,6 +45,12 @@ type splitElem struct {
 	// MatchString suffices.
 	firstCap, ncap int
 	whole          bool
+	// alts matches an element that is an alternation of whole-token
+	// branches, one of them a capture (SQUID_STATUS: "(POSINT)|0+"): the
+	// first branch that matches the token decides, as leftmost-first
+	// matching of the anchored element does; capAlt is the capturing one.
+	alts   []*tokMatcher
+	capAlt int
 }
 
 type splitSep struct {
@@ -125,7 +131,16 @@ func compileSplit(expr string, ncap int) *splitter {
 		if el.dash != "" && !el.whole {
 			return nil // cannot happen: n == 1 and the capture is sub
 		}
-		if el.whole || n == 0 {
+		if alts, capAlt, ok := wholeAlts(sub, n); ok && !el.whole {
+			el.capAlt = capAlt
+			for _, b := range alts {
+				m, err := newTokMatcher(b)
+				if err != nil {
+					return nil
+				}
+				el.alts = append(el.alts, m)
+			}
+		} else if el.whole || n == 0 {
 			m, err := newTokMatcher(body)
 			if err != nil {
 				return nil
@@ -148,6 +163,29 @@ func compileSplit(expr string, ncap int) *splitter {
 		return nil
 	}
 	return s
+}
+
+// wholeAlts recognises an alternation whose branches capture nothing
+// except one branch that is a single capture of capture-free text; it
+// returns the branches' bodies and the capturing one's index.
+func wholeAlts(sub *syntax.Regexp, n int) ([]*syntax.Regexp, int, bool) {
+	if sub.Op != syntax.OpAlternate || n != 1 {
+		return nil, 0, false
+	}
+	var out []*syntax.Regexp
+	capAlt := -1
+	for i, b := range sub.Sub {
+		switch {
+		case b.Op == syntax.OpCapture && countCaps(b.Sub[0]) == 0:
+			capAlt = i
+			out = append(out, b.Sub[0])
+		case countCaps(b) == 0:
+			out = append(out, b)
+		default:
+			return nil, 0, false
+		}
+	}
+	return out, capAlt, capAlt >= 0
 }
 
 // splitOK reports whether elem, sep, next can be split as described above.
@@ -337,6 +375,17 @@ func (s *splitter) match(text string, loc []int) bool {
 		case el.ncap == 0:
 			if !el.tok.match(tok) {
 				return false
+			}
+		case el.alts != nil:
+			k := 0
+			for k < len(el.alts) && !el.alts[k].match(tok) {
+				k++
+			}
+			if k == len(el.alts) {
+				return false
+			}
+			if k == el.capAlt {
+				loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
 			}
 		default:
 			sub := el.re.FindStringSubmatchIndex(tok)

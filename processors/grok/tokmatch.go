@@ -20,7 +20,8 @@ type tokMatcher struct {
 	high  bool       // the class holds every rune ≥ 0x80 (else none)
 	min   int        // 0 or 1
 	alts  []*tokMatcher
-	req   string // bytes every match contains
+	req   string            // bytes every match contains
+	fn    func(string) bool // a hand-written matcher of a stock definition
 }
 
 func (m *tokMatcher) match(tok string) bool {
@@ -47,6 +48,8 @@ func (m *tokMatcher) match(tok string) bool {
 			}
 		}
 		return true
+	case m.fn != nil:
+		return m.fn(tok)
 	case m.alts != nil:
 		for _, a := range m.alts {
 			if a.match(tok) {
@@ -63,6 +66,10 @@ func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 	m := &tokMatcher{req: string(required(re))}
 	if c, min, ok := simpleClass(re); ok {
 		m.class, m.high, m.min = c.table, c.high, min
+		return m, nil
+	}
+	if fn := handMatchers[re.String()]; fn != nil {
+		m.fn = fn
 		return m, nil
 	}
 	if re.Op == syntax.OpAlternate {
