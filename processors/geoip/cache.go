@@ -1,38 +1,38 @@
 package geoip
 
-import (
-	"net/netip"
-	"sync"
-)
+import "sync"
 
-// cache is a fixed-size LRU from address to the fields a lookup produced
-// (nil fields: the address is in no database). Nodes live in one slice and
-// link by index, so that a warm cache allocates nothing: a squid log repeats
-// the same few hundred destinations, and a hit must cost next to nothing.
-type cache struct {
+// cache is a fixed-size LRU from a key to the fields a lookup produced (nil
+// fields: the address is in no database). The processor keeps two: one by
+// address (a squid log repeats the same few hundred destinations, and a hit
+// must cost next to nothing) and one by record (the database offsets of an
+// address's records: the addresses of one network share them, so a miss by
+// address often still finds the decoded record). Nodes live in one slice
+// and link by index, so that a warm cache allocates nothing.
+type cache[K comparable] struct {
 	mu    sync.Mutex
-	index map[netip.Addr]int32
-	nodes []cacheNode
+	index map[K]int32
+	nodes []cacheNode[K]
 	head  int32  // most recently used, -1 when empty
 	tail  int32  // least recently used
 	gen   uint64 // bumped by purge; a put from an older generation is dropped
 }
 
-type cacheNode struct {
-	addr       netip.Addr
+type cacheNode[K comparable] struct {
+	key        K
 	res        *result
 	prev, next int32
 }
 
-func newCache(size int) *cache {
+func newCache[K comparable](size int) *cache[K] {
 	if size <= 0 {
 		return nil
 	}
-	return &cache{index: make(map[netip.Addr]int32, size), nodes: make([]cacheNode, 0, size), head: -1, tail: -1}
+	return &cache[K]{index: make(map[K]int32, size), nodes: make([]cacheNode[K], 0, size), head: -1, tail: -1}
 }
 
 // get returns the cached result for a. A nil cache always misses.
-func (c *cache) get(a netip.Addr) (*result, bool) {
+func (c *cache[K]) get(a K) (*result, bool) {
 	if c == nil {
 		return nil, false
 	}
@@ -47,7 +47,7 @@ func (c *cache) get(a netip.Addr) (*result, bool) {
 }
 
 // generation returns the current generation, to pass to put.
-func (c *cache) generation() uint64 {
+func (c *cache[K]) generation() uint64 {
 	if c == nil {
 		return 0
 	}
@@ -59,7 +59,7 @@ func (c *cache) generation() uint64 {
 // put stores res for a, evicting the least recently used entry when full.
 // gen is the generation read before the lookup: a result computed from a
 // database that was replaced meanwhile is not stored.
-func (c *cache) put(a netip.Addr, res *result, gen uint64) {
+func (c *cache[K]) put(a K, res *result, gen uint64) {
 	if c == nil {
 		return
 	}
@@ -76,19 +76,19 @@ func (c *cache) put(a netip.Addr, res *result, gen uint64) {
 	var i int32
 	if len(c.nodes) < cap(c.nodes) {
 		i = int32(len(c.nodes))
-		c.nodes = append(c.nodes, cacheNode{prev: -1, next: -1})
+		c.nodes = append(c.nodes, cacheNode[K]{prev: -1, next: -1})
 	} else {
 		i = c.tail
 		c.unlink(i)
-		delete(c.index, c.nodes[i].addr)
+		delete(c.index, c.nodes[i].key)
 	}
-	c.nodes[i].addr, c.nodes[i].res = a, res
+	c.nodes[i].key, c.nodes[i].res = a, res
 	c.index[a] = i
 	c.pushFront(i)
 }
 
 // purge empties the cache (after a database reload).
-func (c *cache) purge() {
+func (c *cache[K]) purge() {
 	if c == nil {
 		return
 	}
@@ -100,7 +100,7 @@ func (c *cache) purge() {
 	c.head, c.tail = -1, -1
 }
 
-func (c *cache) len() int {
+func (c *cache[K]) len() int {
 	if c == nil {
 		return 0
 	}
@@ -109,7 +109,7 @@ func (c *cache) len() int {
 	return len(c.index)
 }
 
-func (c *cache) moveToFront(i int32) {
+func (c *cache[K]) moveToFront(i int32) {
 	if c.head == i {
 		return
 	}
@@ -117,7 +117,7 @@ func (c *cache) moveToFront(i int32) {
 	c.pushFront(i)
 }
 
-func (c *cache) unlink(i int32) {
+func (c *cache[K]) unlink(i int32) {
 	n := &c.nodes[i]
 	if n.prev >= 0 {
 		c.nodes[n.prev].next = n.next
@@ -132,7 +132,7 @@ func (c *cache) unlink(i int32) {
 	n.prev, n.next = -1, -1
 }
 
-func (c *cache) pushFront(i int32) {
+func (c *cache[K]) pushFront(i int32) {
 	n := &c.nodes[i]
 	n.prev, n.next = -1, c.head
 	if c.head >= 0 {

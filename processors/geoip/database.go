@@ -159,44 +159,66 @@ func (d *database) close() {
 	}
 }
 
-// lookup decodes the record of a into rec and tells whether there is one.
+// offset returns the data-section offset of a's record, or
+// maxminddb.NotFound.
 //
 // The file is memory-mapped: if someone truncates or rewrites it in place
 // (cp over it) instead of renaming a new file over it, reading the mapping
 // faults with SIGBUS, which would kill the shipper. SetPanicOnFault turns
-// that into a panic we recover here, so the event is shipped without
-// enrichment and the watcher loads the new file once it is complete.
-// Decoding garbage can also trip a bounds check in the decoder; same cure.
-func (d *database) lookup(a netip.Addr, rec any) (found bool, err error) {
+// that into a panic we recover here (and in decode), so the event is
+// shipped without enrichment and the watcher loads the new file once it is
+// complete. Decoding garbage can also trip a bounds check in the decoder;
+// same cure.
+func (d *database) offset(a netip.Addr) (off uintptr, err error) {
 	prev := debug.SetPanicOnFault(true)
-	defer func() {
-		debug.SetPanicOnFault(prev)
-		if r := recover(); r != nil {
-			if _, ok := r.(runtime.Error); !ok {
-				panic(r)
-			}
-			found, err = false, fmt.Errorf("read geoip database %s: %v (was the file modified in place?)", d.path, r)
-		}
-	}()
+	defer d.recoverFault(prev, &err)
 	var ip net.IP
+	var b4 [4]byte
+	var b16 [16]byte
 	if a.Is4() {
-		b := a.As4()
-		ip = net.IP(b[:])
+		b4 = a.As4()
+		ip = net.IP(b4[:])
 	} else {
-		b := a.As16()
-		ip = net.IP(b[:])
+		b16 = a.As16()
+		ip = net.IP(b16[:])
 	}
-	off, err := d.r.LookupOffset(ip)
+	off, err = d.r.LookupOffset(ip)
 	if err != nil {
-		return false, fmt.Errorf("look up %s in %s: %w", a, d.path, err)
+		return 0, fmt.Errorf("look up %s in %s: %w", a, d.path, err)
 	}
-	if off == maxminddb.NotFound {
-		return false, nil
-	}
+	return off, nil
+}
+
+// decode decodes the record at off (from offset) into rec.
+func (d *database) decode(off uintptr, rec any) (err error) {
+	prev := debug.SetPanicOnFault(true)
+	defer d.recoverFault(prev, &err)
 	if err := d.r.Decode(off, rec); err != nil {
-		return false, fmt.Errorf("decode record of %s in %s: %w", a, d.path, err)
+		return fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
+	}
+	return nil
+}
+
+// lookup decodes the record of a into rec and tells whether there is one.
+func (d *database) lookup(a netip.Addr, rec any) (found bool, err error) {
+	off, err := d.offset(a)
+	if err != nil || off == maxminddb.NotFound {
+		return false, err
+	}
+	if err := d.decode(off, rec); err != nil {
+		return false, fmt.Errorf("%s: %w", a, err)
 	}
 	return true, nil
+}
+
+func (d *database) recoverFault(prev bool, err *error) {
+	debug.SetPanicOnFault(prev)
+	if r := recover(); r != nil {
+		if _, ok := r.(runtime.Error); !ok {
+			panic(r)
+		}
+		*err = fmt.Errorf("read geoip database %s: %v (was the file modified in place?)", d.path, r)
+	}
 }
 
 // sameFile reports whether a and b describe the same, unchanged file.

@@ -28,6 +28,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/oschwald/maxminddb-golang"
+
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -124,10 +126,11 @@ func (c *Config) Validate() error {
 // Processor is the geoip processor. Run may be called from several
 // goroutines at once.
 type Processor struct {
-	cfg   Config
-	log   *slog.Logger
-	keys  keys
-	cache *cache
+	cfg     Config
+	log     *slog.Logger
+	keys    keys
+	cache   *cache[netip.Addr] // results by address
+	records *cache[recordKey]  // results by record: shared by a network's addresses
 
 	mu   sync.RWMutex // guards city and asn; held for reading during a lookup
 	city *database
@@ -135,9 +138,9 @@ type Processor struct {
 
 	watch *watcher
 
-	lookups, hits, notFound, skipped, invalid, errs *monitoring.Counter
-	reloads, reloadErrors, age, asnAge              *monitoring.Counter
-	errLog                                          throttle
+	lookups, hits, recordHits, notFound, skipped, invalid, errs *monitoring.Counter
+	reloads, reloadErrors, age, asnAge                          *monitoring.Counter
+	errLog                                                      throttle
 }
 
 // keys are the output field names, built once from Target.
@@ -208,9 +211,11 @@ func New(cfg Config, env processors.Env) (*Processor, error) {
 		cfg:          cfg,
 		log:          log,
 		keys:         newKeys(cfg.Target),
-		cache:        newCache(cfg.CacheSize),
+		cache:        newCache[netip.Addr](cfg.CacheSize),
+		records:      newCache[recordKey](cfg.CacheSize),
 		lookups:      m.Counter(n + ".lookups"),
 		hits:         m.Counter(n + ".cache_hits"),
+		recordHits:   m.Counter(n + ".record_cache_hits"),
 		notFound:     m.Counter(n + ".not_found"),
 		skipped:      m.Counter(n + ".skipped_special"),
 		invalid:      m.Counter(n + ".invalid"),
@@ -332,8 +337,12 @@ func toAddr(v any) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// lookup returns the result for a public address, from the cache when it
-// can.
+// recordKey identifies the records an address resolves to: the data
+// offsets of its City and ASN records (maxminddb.NotFound when absent).
+type recordKey struct{ city, asn uintptr }
+
+// lookup returns the result for a public address, from the address cache,
+// else from the record cache after the tree walk, else decoded.
 func (p *Processor) lookup(a netip.Addr) *result {
 	if res, ok := p.cache.get(a); ok {
 		p.hits.Inc()
@@ -359,19 +368,47 @@ func (p *Processor) lookup(a netip.Addr) *result {
 	return res
 }
 
-// lookupDB reads a's records; the caller holds p.mu for reading.
+// lookupDB finds a's records and their result; the caller holds p.mu for
+// reading.
 func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
 	if p.city == nil { // closed
 		return noRecord, nil
 	}
-	var fields []event.Field
-	var c cityRecord
-	found, err := p.city.lookup(a, &c)
+	key := recordKey{city: maxminddb.NotFound, asn: maxminddb.NotFound}
+	var err error
+	if key.city, err = p.city.offset(a); err != nil {
+		return nil, err
+	}
+	if p.asn != nil {
+		if key.asn, err = p.asn.offset(a); err != nil {
+			return nil, err
+		}
+	}
+	if key.city == maxminddb.NotFound && key.asn == maxminddb.NotFound {
+		return noRecord, nil
+	}
+	if res, ok := p.records.get(key); ok {
+		p.recordHits.Inc()
+		return res, nil
+	}
+	gen := p.records.generation()
+	res, err := p.decode(key)
 	if err != nil {
 		return nil, err
 	}
+	p.records.put(key, res, gen)
+	return res, nil
+}
+
+// decode builds the result of the records at key.
+func (p *Processor) decode(key recordKey) (*result, error) {
+	var fields []event.Field
 	k := &p.keys
-	if found {
+	if key.city != maxminddb.NotFound {
+		var c cityRecord
+		if err := p.city.decode(key.city, &c); err != nil {
+			return nil, err
+		}
 		fields = make([]event.Field, 0, 11)
 		add := func(key, v string) {
 			if v != "" {
@@ -397,19 +434,16 @@ func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
 		add(k.cityName, c.City.Names.En)
 		add(k.timezone, c.Location.TimeZone)
 	}
-	if p.asn != nil {
+	if key.asn != maxminddb.NotFound {
 		var r asnRecord
-		ok, err := p.asn.lookup(a, &r)
-		if err != nil {
+		if err := p.asn.decode(key.asn, &r); err != nil {
 			return nil, err
 		}
-		if ok && (r.Number != 0 || r.Org != "") {
-			if r.Number != 0 {
-				fields = append(fields, event.Field{Key: k.asNumber, Value: int64(r.Number)})
-			}
-			if r.Org != "" {
-				fields = append(fields, event.Field{Key: k.asOrg, Value: r.Org})
-			}
+		if r.Number != 0 {
+			fields = append(fields, event.Field{Key: k.asNumber, Value: int64(r.Number)})
+		}
+		if r.Org != "" {
+			fields = append(fields, event.Field{Key: k.asOrg, Value: r.Org})
 		}
 	}
 	if len(fields) == 0 {

@@ -236,8 +236,26 @@ func TestCache(t *testing.T) {
 	}
 }
 
+// TestRecordCache: addresses of one network share their records, so a miss
+// by address is answered from the record cache without decoding.
+func TestRecordCache(t *testing.T) {
+	env := newTestEnv(t)
+	cfg := env.config()
+	cfg.CacheSize = 8
+	p := env.open(cfg)
+	for _, ip := range []string{"81.2.69.160", "81.2.69.161", "81.2.69.7", "81.2.69.161"} {
+		if e := run(t, p, ip); !cmp.Equal(fieldMap(e), london) {
+			t.Errorf("%s: %v", ip, fieldMap(e))
+		}
+	}
+	got := [3]int64{env.counter("lookups"), env.counter("record_cache_hits"), env.counter("cache_hits")}
+	if want := [3]int64{3, 2, 1}; got != want {
+		t.Errorf("lookups, record_cache_hits, cache_hits = %v, want %v", got, want)
+	}
+}
+
 func TestCacheLRU(t *testing.T) {
-	c := newCache(3)
+	c := newCache[netip.Addr](3)
 	a := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{1, 0, 0, byte(i)}) }
 	res := func(i int) *result { return &result{fields: []event.Field{{Key: "k", Value: i}}} }
 	for i := range 3 {

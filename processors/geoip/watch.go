@@ -174,6 +174,7 @@ func (w *watcher) reload(d *database) *database {
 		p.city = nd
 	}
 	p.cache.purge()
+	p.records.purge()
 	p.mu.Unlock()
 	// No lookup holds d any more: they run under p.mu.RLock.
 	d.close()
