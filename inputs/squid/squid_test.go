@@ -54,12 +54,42 @@ func TestParseLine(t *testing.T) {
 		"squid.hierarchy_code":      "HIER_DIRECT",
 		"destination.address":       "93.184.216.34",
 		"destination.ip":            "93.184.216.34",
+		"event.duration":            int64(120_000_000), // ECS: nanoseconds
+		"url.port":                  int64(443),
+		"related.ip":                []string{"192.168.1.20", "93.184.216.34"},
+		"related.user":              []string{"alice"},
+		"observer.vendor":           "Squid",
+		"observer.product":          "Squid",
+		"observer.type":             "proxy",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("fields (-want +got):\n%s", d)
 	}
 	if ts := e.Timestamp.UTC().Format(time.RFC3339Nano); ts != "2026-11-25T08:11:50.001Z" {
 		t.Errorf("@timestamp = %s", ts)
+	}
+
+	// A full URL and squid's %mt (the reply's Content-Type header): ECS
+	// reserves http.response.mime_type for a type sniffed from the body, so
+	// the header goes to squid.content_type (issue 19).
+	e = parse(t, p, "1795594311.002     35 192.168.1.21 TCP_MISS/200 1500 GET http://Example.com:8080/path/a.html?x=1 - HIER_DIRECT/93.184.216.34 text/html")
+	got = map[string]any{}
+	for _, f := range e.Fields {
+		got[f.Key] = f.Value
+	}
+	for k, w := range map[string]any{
+		"url.scheme": "http", "url.domain": "Example.com", "url.port": int64(8080),
+		"url.path": "/path/a.html", "url.query": "x=1", "squid.content_type": "text/html",
+		"event.duration": int64(35_000_000), "related.ip": []string{"192.168.1.21", "93.184.216.34"},
+	} {
+		if d := cmp.Diff(w, got[k]); d != "" {
+			t.Errorf("%s (-want +got):\n%s", k, d)
+		}
+	}
+	for _, k := range []string{"http.response.mime_type", "related.user", "user.name"} {
+		if v, ok := got[k]; ok {
+			t.Errorf("%s = %v, want absent", k, v)
+		}
 	}
 }
 
