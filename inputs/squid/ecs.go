@@ -1,6 +1,7 @@
 package squid
 
 import (
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -38,8 +39,8 @@ func mapECS(e *event.Event, from int) {
 		break
 	}
 	f = e.Fields
-	var dest, url string
-	status := int64(-1)
+	var dest, url, src, user string
+	status, duration := int64(-1), int64(-1)
 	for i := from; i < len(f); i++ {
 		switch f[i].Key {
 		case "destination.address":
@@ -48,15 +49,51 @@ func mapECS(e *event.Event, from int) {
 			url, _ = f[i].Value.(string)
 		case "http.response.status_code":
 			status, _ = f[i].Value.(int64)
+		case "squid.request.duration":
+			duration, _ = f[i].Value.(int64)
+		case "source.ip":
+			src, _ = f[i].Value.(string)
+		case "user.name":
+			user, _ = f[i].Value.(string)
 		}
 	}
+	var destIP string
 	if dest != "" {
 		if a, err := netip.ParseAddr(dest); err == nil {
-			e.Fields.Add("destination.ip", a.Unmap().String())
+			destIP = a.Unmap().String()
+			e.Fields.Add("destination.ip", destIP)
 		}
 	}
-	if d := urlDomain(url); d != "" {
-		e.Fields.Add("url.domain", d)
+	u := splitURL(url)
+	if u.domain != "" {
+		e.Fields.Add("url.domain", u.domain)
+	}
+	if u.scheme != "" {
+		e.Fields.Add("url.scheme", u.scheme)
+	}
+	if u.port > 0 {
+		e.Fields.Add("url.port", u.port)
+	}
+	if u.path != "" {
+		e.Fields.Add("url.path", u.path)
+	}
+	if u.query != "" {
+		e.Fields.Add("url.query", u.query)
+	}
+	// ECS event.duration is in nanoseconds; squid logs milliseconds.
+	if duration >= 0 && duration <= math.MaxInt64/int64(time.Millisecond) {
+		e.Fields.Add("event.duration", duration*int64(time.Millisecond))
+	}
+	switch {
+	case src != "" && destIP != "" && src != destIP:
+		e.Fields.Add("related.ip", []string{src, destIP})
+	case src != "":
+		e.Fields.Add("related.ip", []string{src})
+	case destIP != "":
+		e.Fields.Add("related.ip", []string{destIP})
+	}
+	if user != "" {
+		e.Fields.Add("related.user", []string{user})
 	}
 	e.Fields.Add("event.category", categories)
 	e.Fields.Add("event.type", typeAccess)
@@ -68,6 +105,10 @@ func mapECS(e *event.Event, from int) {
 	default:
 		e.Fields.Add("event.outcome", "unknown")
 	}
+	// As Elastic's squid integration writes them (sample_event.json).
+	e.Fields.Add("observer.vendor", "Squid")
+	e.Fields.Add("observer.product", "Squid")
+	e.Fields.Add("observer.type", "proxy")
 }
 
 // parseTimestamp reads squid's "1795594303.206" (seconds.millis since the
@@ -100,34 +141,66 @@ func parseTimestamp(s string) (time.Time, bool) {
 }
 
 // urlDomain returns the host of "http://host:port/path" or of a CONNECT
-// target "host:443", without allocating.
-func urlDomain(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-	} else if strings.HasPrefix(u, "/") {
-		return ""
+// target "host:443".
+func urlDomain(u string) string { return splitURL(u).domain }
+
+// urlParts are the ECS url.* parts of a logged URL.
+type urlParts struct {
+	scheme, domain, path, query string
+	port                        int64
+}
+
+// splitURL splits "scheme://user@host:port/path?query#frag", a CONNECT
+// target "host:port", or an origin-form "/path?query" without allocating
+// (the parts are substrings of u). Anything else with a colon
+// ("error:transaction-end-before-headers") has no parts.
+func splitURL(u string) urlParts {
+	var p urlParts
+	rest := u
+	if i := strings.Index(rest, "://"); i >= 0 {
+		p.scheme = strings.ToLower(rest[:i])
+		rest = rest[i+3:]
+	} else if !strings.HasPrefix(rest, "/") && strings.ContainsAny(rest, "/?#") {
+		return urlParts{}
 	}
-	if i := strings.IndexAny(u, "/?#"); i >= 0 {
-		u = u[:i]
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host, rest = rest[:i], rest[i:]
+	} else {
+		rest = ""
 	}
-	if i := strings.LastIndexByte(u, '@'); i >= 0 {
-		u = u[i+1:]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
 	}
-	if strings.HasPrefix(u, "[") {
-		if i := strings.IndexByte(u, ']'); i > 0 {
-			return u[1:i]
+	if i := strings.IndexByte(rest, '?'); i >= 0 {
+		p.path, p.query = rest[:i], rest[i+1:]
+	} else {
+		p.path = rest
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	port := ""
+	if strings.HasPrefix(host, "[") {
+		i := strings.IndexByte(host, ']')
+		if i < 0 {
+			return urlParts{}
 		}
-		return ""
-	}
-	if i := strings.IndexByte(u, ':'); i >= 0 {
-		// host:port; anything else with a colon ("error:transaction-end…")
-		// is not a URL.
-		for _, c := range u[i+1:] {
-			if c < '0' || c > '9' {
-				return ""
-			}
+		host, port = host[1:i], host[i+1:]
+		if port != "" && port[0] != ':' {
+			return urlParts{}
 		}
-		u = u[:i]
+		port = strings.TrimPrefix(port, ":")
+	} else if i := strings.IndexByte(host, ':'); i >= 0 {
+		host, port = host[:i], host[i+1:]
 	}
-	return u
+	if port != "" {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return urlParts{}
+		}
+		p.port = int64(n)
+	}
+	p.domain = host
+	return p
 }

@@ -111,7 +111,7 @@ func splitSquid(line string, dst *event.Fields) bool {
 		dst.Add("destination.address", dest)
 	}
 	if tok[9] != "-" {
-		dst.Add("http.response.mime_type", tok[9])
+		dst.Add("squid.content_type", tok[9])
 	}
 	return true
 }
