@@ -8,4 +8,5 @@ import (
 
 	// Beats' parsing and enrichment processors.
 	_ "github.com/shipper-project/shipper/processors/community_id" // community_id
+	_ "github.com/shipper-project/shipper/processors/dissect"      // dissect
 )
