@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/processors/internal/eventpath"
 	"github.com/shipper-project/shipper/processors/internal/fieldpath"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -178,7 +179,7 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 	}
 	if p.cfg.OverwriteKeys {
 		for i := range pairs {
-			fieldpath.Put(&e.Fields, keys[i], pairs[i].value())
+			eventpath.Put(e, keys[i], pairs[i].value())
 		}
 		return e, nil
 	}
@@ -205,7 +206,7 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		if free {
 			e.Fields.Add(keys[i], pairs[i].value())
 		} else {
-			fieldpath.Put(&e.Fields, keys[i], pairs[i].value())
+			eventpath.Put(e, keys[i], pairs[i].value())
 		}
 	}
 	return e, nil
@@ -234,5 +235,5 @@ func prefixOfOther(keys []string, i int) bool {
 func addFlag(e *event.Event, flag string) {
 	v, _ := e.Fields.Get(flagField)
 	flags, _ := v.([]string)
-	fieldpath.Put(&e.Fields, flagField, append(flags[:len(flags):len(flags)], flag))
+	eventpath.Put(e, flagField, append(flags[:len(flags):len(flags)], flag))
 }

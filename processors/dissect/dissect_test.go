@@ -9,8 +9,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/processors/internal/proctest"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
+	"github.com/shipper-project/shipper/shipper/monitoring"
 )
 
 func section(t testing.TB, src string) config.Section {
@@ -208,5 +210,35 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if got := p.String(); got != "dissect=hello %{what},field=message,target_prefix=dissect" {
 		t.Fatalf("String() = %q", got)
+	}
+}
+
+// TestUnderWhen: dissect gets the framework's when: and if/then/else.
+func TestUnderWhen(t *testing.T) {
+	procs, err := processors.Build(proctest.Sections(t, `- dissect:
+    tokenizer: "%{a} %{b}"
+    target_prefix: ""
+    when.contains.message: " "
+- if.equals.a: "x"
+  then:
+    - dissect: {tokenizer: "%{c}-%{d}", field: b, target_prefix: sub}
+`), processors.Env{Metrics: monitoring.NewRegistry(), Name: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ in, want string }{
+		{`{"message": "x 1-2"}`, `{"message": "x 1-2", "a": "x", "b": "1-2", "sub": {"c": "1", "d": "2"}}`},
+		{`{"message": "y 1-2"}`, `{"message": "y 1-2", "a": "y", "b": "1-2"}`},
+		{`{"message": "nospace"}`, `{"message": "nospace"}`},
+	} {
+		e := proctest.Event(t, c.in)
+		for _, p := range procs {
+			if e, err = p.Run(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, want := proctest.JSON(t, e), proctest.Canon(t, c.want); got != want {
+			t.Errorf("%s:\ngot  %s\nwant %s", c.in, got, want)
+		}
 	}
 }

@@ -1,7 +1,8 @@
-// Package fieldpath reads and writes dotted keys in an event the way Beats'
-// mapstr does, on top of event.Fields' flat (key, value) list: a key may live
-// as its own field ("a.b.c") or inside a map value of a prefix ("a" holding
-// {"b": {"c": …}}), as decode_json_fields leaves it.
+// Package fieldpath answers "would Beats' PutValue replace something at this
+// key?" over event.Fields' flat (key, value) list, for processors that must
+// not overwrite (dissect, decode_json_fields without overwrite_keys). A key
+// may live as its own field ("a.b.c") or inside a map value of a prefix ("a"
+// holding {"b": {"c": …}}). Reading and writing keys is eventpath's job.
 package fieldpath
 
 import (
@@ -80,49 +81,3 @@ func inMap(m map[string]any, key string) bool {
 		m, key = sub, key[i+1:]
 	}
 }
-
-// Put sets key to v. When a prefix of key is a field holding a map, v is put
-// into a copy of that map (values are shared between event clones, so maps
-// are never changed in place); otherwise event.Fields.Put is used, which
-// replaces whatever conflicts with key.
-func Put(f *event.Fields, key string, v any) {
-	s := *f
-	for i := range s {
-		k := s[i].Key
-		if len(k) < len(key) && key[len(k)] == '.' && strings.HasPrefix(key, k) {
-			if m, ok := s[i].Value.(map[string]any); ok {
-				s[i].Value = putMap(m, key[len(k)+1:], v)
-				return
-			}
-		}
-	}
-	f.Put(key, v)
-}
-
-// putMap returns a copy of m with the dotted key set to v, creating or
-// replacing intermediate objects as mapstr.Put does. Existing dotted keys in
-// m ("b.c" as one key) are matched first.
-func putMap(m map[string]any, key string, v any) map[string]any {
-	c := make(map[string]any, len(m)+1)
-	for k, x := range m {
-		c[k] = x
-	}
-	if _, ok := c[key]; ok {
-		c[key] = v
-		return c
-	}
-	i := strings.IndexByte(key, '.')
-	if i < 0 {
-		c[key] = v
-		return c
-	}
-	sub, _ := c[key[:i]].(map[string]any)
-	if sub == nil {
-		sub = map[string]any{}
-	}
-	c[key[:i]] = putMap(sub, key[i+1:], v)
-	return c
-}
-
-// Get returns the value of key (event.Fields.Get).
-func Get(f event.Fields, key string) (any, bool) { return f.Get(key) }

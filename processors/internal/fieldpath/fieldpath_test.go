@@ -1,7 +1,6 @@
 package fieldpath
 
 import (
-	"reflect"
 	"testing"
 
 	"github.com/shipper-project/shipper/shipper/event"
@@ -29,22 +28,5 @@ func TestExists(t *testing.T) {
 		if got := Exists(f, key); got != want {
 			t.Errorf("Exists(%q) = %v, want %v", key, got, want)
 		}
-	}
-}
-
-func TestPutIntoMapCopies(t *testing.T) {
-	orig := map[string]any{"not": "hello"}
-	f := event.Fields{{Key: "extracted", Value: orig}}
-	Put(&f, "extracted.key", "world")
-	Put(&f, "other.key", 1)
-	want := event.Fields{
-		{Key: "extracted", Value: map[string]any{"not": "hello", "key": "world"}},
-		{Key: "other.key", Value: 1},
-	}
-	if !reflect.DeepEqual(f, want) {
-		t.Fatalf("got %#v", f)
-	}
-	if len(orig) != 1 {
-		t.Fatalf("the shared map was changed: %v", orig)
 	}
 }
