@@ -35,7 +35,7 @@ type Config struct {
 	BufferSize     config.ByteSize `yaml:"buffer_size"`
 	CleanRemoved   bool            `yaml:"clean_removed"`
 	// CleanInactive forgets the cursor of a file not updated for this long
-	// (0 or -1: never). It must exceed ignore_older, or a forgotten file
+	// (0 or negative, Filebeat's -1: never). It must exceed ignore_older, or a forgotten file
 	// that is still in the glob would be read again from the start.
 	CleanInactive time.Duration `yaml:"clean_inactive"`
 	// Backoff between two reads of a file at its end when no event says it
@@ -132,6 +132,9 @@ func (f *fileIdentity) UnmarshalYAML(n *yaml.Node) error {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want exactly one of fingerprint, native or path", n.Line)}}
 		}
 		name = n.Content[0].Value
+		if name == "inode_marker" {
+			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: file_identity.inode_marker is not supported (a marker file on a volume whose device id changes; use fingerprint, the default)", n.Line)}}
+		}
 		if v := n.Content[1]; !(v.Kind == yaml.ScalarNode && (v.Tag == "!!null" || v.Value == "")) && !(v.Kind == yaml.MappingNode && len(v.Content) == 0) {
 			return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: file_identity.%s takes no options", v.Line, name)}}
 		}
@@ -218,9 +221,6 @@ func (c *Config) Validate() error {
 	}
 	if c.BufferSize < 512 {
 		errs = append(errs, fmt.Errorf("buffer_size: must be >= 512, got %d", c.BufferSize))
-	}
-	if c.CleanInactive < -1 {
-		errs = append(errs, fmt.Errorf("clean_inactive: must be >= -1 (-1 or 0: never), got %s", c.CleanInactive))
 	}
 	if c.CleanInactive > 0 && (c.IgnoreOlder == 0 || c.CleanInactive <= c.IgnoreOlder+c.Prospector.Scanner.CheckInterval) {
 		errs = append(errs, fmt.Errorf("clean_inactive: must be greater than ignore_older + prospector.scanner.check_interval (%s + %s), got %s; otherwise files still in the glob are read again from the start", c.IgnoreOlder, c.Prospector.Scanner.CheckInterval, c.CleanInactive))

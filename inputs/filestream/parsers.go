@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -29,13 +30,22 @@ func (p *parsers) UnmarshalYAML(n *yaml.Node) error {
 	}
 	var out parsers
 	var errs []string
-	fail := func(err error, line int) {
+	// fail reports an item's errors. The loader names the key found at
+	// an error's line; when the key is not in the file (a required one),
+	// the message names it.
+	fail := func(sec config.Section, err error, line int) {
 		var ce *config.Error
 		for _, e := range unjoinErr(err) {
-			if errors.As(e, &ce) {
-				errs = append(errs, fmt.Sprintf("line %d: %s", ce.Line, ce.Msg))
-			} else {
-				errs = append(errs, fmt.Sprintf("line %d: %s", line, e))
+			switch {
+			case errors.As(e, &ce):
+				rel := strings.TrimPrefix(ce.Path, sec.Path+".")
+				if v := sec.Lookup(rel); v != nil && v.Line == ce.Line || ce.Path == sec.Path {
+					errs = append(errs, fmt.Sprintf("line %d: %s", ce.Line, ce.Msg))
+				} else {
+					errs = append(errs, fmt.Sprintf("line %d: %s: %s", ce.Line, ce.Path, ce.Msg))
+				}
+			default:
+				errs = append(errs, fmt.Sprintf("line %d: %s: %s", line, sec.Path, e))
 			}
 		}
 	}
@@ -50,25 +60,25 @@ func (p *parsers) UnmarshalYAML(n *yaml.Node) error {
 		case "multiline":
 			c := defaultMultiline()
 			if err := sec.Decode(&c); err != nil {
-				fail(err, name.Line)
+				fail(sec, err, name.Line)
 				continue
 			}
 			if err := c.Validate(); err != nil { // also for an empty body
-				fail(err, name.Line)
+				fail(sec, err, name.Line)
 				continue
 			}
 			out = append(out, parserConf{Multiline: &c})
 		case "ndjson":
 			c := ndjsonConf{}
 			if err := sec.Decode(&c); err != nil {
-				fail(err, name.Line)
+				fail(sec, err, name.Line)
 				continue
 			}
 			out = append(out, parserConf{NDJSON: &c})
 		case "container", "syslog", "include_message":
-			errs = append(errs, fmt.Sprintf("line %d: parser %q is not supported (supported: multiline, ndjson)", name.Line, name.Value))
+			errs = append(errs, fmt.Sprintf("line %d: parsers[%d]: parser %q is not supported (supported: multiline, ndjson)", name.Line, i, name.Value))
 		default:
-			errs = append(errs, fmt.Sprintf("line %d: unknown parser %q (supported: multiline, ndjson)", name.Line, name.Value))
+			errs = append(errs, fmt.Sprintf("line %d: parsers[%d]: unknown parser %q (supported: multiline, ndjson)", name.Line, i, name.Value))
 		}
 	}
 	if len(errs) > 0 {
