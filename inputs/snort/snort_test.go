@@ -99,6 +99,15 @@ func TestMapping(t *testing.T) {
 	f(0, "source.mac", "08-00-27-8C-11-5D")
 	f(0, "snort.tcp.flags", "***AP***")
 	f(0, "related.ip", []string{"10.0.0.5", "81.2.69.142"})
+	// ECS network.bytes/packets are the flow's totals in both directions
+	// (client_bytes+server_bytes), not the alerting packet's pkt_len and
+	// pkt_num, which Elastic's integration puts there (issue 19).
+	f(0, "network.bytes", int64(412))
+	f(0, "network.packets", int64(4))
+	f(0, "snort.packet.number", int64(1021))
+	f(0, "observer.vendor", "Snort")
+	f(0, "observer.product", "Snort")
+	f(0, "observer.type", "ids")
 	if evs[0].Fields.Has("snort.packet.b64_data") {
 		t.Error("b64_data kept without include_b64_data")
 	}
