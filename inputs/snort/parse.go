@@ -190,6 +190,12 @@ func (p *Parser) fill(obj map[string]any, e *event.Event) error {
 	if rev != "" {
 		f.Put("rule.version", rev)
 	}
+	// ECS network.bytes and network.packets are the totals of the flow in
+	// both directions: client + server, when snort logged both. (Elastic's
+	// integration puts pkt_len and pkt_num there, one packet's length and
+	// its number; we keep those as snort.packet.*; README "Field names".)
+	sumInto(f, "network.bytes", "snort.client.bytes", "snort.server.bytes")
+	sumInto(f, "network.packets", "snort.client.packets", "snort.server.packets")
 	var related []string
 	for _, ip := range [2]string{srcIP, dstIP} {
 		if a, err := netip.ParseAddr(ip); err == nil {
@@ -507,4 +513,17 @@ func plain(v any) any {
 		return out
 	}
 	return v
+}
+
+// sumInto sets key to a + b when both are non-negative longs whose sum
+// does not overflow.
+func sumInto(f *event.Fields, key, a, b string) {
+	va, okA := f.Get(a)
+	vb, okB := f.Get(b)
+	x, okX := va.(int64)
+	y, okY := vb.(int64)
+	if !okA || !okB || !okX || !okY || x < 0 || y < 0 || x > math.MaxInt64-y {
+		return
+	}
+	f.Put(key, x+y)
 }
