@@ -7,6 +7,7 @@ import (
 	_ "github.com/shipper-project/shipper/processors/grok"  // grok
 
 	// Beats' parsing and enrichment processors.
-	_ "github.com/shipper-project/shipper/processors/community_id" // community_id
-	_ "github.com/shipper-project/shipper/processors/dissect"      // dissect
+	_ "github.com/shipper-project/shipper/processors/community_id"       // community_id
+	_ "github.com/shipper-project/shipper/processors/decode_json_fields" // decode_json_fields
+	_ "github.com/shipper-project/shipper/processors/dissect"            // dissect
 )
