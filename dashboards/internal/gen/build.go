@@ -23,9 +23,10 @@ type dashboard struct {
 // dataView is one Kibana data view (index-pattern saved object).
 type dataView struct {
 	id, title, name string
+	catalogs        []string // fields.yml files of its sources, for fieldFormatMap
 }
 
-func (dv dataView) object() obj {
+func (dv dataView) object(formats obj) obj {
 	return obj{
 		"id":                   dv.id,
 		"type":                 "index-pattern",
@@ -39,7 +40,7 @@ func (dv dataView) object() obj {
 			"timeFieldName":   "@timestamp",
 			"allowNoIndex":    true,
 			"fields":          []any{},
-			"fieldFormatMap":  obj{},
+			"fieldFormatMap":  formats,
 			"runtimeFieldMap": obj{},
 			"sourceFilters":   []any{},
 			"fieldAttrs":      obj{},

@@ -24,7 +24,7 @@ import (
 func main() {
 	dir := flag.String("dir", ".", "the dashboards folder")
 	flag.Parse()
-	files, err := render()
+	files, err := render(filepath.Join(*dir, ".."))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
@@ -52,8 +52,9 @@ func main() {
 	}
 }
 
-// render returns every file, keyed by its path under dashboards/.
-func render() (map[string][]byte, error) {
+// render returns every file, keyed by its path under dashboards/; root is
+// the repository's root (for the inputs' fields.yml).
+func render(root string) (map[string][]byte, error) {
 	out := map[string][]byte{}
 	add := func(o obj) error {
 		var buf bytes.Buffer
@@ -67,7 +68,11 @@ func render() (map[string][]byte, error) {
 		return nil
 	}
 	for _, dv := range dataViews {
-		if err := add(dv.object()); err != nil {
+		formats, err := formatMap(root, dv.catalogs)
+		if err != nil {
+			return nil, fmt.Errorf("data view %s: %w", dv.id, err)
+		}
+		if err := add(dv.object(formats)); err != nil {
 			return nil, err
 		}
 	}

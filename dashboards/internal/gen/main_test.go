@@ -9,7 +9,7 @@ import (
 // TestFilesUpToDate fails when the committed JSON files are not what this
 // program writes: run `go generate ./dashboards` and review the diff.
 func TestFilesUpToDate(t *testing.T) {
-	files, err := render()
+	files, err := render(filepath.Join("..", "..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,15 +3,35 @@ package main
 // The data views, one per data stream (index shipper-%{[event.dataset]}),
 // plus one over all of them for the overview.
 var (
-	dvAll     = dataView{"shipper-all", "shipper-*", "shipper: all sources"}
-	dvSquid   = dataView{"shipper-squid.access", "shipper-squid.access*", "shipper: squid access"}
-	dvSnort   = dataView{"shipper-snort.alert", "shipper-snort.alert*", "shipper: snort3 alerts"}
-	dvSNMP    = dataView{"shipper-snmp.interface", "shipper-snmp.interface*", "shipper: SNMP interfaces"}
-	dvCore    = dataView{"shipper-system.core", "shipper-system.core*", "shipper: CPU per core (mpstat)"}
-	dvCPU     = dataView{"shipper-system.cpu", "shipper-system.cpu*", "shipper: CPU all (mpstat)"}
-	dvMemory  = dataView{"shipper-system.memory", "shipper-system.memory*", "shipper: memory (meminfo)"}
-	dvProcess = dataView{"shipper-system.process", "shipper-system.process*", "shipper: processes (pidstat)"}
+	dvSquid   = dataView{"shipper-squid.access", "shipper-squid.access*", "shipper: squid access", catSquid}
+	dvSnort   = dataView{"shipper-snort.alert", "shipper-snort.alert*", "shipper: snort3 alerts", catSnort}
+	dvSNMP    = dataView{"shipper-snmp.interface", "shipper-snmp.interface*", "shipper: SNMP interfaces", catSNMP}
+	dvCore    = dataView{"shipper-system.core", "shipper-system.core*", "shipper: CPU per core (mpstat)", catMpstat}
+	dvCPU     = dataView{"shipper-system.cpu", "shipper-system.cpu*", "shipper: CPU all (mpstat)", catMpstat}
+	dvMemory  = dataView{"shipper-system.memory", "shipper-system.memory*", "shipper: memory (meminfo)", catMeminfo}
+	dvProcess = dataView{"shipper-system.process", "shipper-system.process*", "shipper: processes (pidstat)", catPidstat}
+	dvAll     = dataView{"shipper-all", "shipper-*", "shipper: all sources",
+		concat(catSquid, catSnort, catSNMP, catMpstat, catMeminfo, catPidstat)}
 )
+
+// The fields.yml each data view's documents come from (paths from the
+// repository root), for its field formats.
+var (
+	catSquid   = []string{"inputs/squid/fields.yml"}
+	catSnort   = []string{"inputs/snort/fields.yml"}
+	catSNMP    = []string{"inputs/snmp/fields.yml"}
+	catMpstat  = []string{"inputs/mpstat/fields.yml"}
+	catMeminfo = []string{"inputs/meminfo/fields.yml"}
+	catPidstat = []string{"inputs/pidstat/fields.yml"}
+)
+
+func concat(ls ...[]string) []string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, l...)
+	}
+	return out
+}
 
 var dataViews = []dataView{dvAll, dvSquid, dvSnort, dvSNMP, dvCore, dvCPU, dvMemory, dvProcess}
 
