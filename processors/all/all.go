@@ -10,4 +10,5 @@ import (
 	_ "github.com/shipper-project/shipper/processors/community_id"       // community_id
 	_ "github.com/shipper-project/shipper/processors/decode_json_fields" // decode_json_fields
 	_ "github.com/shipper-project/shipper/processors/dissect"            // dissect
+	_ "github.com/shipper-project/shipper/processors/timestamp"          // timestamp
 )
