@@ -102,8 +102,13 @@ func unjoinErr(err error) []error {
 // regex is one regular expression, compiled when the config is read.
 type regex struct{ *regexp.Regexp }
 
-// UnmarshalYAML compiles the expression.
+// UnmarshalYAML compiles the expression; an empty one is unset (it would
+// match every line).
 func (r *regex) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "" {
+		r.Regexp = nil
+		return nil
+	}
 	re, err := regexp.Compile(n.Value)
 	if err != nil || n.Kind != yaml.ScalarNode {
 		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: invalid regular expression %q: %v", n.Line, n.Value, err)}}
