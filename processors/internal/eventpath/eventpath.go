@@ -201,3 +201,23 @@ func Keys(e *event.Event, key string) []string {
 	sort.Strings(out)
 	return out
 }
+
+// Parts returns the value at key as (suffix, value) pairs, to move or copy
+// it: one pair with suffix "" for a value (also one inside a map), or one
+// pair per flat key below key (suffix ".ip" for "source.ip" under
+// "source") for an object kept as flat keys. ok is false when key does not
+// exist.
+func Parts(e *event.Event, key string) (parts []event.Field, ok bool) {
+	if key == Timestamp {
+		return []event.Field{{Value: e.Timestamp}}, true
+	}
+	if v, ok := e.Fields.Get(key); ok {
+		return []event.Field{{Value: v}}, true
+	}
+	for _, f := range e.Fields {
+		if isBelow(f.Key, key) {
+			parts = append(parts, event.Field{Key: f.Key[len(key):], Value: f.Value})
+		}
+	}
+	return parts, len(parts) > 0
+}
