@@ -20,5 +20,6 @@ import (
 	_ "github.com/shipper-project/shipper/processors/community_id"       // community_id
 	_ "github.com/shipper-project/shipper/processors/decode_json_fields" // decode_json_fields
 	_ "github.com/shipper-project/shipper/processors/dissect"            // dissect
+	_ "github.com/shipper-project/shipper/processors/fingerprint"        // fingerprint
 	_ "github.com/shipper-project/shipper/processors/timestamp"          // timestamp
 )
