@@ -109,7 +109,7 @@ func (s Section) Decode(v any, skip ...string) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
-	if err := s.Node.Decode(v); err != nil {
+	if err := coerce(s.Node, reflect.TypeOf(v)).Decode(v); err != nil {
 		return s.typeError(err)
 	}
 	if val, ok := v.(interface{ Validate() error }); ok {
@@ -136,6 +136,9 @@ func (s Section) typeError(err error) error {
 				line, _ = strconv.Atoi(m[5:i])
 				msg = strings.TrimSpace(m[i+1:])
 			}
+		}
+		if v, ok := strings.CutPrefix(msg, "cannot unmarshal !!str `"); ok && strings.HasSuffix(v, "` into time.Duration") {
+			msg = fmt.Sprintf("invalid duration %q (want seconds as a number, or a duration: 90s, 5m, 1h30m, 250ms)", strings.TrimSuffix(v, "` into time.Duration"))
 		}
 		path := s.Path
 		if k := keyAtLine(s.Node, line, s.Path); k != "" {
