@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,13 +18,15 @@ func TestConfig(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return ExitUsage
 	}
+	// Every problem, not only the first (issue 19): when the file parsed,
+	// the plugins are built from what could be read, and their problems
+	// are reported after the loader's.
 	cfg, err := c.load()
-	if err != nil {
-		printErr(stderr, "", err)
-		return ExitUsage
+	if cfg != nil {
+		warn := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		err = errors.Join(err, runner.Check(cfg, warn))
 	}
-	warn := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if err := runner.Check(cfg, warn); err != nil {
+	if err != nil {
 		printErr(stderr, "", err)
 		return ExitUsage
 	}

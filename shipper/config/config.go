@@ -50,7 +50,9 @@ func (s Section) Errorf(key string, format string, args ...any) error {
 	if s.Node != nil {
 		line = s.Node.Line
 		if key != "" {
-			if n := s.Lookup(key); n != nil {
+			if k := s.lookupKey(key); k != nil && k.Line > 0 {
+				line = k.Line // the key's line: a list or mapping value starts below it
+			} else if n := s.Lookup(key); n != nil {
 				line = n.Line
 			}
 		}
@@ -80,6 +82,21 @@ func (s Section) Lookup(key string) *yaml.Node {
 	return n
 }
 
+// lookupKey returns the key node of a dotted key inside the section, or nil.
+func (s Section) lookupKey(key string) *yaml.Node {
+	parent, last := lookupParent(s.Node, key)
+	if parent == nil {
+		return nil
+	}
+	var k *yaml.Node
+	for i := 0; i+1 < len(parent.Content); i += 2 {
+		if parent.Content[i].Value == last {
+			k = parent.Content[i]
+		}
+	}
+	return k
+}
+
 // String returns the value of a scalar key, or "".
 func (s Section) String(key string) string {
 	if n := s.Lookup(key); n != nil && n.Kind == yaml.ScalarNode {
@@ -106,16 +123,33 @@ func (s Section) Decode(v any, skip ...string) error {
 	}
 	var errs []error
 	checkKnown(s.Node, reflect.TypeOf(v), s.File, s.Path, skip, &errs)
-	if len(errs) > 0 {
-		return errors.Join(errs...)
-	}
+	// Decode even past unknown keys (they are ignored here), so that the
+	// type errors of the other keys are reported in the same run (issue 19).
 	if err := coerce(s.Node, reflect.TypeOf(v)).Decode(v); err != nil {
-		return s.typeError(err)
+		errs = append(errs, s.typeError(err))
+	}
+	if len(errs) > 0 {
+		// Validate would judge defaults standing in for the keys that
+		// failed: its errors would be noise.
+		return errors.Join(errs...)
 	}
 	if val, ok := v.(interface{ Validate() error }); ok {
 		if err := val.Validate(); err != nil {
 			return s.validationError(err)
 		}
+	}
+	return nil
+}
+
+// DecodeLax is Decode without the unknown-key check, for the framework
+// reading its own keys (processors, fields, tags…) out of a plugin's
+// section: the plugin's Decode reports the keys nobody knows.
+func (s Section) DecodeLax(v any) error {
+	if s.Node == nil || s.Node.Kind == 0 || s.Node.Tag == "!!null" {
+		return nil
+	}
+	if err := coerce(s.Node, reflect.TypeOf(v)).Decode(v); err != nil {
+		return s.typeError(err)
 	}
 	return nil
 }

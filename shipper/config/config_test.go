@@ -25,9 +25,9 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 	f("bad type", base+"output.console: {}\nqueue.mem.events: lots\n",
 		"shipper.yml:4: queue.mem.events: cannot unmarshal !!str `lots` into int")
 	f("missing output", base,
-		"shipper.yml: no output configured: set exactly one of output.elasticsearch, output.file, output.console")
+		"shipper.yml: no enabled output: set exactly one of output.elasticsearch, output.file, output.console")
 	f("two outputs", base+"output.console: {}\noutput.file: {path: /tmp}\n",
-		"shipper.yml:3: output: exactly one output may be set, found 2: output.console, output.file")
+		"shipper.yml:3: output: exactly one enabled output is allowed, found 2: output.console, output.file (disable the others with enabled: false)")
 	f("set twice", base+"output.console: {}\nlogging.level: info\nlogging:\n  level: debug\n",
 		"shipper.yml:6: logging.level: set twice (also on line 4)")
 	f("duplicate id", "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n  - {type: squid, id: a, paths: [y]}\noutput.console: {}\n",

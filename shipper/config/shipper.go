@@ -6,8 +6,11 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Config is the core of shipper.yml. Plugin sections (inputs, processors,
@@ -23,13 +26,30 @@ type Config struct {
 			// offsets of acknowledged events are written at most this
 			// often (flash wear on routers), and on shutdown.
 			Flush time.Duration `yaml:"flush"`
+			// Path is the registry's directory, relative to path.data
+			// (filebeat.registry.path); "" is path.data itself.
+			Path string `yaml:"-"`
 		} `yaml:"registry"`
 	} `yaml:"shipper"`
 
-	Name       string         `yaml:"name"`
-	Tags       []string       `yaml:"tags"`
-	Fields     map[string]any `yaml:"fields"`
-	Processors []Section      `yaml:"processors"`
+	// Filebeat holds the filebeat.* keys an unchanged filebeat.yml has;
+	// LoadBytes maps them onto Shipper (issue 15).
+	Filebeat struct {
+		Inputs          []Section      `yaml:"inputs"`
+		ShutdownTimeout *time.Duration `yaml:"shutdown_timeout"`
+		Registry        struct {
+			Path            string         `yaml:"path"`
+			Flush           *time.Duration `yaml:"flush"`
+			FilePermissions string         `yaml:"file_permissions"`
+		} `yaml:"registry"`
+	} `yaml:"filebeat"`
+
+	Name            string         `yaml:"name"`
+	Tags            []string       `yaml:"tags"`
+	Fields          map[string]any `yaml:"fields"`
+	FieldsUnderRoot bool           `yaml:"fields_under_root"`
+	Processors      []Section      `yaml:"processors"`
+	MaxProcs        int            `yaml:"max_procs"`
 
 	Output map[string]Section `yaml:"output"`
 
@@ -57,9 +77,12 @@ type Config struct {
 	} `yaml:"path"`
 
 	Logging struct {
-		Level    string `yaml:"level"`
-		ToStderr bool   `yaml:"to_stderr"`
-		JSON     bool   `yaml:"json"`
+		Level     string   `yaml:"level"`
+		Selectors []string `yaml:"selectors"`
+		ToStderr  bool     `yaml:"to_stderr"`
+		JSON      bool     `yaml:"json"`
+		ToFiles   bool     `yaml:"to_files"`
+		Files     LogFiles `yaml:"files"`
 		Metrics  struct {
 			Enabled bool          `yaml:"enabled"`
 			Period  time.Duration `yaml:"period"`
@@ -73,6 +96,17 @@ type Config struct {
 	} `yaml:"http"`
 
 	Setup Section `yaml:"setup"`
+}
+
+// LogFiles is logging.files, read when logging.to_files is true. Defaults:
+// path path.logs, name "shipper", rotateeverybytes 10MiB, keepfiles 7,
+// permissions 0600 (Filebeat's).
+type LogFiles struct {
+	Path             string   `yaml:"path"`
+	Name             string   `yaml:"name"`
+	RotateEveryBytes ByteSize `yaml:"rotateeverybytes"`
+	KeepFiles        int      `yaml:"keepfiles"`
+	Permissions      string   `yaml:"permissions"`
 }
 
 // DiskQueue is queue.disk. Zero values take the defaults: path
@@ -96,6 +130,10 @@ func Defaults() Config {
 	c.Logging.Level = "info"
 	c.Logging.Metrics.Enabled = true
 	c.Logging.Metrics.Period = 30 * time.Second
+	c.Logging.Files.Name = "shipper"
+	c.Logging.Files.RotateEveryBytes = 10 * MiB
+	c.Logging.Files.KeepFiles = 7
+	c.Logging.Files.Permissions = "0600"
 	c.HTTP.Host = "127.0.0.1"
 	c.HTTP.Port = 5066
 	return c
@@ -112,19 +150,31 @@ func Load(path string, overrides []string, opts ...Option) (*Config, error) {
 }
 
 // LoadBytes is Load for text already read; file names it in errors.
+//
+// Every problem is reported, not only the first (issue 19). When the text
+// parsed but some keys are wrong, the returned *Config is not nil: it holds
+// what could be read, so that `test config` can go on to build the plugins
+// and report their problems too. Callers that run it must check err first.
 func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*Config, error) {
 	root, err := Parse(data, file, overrides, opts...)
 	if err != nil {
 		return nil, err
 	}
+	rs := Section{Node: root, File: file}
+	var errs []error
+	errs = append(errs, dropDisabledOutputs(root, file)...)
+	errs = append(errs, refuseUnsupported(root, file)...)
 	c := Defaults()
 	c.File = file
-	if err := (Section{Node: root, File: file}).Decode(&c); err != nil {
-		return nil, err
+	if err := rs.Decode(&c); err != nil {
+		errs = append(errs, err)
 	}
+	errs = append(errs, c.mapFilebeat(rs)...)
 	for i := range c.Shipper.Inputs {
 		c.Shipper.Inputs[i].File = file
-		c.Shipper.Inputs[i].Path = fmt.Sprintf("shipper.inputs[%d]", i)
+		if c.Shipper.Inputs[i].Path == "" {
+			c.Shipper.Inputs[i].Path = fmt.Sprintf("shipper.inputs[%d]", i)
+		}
 	}
 	for i := range c.Processors {
 		c.Processors[i].File = file
@@ -136,16 +186,103 @@ func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*C
 		c.Output[k] = s
 	}
 	c.Setup.File, c.Setup.Path = file, "setup"
-	if err := c.validate(Section{Node: root, File: file}); err != nil {
-		return nil, err
+	if err := c.validate(rs); err != nil {
+		errs = append(errs, err)
 	}
-	return &c, nil
+	return &c, errors.Join(errs...)
+}
+
+// mapFilebeat moves the filebeat.* keys of an unchanged filebeat.yml onto
+// their shipper.* homes; the same setting in both spellings is an error
+// naming both lines.
+func (c *Config) mapFilebeat(root Section) []error {
+	var errs []error
+	both := func(fb, sh string) bool {
+		a, b := root.Lookup(fb), root.Lookup(sh)
+		if a == nil || b == nil {
+			return false
+		}
+		errs = append(errs, root.Errorf(fb, "set twice: also as %s on line %d; keep one", sh, b.Line))
+		return true
+	}
+	fb := &c.Filebeat
+	if len(fb.Inputs) > 0 && !both("filebeat.inputs", "shipper.inputs") {
+		c.Shipper.Inputs = fb.Inputs
+		for i := range c.Shipper.Inputs {
+			c.Shipper.Inputs[i].Path = fmt.Sprintf("filebeat.inputs[%d]", i)
+		}
+	}
+	if fb.ShutdownTimeout != nil && !both("filebeat.shutdown_timeout", "shipper.shutdown_timeout") {
+		c.Shipper.ShutdownTimeout = *fb.ShutdownTimeout
+	}
+	if fb.Registry.Flush != nil && !both("filebeat.registry.flush", "shipper.registry.flush") {
+		c.Shipper.Registry.Flush = *fb.Registry.Flush
+	}
+	c.Shipper.Registry.Path = fb.Registry.Path
+	if p := fb.Registry.FilePermissions; p != "" {
+		if m, err := strconv.ParseUint(p, 8, 32); err != nil || m != 0o600 {
+			errs = append(errs, root.Errorf("filebeat.registry.file_permissions", "only 0600 is supported (the registry is always written 0600), got %s", p))
+		}
+	}
+	return errs
+}
+
+// dropDisabledOutputs removes the outputs with enabled: false, as Beats
+// does before it checks that exactly one output is set, and takes the
+// enabled key out of the others (the framework's key, not the plugin's).
+func dropDisabledOutputs(root *yaml.Node, file string) []error {
+	out := Section{Node: root}.Lookup("output")
+	if out == nil || out.Kind != yaml.MappingNode {
+		return nil
+	}
+	var errs []error
+	var kept []*yaml.Node
+	for i := 0; i+1 < len(out.Content); i += 2 {
+		k, v := out.Content[i], out.Content[i+1]
+		sec := Section{Node: v, File: file, Path: "output." + k.Value}
+		on, err := sec.Enabled()
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if !on {
+			continue
+		}
+		if v.Kind == yaml.MappingNode {
+			cp := *v
+			cp.Content = nil
+			for j := 0; j+1 < len(v.Content); j += 2 {
+				if v.Content[j].Value != "enabled" {
+					cp.Content = append(cp.Content, v.Content[j], v.Content[j+1])
+				}
+			}
+			v = &cp
+		}
+		kept = append(kept, k, v)
+	}
+	out.Content = kept
+	return errs
+}
+
+// Enabled reports the section's `enabled` key (default true), read as
+// Beats reads a bool.
+func (s Section) Enabled() (bool, error) {
+	n := s.Lookup("enabled")
+	if n == nil || n.Kind != yaml.ScalarNode || n.Tag == "!!null" {
+		return true, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(n.Value)) {
+	case "true", "yes", "on", "1":
+		return true, nil
+	case "false", "no", "off", "0":
+		return false, nil
+	}
+	return true, s.Errorf("enabled", "want true or false, got %q", n.Value)
 }
 
 func (c *Config) validate(root Section) error {
 	var errs []error
 	if len(c.Output) == 0 {
-		errs = append(errs, &Error{File: c.File, Msg: "no output configured: set exactly one of output.elasticsearch, output.file, output.console"})
+		errs = append(errs, &Error{File: c.File, Msg: "no enabled output: set exactly one of output.elasticsearch, output.file, output.console"})
 	}
 	if len(c.Output) > 1 {
 		var names []string
@@ -153,10 +290,24 @@ func (c *Config) validate(root Section) error {
 			names = append(names, "output."+k)
 		}
 		sort.Strings(names)
-		errs = append(errs, root.Errorf("output", "exactly one output may be set, found %d: %s", len(names), strings.Join(names, ", ")))
+		errs = append(errs, root.Errorf("output", "exactly one enabled output is allowed, found %d: %s (disable the others with enabled: false)", len(names), strings.Join(names, ", ")))
 	}
-	if len(c.Shipper.Inputs) == 0 {
-		errs = append(errs, root.Errorf("shipper", "no inputs configured: add at least one under shipper.inputs"))
+	enabled := 0
+	for _, in := range c.Shipper.Inputs {
+		if on, _ := in.Enabled(); on {
+			enabled++
+		}
+	}
+	if enabled == 0 {
+		msg := "no enabled inputs: add at least one under filebeat.inputs (or shipper.inputs)"
+		switch {
+		case root.Lookup("filebeat.inputs") != nil:
+			errs = append(errs, root.Errorf("filebeat.inputs", "%s", msg))
+		case root.Lookup("shipper.inputs") != nil:
+			errs = append(errs, root.Errorf("shipper.inputs", "%s", msg))
+		default:
+			errs = append(errs, &Error{File: c.File, Msg: msg})
+		}
 	}
 	if c.Queue.Mem.Events <= 0 {
 		errs = append(errs, root.Errorf("queue.mem.events", "must be > 0, got %d", c.Queue.Mem.Events))
@@ -167,23 +318,47 @@ func (c *Config) validate(root Section) error {
 	if c.Shipper.Registry.Flush < 0 {
 		errs = append(errs, root.Errorf("shipper.registry.flush", "must be >= 0, got %s", c.Shipper.Registry.Flush))
 	}
+	if c.MaxProcs < 0 {
+		errs = append(errs, root.Errorf("max_procs", "must be >= 0, got %d", c.MaxProcs))
+	}
 	if _, err := ParseLevel(c.Logging.Level); err != nil {
 		errs = append(errs, root.Errorf("logging.level", "%v", err))
 	}
-	seen := map[string]int{}
-	for i, in := range c.Shipper.Inputs {
+	if c.Logging.ToFiles {
+		f := c.Logging.Files
+		if f.RotateEveryBytes <= 0 {
+			errs = append(errs, root.Errorf("logging.files.rotateeverybytes", "must be > 0, got %d", f.RotateEveryBytes))
+		}
+		if f.KeepFiles < 2 || f.KeepFiles > 1024 {
+			errs = append(errs, root.Errorf("logging.files.keepfiles", "must be between 2 and 1024 (as in Filebeat), got %d", f.KeepFiles))
+		}
+		if _, err := strconv.ParseUint(f.Permissions, 8, 32); err != nil {
+			errs = append(errs, root.Errorf("logging.files.permissions", "want an octal mode such as 0600, got %q", f.Permissions))
+		}
+		if f.Name == "" || strings.ContainsRune(f.Name, '/') {
+			errs = append(errs, root.Errorf("logging.files.name", "want a file name without /, got %q", f.Name))
+		}
+	}
+	seen := map[string]string{}
+	for _, in := range c.Shipper.Inputs {
+		if on, err := in.Enabled(); err != nil {
+			errs = append(errs, err)
+			continue
+		} else if !on {
+			continue // as Filebeat: a disabled input is not read further
+		}
 		if in.Node == nil || in.String("type") == "" {
-			errs = append(errs, in.Errorf("", "type is required (e.g. type: squid)"))
+			errs = append(errs, in.Errorf("", "type is required (e.g. type: filestream)"))
 			continue
 		}
 		id := in.String("id")
 		if id == "" {
 			continue
 		}
-		if j, dup := seen[id]; dup {
-			errs = append(errs, in.Errorf("id", "id %q is also used by shipper.inputs[%d]; ids must be unique (they key the registry)", id, j))
+		if other, dup := seen[id]; dup {
+			errs = append(errs, in.Errorf("id", "id %q is also used by %s; ids must be unique (they key the registry)", id, other))
 		}
-		seen[id] = i
+		seen[id] = in.Path
 	}
 	return errors.Join(errs...)
 }

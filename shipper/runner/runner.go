@@ -124,32 +124,42 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 		dataDir = filepath.Join(cfg.Path.Home, dataDir)
 	}
 
+	// With CheckOnly (`test config`) every plugin is built even after one
+	// failed, so that all the problems are reported at once (issue 19).
+	var errs []error
+
 	// The output first: it fixes the batch size.
 	var outName string
 	var outSec config.Section
 	for k, s := range cfg.Output {
 		outName, outSec = k, s
 	}
-	op, ok := outputs.Lookup(outName)
-	if !ok {
-		return nil, outSec.Errorf("", "unknown output %q (known: %s)", outName, strings.Join(outputs.Names(), ", "))
-	}
-	out, set, err := op.Factory(outSec, outputs.Env{Log: log.With("output", outName), Metrics: m, DataPath: dataDir})
-	if err != nil {
-		return nil, err
+	var out outputs.Output = discard{}
+	var set outputs.Settings
+	if op, ok := outputs.Lookup(outName); !ok {
+		if len(cfg.Output) == 1 { // none or several: the loader said so
+			errs = append(errs, outSec.Errorf("", "unknown output %q: %s (known: %s)", outName, notSupported(config.BeatsOutputs, outName), strings.Join(outputs.Names(), ", ")))
+		}
+	} else if o, st, err := op.Factory(outSec, outputs.Env{Log: log.With("output", outName), Metrics: m, DataPath: dataDir}); err != nil {
+		errs = append(errs, err)
+	} else {
+		out, set = o, st
 	}
 
 	// Build processors and inputs before touching path.data, so that
 	// `test config` style errors come first.
 	global, err := processors.Build(cfg.Processors, processors.Env{Log: log, Metrics: m, Name: "processor.global"})
 	if err != nil {
-		out.Close()
-		return nil, err
+		errs = append(errs, err)
 	}
 	r.track(global)
+	if len(errs) > 0 && !opts.CheckOnly {
+		out.Close()
+		return nil, errors.Join(errs...)
+	}
 
 	if !opts.CheckOnly {
-		if err := r.openData(dataDir, set); err != nil {
+		if err := r.openData(dataDir, cfg.Shipper.Registry.Path, set); err != nil {
 			out.Close()
 			return nil, err
 		}
@@ -198,15 +208,14 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 	if !opts.CheckOnly { // test config writes nothing
 		agentID = loadAgentID(dataDir)
 	}
-	var errs []error
 	for i, sec := range cfg.Shipper.Inputs {
 		typ := sec.String("type")
-		if enabled := sec.String("enabled"); enabled == "false" {
-			continue
+		if on, _ := sec.Enabled(); !on {
+			continue // as Filebeat: a disabled input is not built (a bad value: the loader said so)
 		}
 		p, ok := inputs.Lookup(typ)
 		if !ok {
-			errs = append(errs, sec.Errorf("type", "unknown input type %q (known: %s)", typ, strings.Join(inputs.Names(), ", ")))
+			errs = append(errs, sec.Errorf("type", "unknown input type %q: %s (known: %s)", typ, notSupported(config.BeatsInputs, typ), strings.Join(inputs.Names(), ", ")))
 			continue
 		}
 		id := sec.String("id")
@@ -232,8 +241,9 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			Tags            []string         `yaml:"tags"`
 			Index           string           `yaml:"index"`
 		}
-		if err := sec.Node.Decode(&common); err != nil {
-			errs = append(errs, sec.Errorf("", "%v", err))
+		// Only the framework's keys: the plugin reports unknown ones.
+		if err := sec.DecodeLax(&common); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		for j := range common.Processors {
@@ -259,8 +269,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 		if len(tags) > 0 {
 			static = append(static, event.Field{Key: "tags", Value: tags})
 		}
-		static = appendUserFields(static, cfg.Fields, true)
-		static = appendUserFields(static, common.Fields, common.FieldsUnderRoot)
+		static = append(static, userFields(cfg.Fields, cfg.FieldsUnderRoot, common.Fields, common.FieldsUnderRoot)...)
 		var ack func([]any)
 		if c, ok := in.(inputs.Cursorer); ok {
 			ack = c.ACKed
@@ -282,23 +291,59 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 	return r, nil
 }
 
-// appendUserFields adds the user's `fields`, under "fields." unless
-// underRoot (Beats' fields_under_root).
-func appendUserFields(dst event.Fields, m map[string]any, underRoot bool) event.Fields {
+// userFields returns the global and the input's `fields`, each under
+// "fields." unless its fields_under_root is set, as Beats adds them
+// (libbeat/publisher/processing): nested maps merge, and on the same key
+// the input's value wins over the global one.
+func userFields(global map[string]any, globalRoot bool, input map[string]any, inputRoot bool) event.Fields {
+	var f event.Fields
+	put := func(m map[string]any, underRoot bool) {
+		prefix := "fields."
+		if underRoot {
+			prefix = ""
+		}
+		flattenInto(&f, prefix, m)
+	}
+	put(global, globalRoot)
+	put(input, inputRoot)
+	return f
+}
+
+// flattenInto puts every leaf of m under prefix; Put replaces a previous
+// value of the same key and any key conflicting with it.
+func flattenInto(f *event.Fields, prefix string, m map[string]any) {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		name := k
-		if !underRoot {
-			name = "fields." + k
+		if sub, ok := m[k].(map[string]any); ok && len(sub) > 0 {
+			flattenInto(f, prefix+k+".", sub)
+			continue
 		}
-		dst = append(dst, event.Field{Key: name, Value: m[k]})
+		f.Put(prefix+k, m[k])
 	}
-	return dst
 }
+
+// notSupported says why a Beats plugin name is not available.
+func notSupported(beats map[string]string, name string) string {
+	why, ok := beats[name]
+	switch {
+	case !ok:
+		return "not a Filebeat name either"
+	case why == "":
+		return "Filebeat has it; " + config.NotImplemented + " here"
+	}
+	return "Filebeat has it; " + why
+}
+
+// discard stands in for an output that could not be built, so that
+// `test config` can go on building the rest.
+type discard struct{}
+
+func (discard) Publish(context.Context, *pipeline.Batch) error { return nil }
+func (discard) Close() error                                   { return nil }
 
 func (r *Runner) track(ps []processors.Processor) {
 	for _, p := range ps {
@@ -521,9 +566,16 @@ func (r *Runner) logSummary() {
 }
 
 // openData opens the registry and the dead-letter file under path.data.
-func (r *Runner) openData(dataDir string, set outputs.Settings) error {
+func (r *Runner) openData(dataDir, registryPath string, set outputs.Settings) error {
+	regDir := dataDir
+	if registryPath != "" { // filebeat.registry.path, relative to path.data as in Filebeat
+		regDir = registryPath
+		if !filepath.IsAbs(regDir) {
+			regDir = filepath.Join(dataDir, regDir)
+		}
+	}
 	var err error
-	r.store, err = state.Open(dataDir, r.cfg.Shipper.Registry.Flush, r.Metrics)
+	r.store, err = state.Open(regDir, r.cfg.Shipper.Registry.Flush, r.Metrics)
 	if err != nil {
 		return err
 	}
