@@ -138,6 +138,7 @@ func startUp(c *common, once bool, stderr io.Writer) (*config.Config, *slog.Logg
 	log = slog.New(recent.Handler(log.Handler()))
 	r, err := runner.New(cfg, runner.Options{Once: once, Recent: recent}, log)
 	if err != nil {
+		err = config.BlameOverrides(err, cfg.Overrides)
 		if isConfigError(err) {
 			printErr(stderr, "config error: ", err)
 			return nil, nil, nil, nil, ExitUsage

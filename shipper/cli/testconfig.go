@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 
+	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/runner"
 )
 
@@ -24,7 +25,7 @@ func TestConfig(args []string, stdout, stderr io.Writer) int {
 	cfg, err := c.load()
 	if cfg != nil {
 		warn := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		err = errors.Join(err, runner.Check(cfg, warn))
+		err = errors.Join(err, config.BlameOverrides(runner.Check(cfg, warn), cfg.Overrides))
 	}
 	if err != nil {
 		printErr(stderr, "", err)

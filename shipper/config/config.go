@@ -34,6 +34,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	loc := e.File
+	if e.Line < 0 {
+		loc += " (-E)" // BlameOverrides names the -E itself
+	}
 	if e.Line > 0 {
 		loc += ":" + strconv.Itoa(e.Line)
 	}

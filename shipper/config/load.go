@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -50,7 +51,8 @@ func Parse(data []byte, file string, overrides []string, opts ...Option) (*yaml.
 		if err.Error() == "EOF" {
 			doc = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode, Tag: "!!map"}}}
 		} else {
-			return nil, &Error{File: file, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+			line, msg := syntaxErrorLine(data, err)
+			return nil, &Error{File: file, Line: line, Msg: "invalid YAML: " + msg}
 		}
 	}
 	root := doc.Content[0]
@@ -59,20 +61,20 @@ func Parse(data []byte, file string, overrides []string, opts ...Option) (*yaml.
 	}
 	var errs []error
 	expandEnv(root, file, "", lo.resolve, &errs)
-	for _, o := range overrides {
+	for i, o := range overrides {
 		k, v, ok := strings.Cut(o, "=")
 		if !ok || k == "" {
-			errs = append(errs, fmt.Errorf("-E %q: want key=value", o))
+			errs = append(errs, &Error{File: "-E " + o, Msg: "want -E key=value"})
 			continue
 		}
 		var val yaml.Node
 		if err := yaml.Unmarshal([]byte(v), &val); err != nil || len(val.Content) == 0 {
 			val = yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}}}
 		}
-		root.Content = append(root.Content,
-			&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k},
-			val.Content[0])
-		markOverride(root.Content[len(root.Content)-2])
+		key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}
+		markOverride(key, i)
+		markOverride(val.Content[0], i)
+		root.Content = append(root.Content, key, val.Content[0])
 	}
 	if err := expandDotted(root, file, ""); err != nil {
 		errs = append(errs, err)
@@ -83,10 +85,74 @@ func Parse(data []byte, file string, overrides []string, opts ...Option) (*yaml.
 	return root, nil
 }
 
-// overrideLine marks keys that came from -E; they win over the file's.
-const overrideLine = -1
+// Nodes that came from the i-th -E get line -(i+1): they win over the
+// file's keys (setKey), and an error about them is blamed on that -E, not
+// on the file (BlameOverrides; issue 19).
+func markOverride(n *yaml.Node, i int) {
+	n.Line, n.Column = -(i + 1), 0
+	for _, c := range n.Content {
+		markOverride(c, i)
+	}
+}
 
-func markOverride(n *yaml.Node) { n.Line = overrideLine }
+// BlameOverrides rewrites the errors located on a -E node (negative line) to
+// name that -E key=value instead of the file. overrides are the -E values
+// in the order given to Parse.
+func BlameOverrides(err error, overrides []string) error {
+	for _, e := range unjoin(err) {
+		var ce *Error
+		if !errors.As(e, &ce) || ce.Line >= 0 {
+			continue
+		}
+		if i := -ce.Line - 1; i < len(overrides) {
+			ce.File, ce.Line = "-E "+overrides[i], 0
+		}
+	}
+	return err
+}
+
+// syntaxErrorLine finds the line of a YAML syntax error. yaml.v3 reports the
+// line where the enclosing block starts (a bad indent on line 4 of a list
+// that starts on line 1 says "line 1"); the problem is on the first line
+// whose prefix of the document fails with the same message.
+func syntaxErrorLine(data []byte, err error) (int, string) {
+	line, msg := splitYAMLError(err)
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	end := 0
+	for l := 1; l <= len(lines); l++ {
+		end += len(lines[l-1])
+		var n yaml.Node
+		perr := yaml.Unmarshal(data[:end], &n)
+		if perr == nil {
+			continue
+		}
+		if _, m := splitYAMLError(perr); m == msg {
+			if l > line {
+				return l, msg
+			}
+			break
+		}
+	}
+	return line, msg
+}
+
+// splitYAMLError splits "yaml: line N: msg" into N and msg.
+func splitYAMLError(err error) (int, string) {
+	s := strings.TrimPrefix(err.Error(), "yaml: ")
+	rest, ok := strings.CutPrefix(s, "line ")
+	if !ok {
+		return 0, s
+	}
+	num, msg, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return 0, s
+	}
+	n, cerr := strconv.Atoi(num)
+	if cerr != nil {
+		return 0, s
+	}
+	return n, msg
+}
 
 var envRe = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_.]*)(?::([^}]*))?\}`)
 
@@ -203,7 +269,7 @@ func setKey(n, k, v *yaml.Node, file, path string) error {
 			}
 			return errors.Join(errs...)
 		}
-		if k.Line == overrideLine {
+		if k.Line < 0 { // from -E: replaces the file's value
 			n.Content[i+1] = v
 			return nil
 		}

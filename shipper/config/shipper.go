@@ -17,6 +17,9 @@ import (
 // the output) stay Sections until their factories decode them.
 type Config struct {
 	File string `yaml:"-"`
+	// Overrides are the -E key=value the file was loaded with; an error
+	// about a key they set is blamed on them (BlameOverrides).
+	Overrides []string `yaml:"-"`
 
 	Shipper struct {
 		Inputs          []Section     `yaml:"inputs"`
@@ -189,7 +192,8 @@ func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*C
 	if err := c.validate(rs); err != nil {
 		errs = append(errs, err)
 	}
-	return &c, errors.Join(errs...)
+	c.Overrides = overrides
+	return &c, BlameOverrides(errors.Join(errs...), overrides)
 }
 
 // mapFilebeat moves the filebeat.* keys of an unchanged filebeat.yml onto

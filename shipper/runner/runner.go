@@ -335,7 +335,7 @@ func notSupported(beats map[string]string, name string) string {
 	case why == "":
 		return "Filebeat has it; " + config.NotImplemented + " here"
 	}
-	return "Filebeat has it; " + why
+	return "Filebeat has it; " + strings.ReplaceAll(why, "`", "")
 }
 
 // discard stands in for an output that could not be built, so that
