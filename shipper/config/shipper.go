@@ -86,7 +86,7 @@ type Config struct {
 		JSON      bool     `yaml:"json"`
 		ToFiles   bool     `yaml:"to_files"`
 		Files     LogFiles `yaml:"files"`
-		Metrics  struct {
+		Metrics   struct {
 			Enabled bool          `yaml:"enabled"`
 			Period  time.Duration `yaml:"period"`
 		} `yaml:"metrics"`
