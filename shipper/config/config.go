@@ -53,9 +53,7 @@ func (s Section) Errorf(key string, format string, args ...any) error {
 	if s.Node != nil {
 		line = s.Node.Line
 		if key != "" {
-			if k := s.lookupKey(key); k != nil && k.Line > 0 {
-				line = k.Line // the key's line: a list or mapping value starts below it
-			} else if n := s.Lookup(key); n != nil {
+			if n := s.Lookup(key); n != nil {
 				line = n.Line
 			}
 		}
@@ -83,6 +81,16 @@ func (s Section) Lookup(key string) *yaml.Node {
 		n = next
 	}
 	return n
+}
+
+// keyErrorf is Errorf located on the key's own line rather than its value's
+// (a list or mapping value starts on the line below the key).
+func (s Section) keyErrorf(key string, format string, args ...any) error {
+	err := s.Errorf(key, format, args...)
+	if k := s.lookupKey(key); k != nil {
+		err.(*Error).Line = k.Line
+	}
+	return err
 }
 
 // lookupKey returns the key node of a dotted key inside the section, or nil.

@@ -206,7 +206,7 @@ func (c *Config) mapFilebeat(root Section) []error {
 		if a == nil || b == nil {
 			return false
 		}
-		errs = append(errs, root.Errorf(fb, "set twice: also as %s on line %d; keep one", sh, b.Line))
+		errs = append(errs, root.keyErrorf(fb, "set twice: also as %s on line %d; keep one", sh, b.Line))
 		return true
 	}
 	fb := &c.Filebeat
@@ -306,9 +306,9 @@ func (c *Config) validate(root Section) error {
 		msg := "no enabled inputs: add at least one under filebeat.inputs (or shipper.inputs)"
 		switch {
 		case root.Lookup("filebeat.inputs") != nil:
-			errs = append(errs, root.Errorf("filebeat.inputs", "%s", msg))
+			errs = append(errs, root.keyErrorf("filebeat.inputs", "%s", msg))
 		case root.Lookup("shipper.inputs") != nil:
-			errs = append(errs, root.Errorf("shipper.inputs", "%s", msg))
+			errs = append(errs, root.keyErrorf("shipper.inputs", "%s", msg))
 		default:
 			errs = append(errs, &Error{File: c.File, Msg: msg})
 		}
