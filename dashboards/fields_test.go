@@ -18,7 +18,6 @@ import (
 	"github.com/shipper-project/shipper/dashboards/internal/inspect"
 	"github.com/shipper-project/shipper/processors/geoip/geoiptest"
 	"github.com/shipper-project/shipper/shipper/config"
-	"github.com/shipper-project/shipper/shipper/fields"
 	"github.com/shipper-project/shipper/shipper/runner"
 
 	_ "github.com/shipper-project/shipper/inputs/all"
@@ -74,10 +73,7 @@ func typeFits(op, typ string) bool {
 // dotted name → type.
 func templateTypes(t *testing.T) map[string]string {
 	t.Helper()
-	cat, err := fields.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := dashboards.CatalogWithFlows(t)
 	tmpl := cat.Template([]string{"shipper-*"})
 	// Through JSON, as Elasticsearch will see it.
 	b, err := json.Marshal(tmpl)

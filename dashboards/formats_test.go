@@ -6,7 +6,6 @@ import (
 
 	_ "github.com/shipper-project/shipper/inputs/all"
 	_ "github.com/shipper-project/shipper/processors/all"
-	"github.com/shipper-project/shipper/shipper/fields"
 )
 
 // TestDataViewFieldFormats: bytes, 0–1 percentages and durations are
@@ -14,10 +13,7 @@ import (
 // format names a numeric catalog field, and a Lens column that formats a
 // field as bytes or percent agrees with its data view.
 func TestDataViewFieldFormats(t *testing.T) {
-	cat, err := fields.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := CatalogWithFlows(t)
 	numeric := map[string]bool{"long": true, "integer": true, "short": true, "float": true, "double": true, "scaled_float": true, "half_float": true, "unsigned_long": true}
 	formats := map[string]map[string]any{} // data view id → fieldFormatMap
 	for _, f := range source(t) {

@@ -10,8 +10,12 @@ var (
 	dvCPU     = dataView{"shipper-system.cpu", "shipper-system.cpu*", "shipper: CPU all (mpstat)", catMpstat}
 	dvMemory  = dataView{"shipper-system.memory", "shipper-system.memory*", "shipper: memory (meminfo)", catMeminfo}
 	dvProcess = dataView{"shipper-system.process", "shipper-system.process*", "shipper: processes (pidstat)", catPidstat}
-	dvAll     = dataView{"shipper-all", "shipper-*", "shipper: all sources",
-		concat(catSquid, catSnort, catSNMP, catMpstat, catMeminfo, catPidstat)}
+	// NetFlow/IPFIX and sFlow flow samples: both write Filebeat's netflow
+	// shape (source/destination/network.bytes/packets, observer.ip); sFlow
+	// counter samples (sflow.counters) go to the Interfaces dashboard.
+	dvFlows = dataView{"shipper-flows", "shipper-netflow*,shipper-sflow.flow*", "shipper: flows (NetFlow, IPFIX, sFlow)", catFlows}
+	dvAll   = dataView{"shipper-all", "shipper-*", "shipper: all sources",
+		concat(catSquid, catSnort, catSNMP, catMpstat, catMeminfo, catPidstat, catFlows)}
 )
 
 // The fields.yml each data view's documents come from (paths from the
@@ -23,6 +27,7 @@ var (
 	catMpstat  = []string{"inputs/mpstat/fields.yml"}
 	catMeminfo = []string{"inputs/meminfo/fields.yml"}
 	catPidstat = []string{"inputs/pidstat/fields.yml"}
+	catFlows   = []string{"inputs/netflow/fields.yml", "inputs/sflow/fields.yml"}
 )
 
 func concat(ls ...[]string) []string {
@@ -33,7 +38,7 @@ func concat(ls ...[]string) []string {
 	return out
 }
 
-var dataViews = []dataView{dvAll, dvSquid, dvSnort, dvSNMP, dvCore, dvCPU, dvMemory, dvProcess}
+var dataViews = []dataView{dvAll, dvSquid, dvSnort, dvSNMP, dvCore, dvCPU, dvMemory, dvProcess, dvFlows}
 
 // Dashboard ids: stable, so that `shipper setup --dashboards` overwrites.
 const (
@@ -43,10 +48,11 @@ const (
 	idInterfaces = "shipper-interfaces"
 	idCPU        = "shipper-cpu"
 	idMemory     = "shipper-memory"
+	idFlows      = "shipper-flows"
 )
 
 func dashboardsAll() []dashboard {
-	return []dashboard{overview(), squid(), snort(), interfaces(), cpu(), memory()}
+	return []dashboard{overview(), squid(), snort(), interfaces(), cpu(), memory(), flows()}
 }
 
 // lens is a shorthand for a Lens panel.
@@ -65,7 +71,8 @@ func overview() dashboard {
 		"- [Snort3 alerts](#/view/" + idSnort + ") — classifications, priorities, rules, sources\n" +
 		"- [Interfaces (SNMP)](#/view/" + idInterfaces + ") — bits/s, utilisation, errors, status\n" +
 		"- [CPU (mpstat)](#/view/" + idCPU + ") — per core and all CPUs\n" +
-		"- [Memory and processes](#/view/" + idMemory + ") — meminfo, pidstat RSS and disk I/O\n"
+		"- [Memory and processes](#/view/" + idMemory + ") — meminfo, pidstat RSS and disk I/O\n" +
+		"- [Flows](#/view/" + idFlows + ") — NetFlow/IPFIX and sFlow: top talkers, destinations on a map, protocols, exporters\n"
 	return dashboard{
 		id: idOverview, title: "[shipper] Overview",
 		desc: "What the shipper sends, per source, with links to each source's dashboard.",
@@ -79,6 +86,11 @@ func overview() dashboard {
 				metric("m", "average", "system.cpu.total.norm.pct", "CPU busy", fmtPercent)),
 			lens(dvMemory, "Available memory (last)", 12, 7, "lnsMetric", metricVis("m"),
 				lastValue("m", "system.memory.actual.free", dtNumber, "Available memory", fmtBytes)),
+			lens(dvFlows, "Flow traffic", 12, 7, "lnsMetric", metricVis("b"),
+				metric("b", "sum", "network.bytes", "Bytes in flows", fmtBytes)),
+			lens(dvFlows, "Flow traffic over time", 36, 7, "lnsXY", xy("area_stacked", "x-time", "t", "b"),
+				dateHistogram(), terms("t", "network.transport", dtString, 5, "Transport", "b"),
+				metric("b", "sum", "network.bytes", "Bytes", fmtBytes)),
 			lens(dvAll, "Events per host and data set", 48, 12, "lnsDatatable", table("host", "ds", "n"),
 				terms("host", "host.name", dtString, 20, "Host", "n"),
 				terms("ds", "event.dataset", dtString, 20, "Data set", "n"),
@@ -291,4 +303,55 @@ func (p panel) withMap(layers ...mapLayer) panel {
 	p.mapLayers = layers
 	p.visType = ""
 	return p
+}
+
+// flows is the NetFlow/IPFIX and sFlow dashboard. Bytes and packets are
+// network.bytes/packets: the flow's totals for NetFlow/IPFIX, the traffic a
+// sample stands for (frame length × sampling rate) for sFlow.
+func flows() dashboard {
+	dv := dvFlows
+	bytesBy := func(title, field, dataType string, size, w, h int) panel {
+		return lens(dv, title, w, h, "lnsXY", xy("bar_horizontal", "k", "", "b"),
+			terms("k", field, dataType, size, field, "b"),
+			metric("b", "sum", "network.bytes", "Bytes", fmtBytes))
+	}
+	return dashboard{
+		id: idFlows, title: "[shipper] Flows",
+		desc: "NetFlow v5/v9, IPFIX and sFlow flow samples: traffic over time, top talkers and destinations by bytes, destinations on a map, protocols and ports, flows per exporter, samples dropped by sFlow agents. Datagrams lost on the way (sequence gaps) are counted on the shipper's /stats, not in the documents.",
+		panels: []panel{
+			lens(dv, "Flows", 12, 6, "lnsMetric", metricVis("n"), count("n", "Flow records")),
+			lens(dv, "Bytes", 12, 6, "lnsMetric", metricVis("b"),
+				metric("b", "sum", "network.bytes", "Bytes", fmtBytes)),
+			lens(dv, "Packets", 12, 6, "lnsMetric", metricVis("p"),
+				metric("p", "sum", "network.packets", "Packets", fmtNumber)),
+			lens(dv, "Exporters", 12, 6, "lnsMetric", metricVis("e"),
+				metric("e", "unique_count", "observer.ip", "Exporters and agents", nil)),
+			lens(dv, "Bytes over time", 24, 12, "lnsXY", xy("area_stacked", "x-time", "t", "b"),
+				dateHistogram(), terms("t", "network.transport", dtString, 5, "Transport", "b"),
+				metric("b", "sum", "network.bytes", "Bytes", fmtBytes)),
+			lens(dv, "Packets over time", 24, 12, "lnsXY", xy("area_stacked", "x-time", "t", "p"),
+				dateHistogram(), terms("t", "network.transport", dtString, 5, "Transport", "p"),
+				metric("p", "sum", "network.packets", "Packets", fmtNumber)),
+			bytesBy("Top talkers (sources by bytes)", "source.ip", dtIP, 15, 16, 14),
+			bytesBy("Top destinations by bytes", "destination.ip", dtIP, 15, 16, 14),
+			bytesBy("Top destination countries by bytes", "destination.geo.country_name", dtString, 10, 16, 14),
+			lens(dv, "Destinations (GeoIP)", 48, 20, "", nil).withMap(
+				mapLayer{label: "Destinations", dataView: dv.id, geoField: "destination.geo.location", color: "Blues"},
+				mapLayer{label: "Sources", dataView: dv.id, geoField: "source.geo.location", color: "Reds"}),
+			lens(dv, "Protocols", 16, 14, "lnsPie", pie("donut", "t", "b"),
+				terms("t", "network.transport", dtString, 10, "Transport", "b"),
+				metric("b", "sum", "network.bytes", "Bytes", fmtBytes)),
+			bytesBy("Top destination ports by bytes", "destination.port", dtNumber, 15, 16, 14),
+			lens(dv, "Top conversations", 16, 14, "lnsDatatable", table("s", "d", "b", "p"),
+				terms("s", "source.ip", dtIP, 10, "Source", "b"),
+				terms("d", "destination.ip", dtIP, 5, "Destination", "b"),
+				metric("b", "sum", "network.bytes", "Bytes", fmtBytes),
+				metric("p", "sum", "network.packets", "Packets", fmtNumber)),
+			lens(dv, "Flow records per exporter", 24, 12, "lnsXY", xy("bar_stacked", "x-time", "e", "n"),
+				dateHistogram(), terms("e", "observer.ip", dtIP, 10, "Exporter", "n"), count("n", "Flow records")),
+			lens(dv, "Samples dropped by sFlow agents", 24, 12, "lnsXY", xy("line", "x-time", "a", "d"),
+				dateHistogram(), terms("a", "sflow.agent.address", dtIP, 10, "Agent", "d"),
+				metric("d", "max", "sflow.sample.drops", "Dropped samples (agent's count)", fmtNumber)),
+		},
+	}
 }
