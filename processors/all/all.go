@@ -7,14 +7,16 @@ import (
 	_ "github.com/shipper-project/shipper/processors/grok"  // grok
 
 	// Beats' field processors.
-	_ "github.com/shipper-project/shipper/processors/add_fields"     // add_fields
-	_ "github.com/shipper-project/shipper/processors/add_labels"     // add_labels
-	_ "github.com/shipper-project/shipper/processors/add_tags"       // add_tags
-	_ "github.com/shipper-project/shipper/processors/copy_fields"    // copy_fields
-	_ "github.com/shipper-project/shipper/processors/drop_event"     // drop_event
-	_ "github.com/shipper-project/shipper/processors/drop_fields"    // drop_fields
-	_ "github.com/shipper-project/shipper/processors/include_fields" // include_fields
-	_ "github.com/shipper-project/shipper/processors/rename"         // rename
+	_ "github.com/shipper-project/shipper/processors/add_fields"      // add_fields
+	_ "github.com/shipper-project/shipper/processors/add_labels"      // add_labels
+	_ "github.com/shipper-project/shipper/processors/add_tags"        // add_tags
+	_ "github.com/shipper-project/shipper/processors/convert"         // convert
+	_ "github.com/shipper-project/shipper/processors/copy_fields"     // copy_fields
+	_ "github.com/shipper-project/shipper/processors/drop_event"      // drop_event
+	_ "github.com/shipper-project/shipper/processors/drop_fields"     // drop_fields
+	_ "github.com/shipper-project/shipper/processors/include_fields"  // include_fields
+	_ "github.com/shipper-project/shipper/processors/rename"          // rename
+	_ "github.com/shipper-project/shipper/processors/truncate_fields" // truncate_fields
 
 	// Beats' parsing and enrichment processors.
 	_ "github.com/shipper-project/shipper/processors/community_id"       // community_id
