@@ -22,6 +22,7 @@ import (
 
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/internal/eventpath"
+	"github.com/shipper-project/shipper/processors/internal/fieldpath"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
 )
@@ -165,6 +166,8 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		buf = fmt.Appendf(buf, "|%v|%v", k, v)
 	}
 	buf = append(buf, '|')
-	eventpath.Put(e, p.cfg.TargetField, p.encode(p.hash(buf)))
+	if fp := p.encode(p.hash(buf)); !fieldpath.PutMeta(e, p.cfg.TargetField, fp) {
+		eventpath.Put(e, p.cfg.TargetField, fp)
+	}
 	return e, nil
 }

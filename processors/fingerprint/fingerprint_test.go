@@ -200,3 +200,15 @@ func BenchmarkFingerprint(b *testing.B) {
 		})
 	}
 }
+
+// TestMetadataID: target_field @metadata._id sets the document _id (the
+// deduplication recipe of Beats' docs), not a field.
+func TestMetadataID(t *testing.T) {
+	e := proctest.Event(t, `{"field1": "foo"}`)
+	if _, err := build(t, "{fields: [field1], target_field: '@metadata._id'}").Run(e); err != nil {
+		t.Fatal(err)
+	}
+	if e.Meta.ID != "4cf8b768ad20266c348d63a6d1ff5d6f6f9ed0f59f5c68ae031b78e3e04c5144" || len(e.Fields) != 1 {
+		t.Fatalf("%+v %v", e.Meta, e.Fields)
+	}
+}

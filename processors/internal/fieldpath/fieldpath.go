@@ -81,3 +81,26 @@ func inMap(m map[string]any, key string) bool {
 		m, key = sub, key[i+1:]
 	}
 }
+
+// Metadata is the prefix of Beats' event metadata keys ("@metadata._id").
+const Metadata = "@metadata"
+
+// PutMeta sets a Beats @metadata key on the event's Meta: _id, index and
+// pipeline steer the output (string values only); other @metadata keys are
+// dropped, as Beats never writes @metadata into the document. It reports
+// whether key was a @metadata key.
+func PutMeta(e *event.Event, key string, v any) bool {
+	if key != Metadata && !strings.HasPrefix(key, Metadata+".") {
+		return false
+	}
+	s, _ := v.(string)
+	switch strings.TrimPrefix(key, Metadata+".") {
+	case "_id":
+		e.Meta.ID = s
+	case "index":
+		e.Meta.Index = s
+	case "pipeline":
+		e.Meta.Pipeline = s
+	}
+	return true
+}
