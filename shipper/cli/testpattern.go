@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,7 +53,14 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&dirs, "patterns-dir", "directory of pattern files (repeatable)")
 	module := fs.String("module", "", "bundled patterns of a source: squid, squid-common, squid-combined, snort, syslog")
 	pretty := fs.String("format", "auto", "output format: auto, json (pretty) or ndjson")
+	maxFail := fs.Int("max-failures", 20, "explain at most N failed lines, then only count them (0: explain all)")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fmt.Fprint(stdout, testPatternUsage)
+			fs.PrintDefaults()
+			return ExitOK
+		}
 		return ExitUsage
 	}
 	if fs.NArg() > 1 {
@@ -128,7 +136,12 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer out.Flush()
 	var buf, ind bytes.Buffer
 	var read int64
+	var unexplained int // failed lines past --max-failures
 	for n := 1; ; n++ {
+		if r.Buffered() == 0 {
+			// About to wait for input (typed or slow): show what is done.
+			out.Flush()
+		}
 		line, err := r.ReadString('\n')
 		if line == "" && err != nil {
 			if err != io.EOF {
@@ -139,11 +152,18 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		read += int64(len(line))
 		line = strings.TrimRight(line, "\r\n")
-		e := event.New(time.Time{}, 16)
+		e := event.New(time.Now(), 16) // the time it was read, as an input does; a module's mapping may set the line's own
 		e.Fields.Add("message", line)
 		idx := st.match(line, &e.Fields)
 		if idx < 0 {
+			if *maxFail > 0 && st.failed > *maxFail {
+				unexplained++
+				continue
+			}
 			out.Flush()
+			if bar != nil {
+				bar.clear() // the explanation starts on a clean line
+			}
 			explainFailure(stderr, g, n, line)
 			continue
 		}
@@ -169,6 +189,9 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out.Flush()
 	if bar != nil {
 		bar.done()
+	}
+	if unexplained > 0 {
+		fmt.Fprintf(stderr, "%d more lines failed (not shown: --max-failures %d; 0 shows all)\n", unexplained, *maxFail)
 	}
 	st.summary(stderr, patternModules[*module])
 	dashboardGaps(stderr, *module, produced)
@@ -328,16 +351,18 @@ func (p *progress) update(n int64) {
 	}
 }
 
-func (p *progress) done() { fmt.Fprint(p.w, "\r\033[K") }
+func (p *progress) done() { p.clear() }
 
-// testPatternIsTerminal reports whether w is a character device (a terminal).
+// clear erases the bar's line; the next update draws it again.
+func (p *progress) clear() {
+	fmt.Fprint(p.w, "\r\033[K")
+	p.last = time.Time{}
+}
+
+// testPatternIsTerminal reports whether w is a terminal.
 func testPatternIsTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+	return ok && isTerminal(f)
 }
 
 // moduleDataView maps a --module to the data view its dashboards read.
