@@ -15,16 +15,16 @@ import (
 type kind uint8
 
 const (
-	kindUnsigned kind = iota // unsigned8..64 (also signed and booleans, as numbers)
-	kindIPv4                 // ipv4Address
-	kindIPv6                 // ipv6Address
-	kindMAC                  // macAddress
-	kindString               // string
-	kindDateSec              // dateTimeSeconds
-	kindDateMilli            // dateTimeMilliseconds
-	kindDateMicro            // dateTimeMicroseconds (NTP format)
-	kindDateNano             // dateTimeNanoseconds (NTP format)
-	kindOctets               // octetArray, written as lower-case hex
+	kindUnsigned  kind = iota // unsigned8..64 (also signed and booleans, as numbers)
+	kindIPv4                  // ipv4Address
+	kindIPv6                  // ipv6Address
+	kindMAC                   // macAddress
+	kindString                // string
+	kindDateSec               // dateTimeSeconds
+	kindDateMilli             // dateTimeMilliseconds
+	kindDateMicro             // dateTimeMicroseconds (NTP format)
+	kindDateNano              // dateTimeNanoseconds (NTP format)
+	kindOctets                // octetArray, written as lower-case hex
 )
 
 // element is one information element: its IANA name, the snake_case name it

@@ -1,0 +1,57 @@
+package flowtest
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Softflowd replays pcap through the real softflowd to dest (host:port) as
+// NetFlow version ("5", "9", "10") and waits for it to export and exit.
+//
+// softflowd 1.1.0 reading a file (-r) blocks in accept() on its control
+// socket between reads; each control request lets its loop run once. So we
+// poke it with softflowctl until it has read to the end and exited (it
+// expires and exports every flow on the way out).
+func Softflowd(t testing.TB, pcap, dest, version string, extra ...string) {
+	t.Helper()
+	Need(t, "softflowd", "softflowd")
+	Need(t, "softflowctl", "softflowd")
+	dir := TempDir(t)
+	ctl := filepath.Join(dir, "softflowd.ctl")
+	args := append([]string{"-r", pcap, "-n", dest, "-v", version, "-d", "-p", filepath.Join(dir, "softflowd.pid"), "-c", ctl}, extra...)
+	cmd := exec.Command("softflowd", args...)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("softflowd: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	pokes := 0
+	lastPoke := time.Now()
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("softflowd %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			}
+			if !strings.Contains(out.String(), "Flows exported") {
+				t.Fatalf("softflowd exported nothing:\n%s", out.String())
+			}
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+		// A poke that connects is progress; give up when none has
+		// connected for 30 s.
+		if exec.Command("softflowctl", "-c", ctl, "statistics").Run() == nil {
+			pokes++
+			lastPoke = time.Now()
+		} else if time.Since(lastPoke) > 30*time.Second {
+			cmd.Process.Kill()
+			t.Fatalf("softflowd did not finish (%d control requests):\n%s", pokes, out.String())
+		}
+	}
+}

@@ -1,0 +1,196 @@
+//go:build integration
+
+package netflow
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipper-project/shipper/inputs"
+	"github.com/shipper-project/shipper/inputs/internal/flow/flowtest"
+	"github.com/shipper-project/shipper/shipper/fields"
+	"github.com/shipper-project/shipper/shipper/monitoring"
+)
+
+// startInput runs a netflow input on a free local port.
+func startInput(t *testing.T, cfg Config) (*Input, *flowtest.Collector, *monitoring.Registry, string) {
+	t.Helper()
+	cfg.Host = "127.0.0.1:0"
+	m := monitoring.NewRegistry()
+	in, err := New(cfg, inputs.Env{ID: "nf", Name: "input.nf", Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := &flowtest.Collector{}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- in.Run(ctx, col) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	addr, err := in.Addr(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, col, m, addr
+}
+
+// expected returns the scenario's flows a NetFlow version can carry.
+func expected(version string) map[string]flowtest.Counts {
+	want := map[string]flowtest.Counts{}
+	for _, f := range flowtest.Scenario() {
+		if version == "5" && f.Src.Is6() {
+			continue // v5 has no IPv6
+		}
+		want[f.Key()] = flowtest.Counts{Packets: uint64(f.Packets), Bytes: f.IPBytes()}
+	}
+	return want
+}
+
+func totalPackets(m map[string]flowtest.Counts) (n uint64) {
+	for _, c := range m {
+		n += c.Packets
+	}
+	return n
+}
+
+// TestSoftflowdExports replays the scenario through softflowd as NetFlow
+// v5, v9 and IPFIX and checks every flow's exact packets and bytes, and the
+// documents against the field catalog; nfdump, fed the same export, must
+// agree.
+func TestSoftflowdExports(t *testing.T) {
+	dir := flowtest.TempDir(t)
+	pcap := filepath.Join(dir, "scenario.pcap")
+	if err := flowtest.WritePcap(pcap, flowtest.Packets(flowtest.Scenario())); err != nil {
+		t.Fatal(err)
+	}
+	for _, version := range []string{"5", "9", "10"} {
+		t.Run("v"+version, func(t *testing.T) {
+			_, col, m, addr := startInput(t, DefaultConfig())
+			extra := []string{"-a"} // flow times from the capture, against an uptime that fits
+			if version != "5" {
+				extra = append(extra, "-6")
+			}
+			flowtest.Softflowd(t, pcap, addr, version, extra...)
+			want := expected(version)
+			flows := m.Counter("input.nf.flows")
+			flowtest.WaitFor(t, "every flow", 30*time.Second, flows.Load, func() bool { return flows.Load() >= int64(len(want)) })
+
+			got := map[string]flowtest.Counts{}
+			for _, ev := range col.Events() {
+				if flowtest.Get(ev, "netflow.type") != "netflow_flow" {
+					continue
+				}
+				if err := fields.Check(ev, Fields); err != nil {
+					t.Error(err)
+				}
+				if flowtest.Get(ev, "event.dataset") != "netflow.log" {
+					t.Errorf("event.dataset = %v", flowtest.Get(ev, "event.dataset"))
+				}
+				proto, _ := strconv.Atoi(flowtest.Get(ev, "network.iana_number").(string))
+				sport, _ := flowtest.Get(ev, "source.port").(uint64)
+				dport, _ := flowtest.Get(ev, "destination.port").(uint64)
+				k := flowtest.FlowKey(flowtest.Get(ev, "source.ip").(string), flowtest.Get(ev, "destination.ip").(string), uint8(proto), sport, dport)
+				c := got[k]
+				c.Packets += flowtest.Get(ev, "source.packets").(uint64)
+				c.Bytes += flowtest.Get(ev, "source.bytes").(uint64)
+				got[k] = c
+				if flowtest.Get(ev, "network.community_id") == nil || flowtest.Get(ev, "event.start") == nil || flowtest.Get(ev, "event.end") == nil {
+					t.Errorf("%s: community_id, event.start or event.end missing: %v", k, ev.Fields)
+				}
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("flows (-capture +netflow input):\n%s", diff)
+			}
+			if n := m.Counter("input.nf.datagrams_invalid").Load(); n != 0 {
+				t.Errorf("datagrams_invalid = %d", n)
+			}
+			if version != "5" {
+				nf := nfdumpFlows(t, pcap, version)
+				if diff := cmp.Diff(want, nf); diff != "" {
+					t.Errorf("flows (-capture +nfdump):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+// nfdumpFlows exports the capture with softflowd to the real nfcapd and
+// reads the flows back with nfdump.
+func nfdumpFlows(t *testing.T, pcap, version string) map[string]flowtest.Counts {
+	flowtest.Need(t, "nfcapd", "nfdump")
+	dir := flowtest.TempDir(t)
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	pc.Close()
+	cmd := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port))
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// nfcapd listens once the port cannot be bound any more.
+	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return int64(len(out.String())) }, func() bool {
+		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
+		if err == nil {
+			c.Close()
+			return false
+		}
+		return true
+	})
+	flowtest.Softflowd(t, pcap, "127.0.0.1:"+strconv.Itoa(port), version, "-6", "-a")
+	// nfcapd receives asynchronously; its stats are not observable, so stop it
+	// once its current file has grown past the header, then flush (SIGTERM).
+	flowtest.WaitFor(t, "nfcapd to store the flows", 30*time.Second, func() int64 { return 0 }, func() bool {
+		ents, _ := filepath.Glob(filepath.Join(dir, "nfcapd.current.*"))
+		for _, e := range ents {
+			if st, err := os.Stat(e); err == nil && st.Size() > 0 {
+				return true
+			}
+		}
+		return false
+	})
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+	res := flowtest.Run(t, "nfdump", "-R", dir, "-q", "-N", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt")
+	got := map[string]flowtest.Counts{}
+	for _, line := range strings.Split(strings.TrimSpace(res), "\n") {
+		p := strings.Split(line, "|")
+		if len(p) != 7 {
+			continue
+		}
+		for i := range p {
+			p[i] = strings.TrimSpace(p[i])
+		}
+		proto, err := strconv.ParseUint(p[4], 10, 8) // -N prints the number
+		if err != nil {
+			t.Fatalf("nfdump protocol %q: %v", p[4], err)
+		}
+		sp, _ := strconv.ParseUint(p[2], 10, 64)
+		dp, _ := strconv.ParseUint(p[3], 10, 64)
+		pk, _ := strconv.ParseUint(p[5], 10, 64)
+		by, _ := strconv.ParseUint(p[6], 10, 64)
+		k := flowtest.FlowKey(p[0], p[1], uint8(proto), sp, dp)
+		c := got[k]
+		c.Packets += pk
+		c.Bytes += by
+		got[k] = c
+	}
+	return got
+}
