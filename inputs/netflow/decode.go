@@ -214,14 +214,21 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 const maxSequenceBack = 1000
 
 func (d *Decoder) decodeV5(dg flow.Datagram, emit func(*event.Event) error) error {
+	// goflow2 makes Count records whatever the datagram holds (zero
+	// records past its end): check the length first. v5 carries 1 to 30.
+	if len(dg.Data) < 24 {
+		d.invalid(dg, fmt.Errorf("NetFlow v5 header: %d bytes, want 24", len(dg.Data)))
+		return nil
+	}
+	if n := int(binary.BigEndian.Uint16(dg.Data[2:])); n > 30 || len(dg.Data) < 24+48*n {
+		d.invalid(dg, fmt.Errorf("NetFlow v5 header counts %d records, the datagram holds %d bytes of records", n, len(dg.Data)-24))
+		return nil
+	}
 	p := &d.v5
-	*p = netflowlegacy.PacketNetFlowV5{Records: p.Records[:0]}
+	*p = netflowlegacy.PacketNetFlowV5{}
 	if err := netflowlegacy.DecodeMessageVersion(bytes.NewBuffer(dg.Data), p); err != nil {
 		d.invalid(dg, err)
 		return nil
-	}
-	if int(p.Count) != len(p.Records) {
-		d.invalid(dg, fmt.Errorf("header count %d, %d records", p.Count, len(p.Records)))
 	}
 	e := d.exporter(dg.From)
 	e.lastSeen = dg.Received
@@ -247,6 +254,21 @@ func (d *Decoder) decodeTemplated(dg flow.Datagram, version uint16, emit func(*e
 	e := d.exporter(dg.From)
 	e.lastSeen = dg.Received
 	e.now, e.added, e.expired = dg.Received, e.added[:0], 0
+	// The sequence is checked before decoding: a restarted exporter's
+	// templates must be gone before its new sets are read.
+	h := header{from: dg.From, version: version, received: dg.Received}
+	var seq uint32
+	var dom *domain
+	if version == 9 && len(dg.Data) >= 20 {
+		h.uptime, h.hasUptime = binary.BigEndian.Uint32(dg.Data[4:]), true
+		seq, h.domain = binary.BigEndian.Uint32(dg.Data[12:]), binary.BigEndian.Uint32(dg.Data[16:])
+		dom = e.domain(version, h.domain)
+		d.sequence(e, dom, h, seq, seq+1)
+	} else if version == 10 && len(dg.Data) >= 16 {
+		seq, h.domain = binary.BigEndian.Uint32(dg.Data[8:]), binary.BigEndian.Uint32(dg.Data[12:])
+		dom = e.domain(version, h.domain)
+		d.sequence(e, dom, h, seq, seq)
+	}
 	d.nfv9 = gfnetflow.NFv9Packet{}
 	d.ipfix = gfnetflow.IPFIXPacket{}
 	var err error
@@ -259,44 +281,36 @@ func (d *Decoder) decodeTemplated(dg flow.Datagram, version uint16, emit func(*e
 		d.invalid(dg, err)
 	}
 	d.c.expired.Add(int64(e.expired))
-	h := header{from: dg.From, version: version, received: dg.Received}
 	var sets []any
-	var seq uint32
 	if version == 9 {
 		p := &d.nfv9
 		h.exportTime = time.Unix(int64(p.UnixSeconds), 0).UTC()
-		h.uptime, h.hasUptime = p.SystemUptime, true
-		h.domain = p.SourceId
-		sets, seq = p.FlowSets, p.SequenceNumber
+		sets = p.FlowSets
 	} else {
 		p := &d.ipfix
 		h.exportTime = time.Unix(int64(p.ExportTime), 0).UTC()
-		h.domain = p.ObservationDomainId
-		sets, seq = p.FlowSets, p.SequenceNumber
+		sets = p.FlowSets
 	}
-	if len(sets) == 0 && err != nil && !errors.Is(err, gfnetflow.ErrorTemplateNotFound) {
+	if dom == nil {
 		return nil // not even the header decoded
 	}
-	dom := e.domain(version, h.domain)
 
-	// Sequence: v9 counts datagrams, IPFIX counts data records sent
-	// before this message. Records in sets without a template cannot be
-	// counted: the next IPFIX check is skipped then.
-	records, countable := 0, true
-	for _, s := range sets {
-		switch s := s.(type) {
-		case gfnetflow.DataFlowSet:
-			records += len(s.Records)
-		case gfnetflow.OptionsDataFlowSet:
-			records += len(s.Records)
-		case gfnetflow.RawFlowSet:
-			countable = false
+	// IPFIX counts data records: the next message's sequence number is this
+	// one's plus its records. Records in sets without a template cannot be
+	// counted: the next check is skipped then.
+	if version == 10 {
+		records, countable := 0, true
+		for _, s := range sets {
+			switch s := s.(type) {
+			case gfnetflow.DataFlowSet:
+				records += len(s.Records)
+			case gfnetflow.OptionsDataFlowSet:
+				records += len(s.Records)
+			case gfnetflow.RawFlowSet:
+				countable = false
+			}
 		}
-	}
-	if version == 9 {
-		d.sequence(e, dom, h, seq, seq+1)
-	} else {
-		d.sequence(e, dom, h, seq, seq+uint32(records))
+		dom.nextSeq = seq + uint32(records)
 		dom.haveSeq = countable
 	}
 
