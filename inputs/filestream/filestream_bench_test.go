@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -68,4 +70,52 @@ func BenchmarkDocID(b *testing.B) {
 		}
 	})
 	_ = sink
+}
+
+// BenchmarkHarvestParsers is BenchmarkHarvest through the parsers: ndjson
+// on snort-like JSON lines, and multiline joining each 4 lines.
+func BenchmarkHarvestParsers(b *testing.B) {
+	const lines = 20000
+	for _, bc := range []struct {
+		name string
+		line func(i int) string
+		p    parserConf
+	}{
+		{"ndjson", func(i int) string {
+			return fmt.Sprintf(`{"timestamp":"26/12/03-10:00:%02d.%06d","proto":"TCP","src_addr":"10.0.0.%d","src_port":%d,"dst_addr":"185.15.59.224","dst_port":443,"msg":"rule %d","priority":2}`, i%60, i, i%250, 1024+i%60000, i%100)
+		}, parserConf{NDJSON: &ndjsonConf{Target: "snort"}}},
+		{"multiline", func(i int) string {
+			if i%4 == 0 {
+				return fmt.Sprintf("2026-12-03 10:00:00 ERROR request %d failed", i)
+			}
+			return fmt.Sprintf("\tat com.example.Handler.handle(Handler.java:%d)", i)
+		}, parserConf{Multiline: &multilineConf{Type: "pattern", Pattern: regex{regexp.MustCompile(`^\s`)}, Match: "after", MaxLines: 500, Timeout: 5 * time.Second}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "app.log")
+			var data []byte
+			for i := range lines {
+				data = append(append(data, bc.line(i)...), '\n')
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.Paths = []string{path}
+			cfg.Parsers = parsers{bc.p}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				in, err := New(cfg, inputs.Env{ID: "bench", Metrics: monitoring.NewRegistry(), Once: true, Name: "input.bench"},
+					func(string) Parser { return plainParser{} })
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := in.Run(context.Background(), discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
+		})
+	}
 }
