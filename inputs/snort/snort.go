@@ -1,7 +1,8 @@
 // Package snort is the `snort` input: it tails snort3's alert_json file (one
 // JSON object per line, any subset of alert_json.fields) and maps each alert
-// to ECS the way Elastic's snort integration does, with the time read in the
-// input's timezone and the year inferred when snort did not print it.
+// to ECS — as Elastic's snort integration does except where ECS means
+// otherwise (README "Field names") — with the time read in the input's
+// timezone and the year inferred when snort did not print it.
 package snort
 
 import (
