@@ -31,6 +31,10 @@ type Env struct {
 	Log      *slog.Logger
 	Metrics  *monitoring.Registry
 	DataPath string
+	// Setup is the configuration's `setup` section: the Elasticsearch
+	// output installs setup.ilm/setup.template on connect (Beats' index
+	// management). Empty when the file has none: the defaults apply.
+	Setup config.Section
 }
 
 // Factory builds an output from its config section.

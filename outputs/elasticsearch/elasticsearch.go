@@ -36,6 +36,7 @@ import (
 	es "github.com/elastic/go-elasticsearch/v8"
 
 	"github.com/shipper-project/shipper/outputs"
+	"github.com/shipper-project/shipper/outputs/elasticsearch/idxmgmt"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/monitoring"
@@ -55,6 +56,11 @@ func factory(sec config.Section, env outputs.Env) (outputs.Output, outputs.Setti
 	if err != nil {
 		return nil, outputs.Settings{}, sec.Errorf("", "%v", err)
 	}
+	im, err := idxmgmt.Decode(env.Setup)
+	if err != nil {
+		return nil, outputs.Settings{}, err
+	}
+	o.ManageIndices(im, catalogTemplate)
 	return o, outputs.Settings{
 		BatchSize:          cfg.BulkMaxSize,
 		Workers:            cfg.Worker,
@@ -75,6 +81,9 @@ type Output struct {
 	bytesOut, requests *monitoring.Counter
 	failovers          *monitoring.Counter
 	checked            atomic.Bool
+	connectMu          sync.Mutex      // one connect (check + index management) at a time
+	im                 *idxmgmt.Config // index management on connect; nil: none
+	catalog            func(pattern string) (map[string]any, error)
 	perEvent           atomic.Int64 // bytes per event of the last body
 	encoders           sync.Pool    // *event.Encoder, one per concurrent Publish
 	secrets            []string     // values redact removes from errors
@@ -169,19 +178,37 @@ func (o *Output) bulkRequest(ctx context.Context, body []byte) *http.Request {
 // Publish sends the batch's events and marks each one.
 func (o *Output) Publish(ctx context.Context, b *pipeline.Batch) error {
 	if !o.checked.Load() {
-		// Ask the server what it is before the first bulk request: the
-		// client's product check refuses a server that is not
-		// Elasticsearch, which a failing _bulk alone would not reveal.
-		if err := o.check(ctx); err != nil {
+		if err := o.connect(ctx); err != nil {
 			return err
 		}
-		o.checked.Store(true)
 	}
 	idx := make([]int, b.Len())
 	for i := range idx {
 		idx[i] = i
 	}
 	return o.send(ctx, &attempt{budget: trippedBudget}, b, idx)
+}
+
+// connect runs before the first bulk request, and again after a failure
+// until it succeeds: every batch waits (the pipeline retries it with
+// backoff), so no document reaches a data stream before its template.
+func (o *Output) connect(ctx context.Context) error {
+	o.connectMu.Lock()
+	defer o.connectMu.Unlock()
+	if o.checked.Load() {
+		return nil // another worker connected meanwhile
+	}
+	// Ask the server what it is before the first bulk request: the
+	// client's product check refuses a server that is not
+	// Elasticsearch, which a failing _bulk alone would not reveal.
+	if err := o.check(ctx); err != nil {
+		return err
+	}
+	if err := o.installIndexManagement(ctx); err != nil {
+		return err
+	}
+	o.checked.Store(true)
+	return nil
 }
 
 func (o *Output) check(ctx context.Context) error {

@@ -27,6 +27,7 @@ import (
 	"github.com/shipper-project/shipper/shipper/monitoring"
 	"github.com/shipper-project/shipper/shipper/pipeline"
 	"github.com/shipper-project/shipper/shipper/sdnotify"
+	"github.com/shipper-project/shipper/shipper/setup"
 	"github.com/shipper-project/shipper/shipper/state"
 	"github.com/shipper-project/shipper/shipper/version"
 )
@@ -134,13 +135,21 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 	for k, s := range cfg.Output {
 		outName, outSec = k, s
 	}
+	// setup.* is checked by `test config` and `run` alike (issue 15),
+	// whatever the output. When it is broken the output gets the defaults
+	// (its own check of setup.ilm/template would repeat the errors).
+	setupSec := cfg.Setup
+	if _, err := setup.Decode(cfg.Setup); err != nil {
+		errs = append(errs, err)
+		setupSec = config.Section{}
+	}
 	var out outputs.Output = discard{}
 	var set outputs.Settings
 	if op, ok := outputs.Lookup(outName); !ok {
 		if len(cfg.Output) == 1 { // none or several: the loader said so
 			errs = append(errs, outSec.Errorf("", "unknown output %q: %s (known: %s)", outName, notSupported(config.BeatsOutputs, outName), strings.Join(outputs.Names(), ", ")))
 		}
-	} else if o, st, err := op.Factory(outSec, outputs.Env{Log: log.With("output", outName), Metrics: m, DataPath: dataDir}); err != nil {
+	} else if o, st, err := op.Factory(outSec, outputs.Env{Log: log.With("output", outName), Metrics: m, DataPath: dataDir, Setup: setupSec}); err != nil {
 		errs = append(errs, err)
 	} else {
 		out, set = o, st

@@ -109,7 +109,7 @@ func basicAuth(h string) (string, string, bool) {
 
 func TestIndexManagementBodies(t *testing.T) {
 	es := estest.NewAdmin(t)
-	cfg := load(t, fmt.Sprintf("output.elasticsearch.hosts: [%q]\nsetup.ilm.delete_after: 7d\nsetup.ilm.rollover.max_primary_shard_size: 512MiB\n", es.URL))
+	cfg := load(t, fmt.Sprintf("output.elasticsearch.hosts: [%q]\nsetup.ilm.delete_after: 7d\nsetup.ilm.rollover.max_age: 1d\nsetup.ilm.rollover.max_primary_shard_size: 512MiB\n", es.URL))
 	var out bytes.Buffer
 	if err := Run(context.Background(), cfg, Options{IndexManagement: true}, &out, quiet()); err != nil {
 		t.Fatal(err)
@@ -402,18 +402,6 @@ func TestPasswordNotPrinted(t *testing.T) {
 	if s := fmt.Sprintf("%v %+v %#v", c, c, c); strings.Contains(s, "s3cret") {
 		t.Errorf("config printed with the password: %s", s)
 	}
-}
-
-func TestDataStreamOf(t *testing.T) {
-	f := func(in, want string) {
-		t.Helper()
-		if got := dataStreamOf(in); got != want {
-			t.Errorf("dataStreamOf(%q) = %q, want %q", in, got, want)
-		}
-	}
-	f(".ds-shipper-squid.access-2026.01.01-000001", "shipper-squid.access")
-	f(".ds-shipper-system.core-2026.11.25-000012", "shipper-system.core")
-	f("shipper-old", "shipper-old")
 }
 
 func TestCompareVersions(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -43,10 +44,49 @@ type Request struct {
 
 // NewAdmin starts the fake.
 func NewAdmin(t testing.TB) *Admin {
-	a := &Admin{policies: map[string]string{}, templates: map[string]string{}, FieldMappings: "{}", Fail: map[string]int{}}
+	a := newAdminState()
 	a.Server = httptest.NewServer(http.HandlerFunc(a.handle))
 	t.Cleanup(a.Close)
 	return a
+}
+
+// newAdminState is the state without a server of its own: the bulk fake
+// (Server) answers the same index-management calls through it, as
+// Elasticsearch does on one port.
+func newAdminState() *Admin {
+	return &Admin{policies: map[string]string{}, templates: map[string]string{}, FieldMappings: "{}", Fail: map[string]int{}}
+}
+
+// SetFail scripts (status > 0) or clears (0) a refusal of "METHOD /path"
+// while requests may be under way.
+func (a *Admin) SetFail(key string, status int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if status == 0 {
+		delete(a.Fail, key)
+		return
+	}
+	a.Fail[key] = status
+}
+
+// pathParts splits a request's path into its unescaped segments, as
+// Elasticsearch does: "router%2Flogs" is one name.
+func pathParts(r *http.Request) []string {
+	parts := strings.Split(strings.Trim(r.URL.EscapedPath(), "/"), "/")
+	for i, p := range parts {
+		if u, err := url.PathUnescape(p); err == nil {
+			parts[i] = u
+		}
+	}
+	return parts
+}
+
+// isAdminPath reports whether serve answers r.
+func isAdminPath(r *http.Request) bool {
+	parts := pathParts(r)
+	return len(parts) == 3 && parts[0] == "_ilm" && parts[1] == "policy" ||
+		len(parts) == 2 && parts[0] == "_index_template" ||
+		len(parts) >= 3 && parts[1] == "_mapping" && parts[2] == "field"
 }
 
 // Requests returns the recorded requests, GET / excluded.
@@ -82,6 +122,15 @@ func (a *Admin) Template(name string) (string, bool) {
 func (a *Admin) handle(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Elastic-Product", "Elasticsearch")
 	w.Header().Set("Content-Type", "application/json")
+	if r.URL.Path == "/" {
+		fmt.Fprint(w, `{"name":"fake","cluster_name":"estest","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
+		return
+	}
+	a.serve(w, r)
+}
+
+// serve answers one index-management request.
+func (a *Admin) serve(w http.ResponseWriter, r *http.Request) {
 	var rd io.Reader = r.Body
 	if r.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(r.Body)
@@ -92,10 +141,6 @@ func (a *Admin) handle(w http.ResponseWriter, r *http.Request) {
 		rd = zr
 	}
 	body, _ := io.ReadAll(rd)
-	if r.URL.Path == "/" {
-		fmt.Fprint(w, `{"name":"fake","cluster_name":"estest","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
-		return
-	}
 	a.mu.Lock()
 	a.requests = append(a.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(body)})
 	fail := a.Fail[r.Method+" "+r.URL.Path]
@@ -109,7 +154,7 @@ func (a *Admin) handle(w http.ResponseWriter, r *http.Request) {
 		writeESError(w, fail, r.URL.Path)
 		return
 	}
-	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	parts := pathParts(r)
 	switch {
 	case len(parts) == 3 && parts[0] == "_ilm" && parts[1] == "policy":
 		a.mu.Lock()

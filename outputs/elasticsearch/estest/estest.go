@@ -68,11 +68,14 @@ type Server struct {
 	docs     []Doc          // every stored doc, in order
 	Headers  []http.Header  // headers of every bulk request
 	bodies   [][]byte       // every bulk body as received (decompressed)
+	// Admin holds the ILM policies and index templates PUT here (the
+	// shipper installs them on connect) and scripts their refusals.
+	Admin *Admin
 }
 
 // New starts a fake; script may be nil (accept everything).
 func New(t testing.TB, script Script) *Server {
-	s := &Server{script: script, indexed: map[string]int{}}
+	s := &Server{script: script, indexed: map[string]int{}, Admin: newAdminState()}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
 	t.Cleanup(s.Close)
 	return s
@@ -90,6 +93,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	case strings.HasSuffix(r.URL.Path, "/_bulk") && r.Method == http.MethodPost:
 		s.bulk(w, r)
+		return
+	}
+	if isAdminPath(r) {
+		s.Admin.serve(w, r)
 		return
 	}
 	if s.extra(w, r) {

@@ -17,7 +17,7 @@ import (
 // NewUnstarted builds a fake that is not listening yet: set its TLS config
 // (s.TLS) and call s.StartTLS() or s.Start().
 func NewUnstarted(t testing.TB, script Script) *Server {
-	s := &Server{script: script, indexed: map[string]int{}}
+	s := &Server{script: script, indexed: map[string]int{}, Admin: newAdminState()}
 	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
 	t.Cleanup(s.Close)
 	return s
