@@ -113,6 +113,13 @@ func noAPI(status int, b []byte) bool {
 	return (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && !isESError(b)
 }
 
+// putNoAPI is noAPI for a PUT: a PUT creates, so a 404 or 405 means the
+// API is missing whatever the body says (a fake or a proxy answering every
+// unknown path with an Elasticsearch-shaped 404).
+func putNoAPI(status int, b []byte) bool {
+	return status == http.StatusNotFound || status == http.StatusMethodNotAllowed || noAPI(status, b)
+}
+
 func esError(op string, status int, b []byte) error {
 	var e struct {
 		Error json.RawMessage `json:"error"`
@@ -259,6 +266,10 @@ func Install(ctx context.Context, es ES, c Config, catalogTemplate map[string]an
 			if err != nil {
 				return r, err
 			}
+			if putNoAPI(st, b) {
+				r.Warnings = append(r.Warnings, fmt.Sprintf("the server has no ILM API (PUT _ilm/policy answered HTTP %d): policy %s not installed", st, name))
+				break
+			}
 			if st >= 300 {
 				return r, esError("PUT _ilm/policy/"+name, st, b)
 			}
@@ -292,8 +303,8 @@ func Install(ctx context.Context, es ES, c Config, catalogTemplate map[string]an
 	if err != nil {
 		return r, err
 	}
-	if noAPI(st, b) {
-		r.Warnings = append(r.Warnings, fmt.Sprintf("the server has no index template API (PUT _index_template answered HTTP %d without an Elasticsearch error: not Elasticsearch?): template %s not installed", st, name))
+	if putNoAPI(st, b) {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("the server has no index template API (PUT _index_template answered HTTP %d: not Elasticsearch?): template %s not installed", st, name))
 		return r, nil
 	}
 	if st >= 300 {

@@ -188,3 +188,22 @@ func TestDecodeErrors(t *testing.T) {
 	f("setup.template.overwrit: true\n", `unknown key "overwrit"`, `did you mean "overwrite"`)
 	f("setup:\n  ilm:\n    rollover.max_age: soon\n  template.priority: 100\n", "shipper.yml:3", "setup.ilm.rollover.max_age", "shipper.yml:4", "setup.template.priority")
 }
+
+// A server answering every unknown path with an Elasticsearch-shaped 404
+// (the runner's fault-harness fake, some proxies): GET says "missing", PUT
+// says 404 too. A PUT creates, so its 404 means "no such API": warned, not
+// retried forever (the run stalled on it).
+func TestInstallOnAServerAnswering404ToEverything(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `{"error":{"type":"not_found","reason":"no handler"},"status":404}`)
+	}))
+	defer srv.Close()
+	r, err := Install(context.Background(), es{srv.URL}, DefaultConfig(), catalog, OnConnect)
+	if err != nil {
+		t.Fatalf("Install = %v, want nil", err)
+	}
+	if w := strings.Join(r.Warnings, "\n"); !strings.Contains(w, "no ILM API") || !strings.Contains(w, "no index template API") {
+		t.Errorf("warnings %q, want both APIs named", w)
+	}
+}
