@@ -29,7 +29,7 @@ Usage:
   shipper test config  [-c FILE]
   shipper test output  [-c FILE]
   shipper test-pattern [--pattern NAME|EXPR] [--module squid] [FILE|-]
-  shipper export template [-c FILE]
+  shipper export template|ilm-policy|index-pattern [-c FILE] [-o FILE]
   shipper export dashboards
   shipper setup [--index-management] [--dashboards] [-c FILE]
   shipper doctor [-c FILE]
@@ -88,7 +88,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		if len(args) >= 2 && args[1] == "dashboards" {
 			return ExportDashboards(args[2:], stdout, stderr)
 		}
-		fmt.Fprintln(stderr, "shipper export: want `export template` or `export dashboards`")
+		if len(args) >= 2 && args[1] == "ilm-policy" {
+			return ExportILMPolicy(args[2:], stdout, stderr)
+		}
+		if len(args) >= 2 && args[1] == "index-pattern" {
+			return ExportIndexPattern(args[2:], stdout, stderr)
+		}
+		fmt.Fprintln(stderr, "shipper export: want `export template`, `export ilm-policy`, `export index-pattern` or `export dashboards`")
 		return ExitUsage
 	case "setup":
 		return Setup(args[1:], stdout, stderr)
