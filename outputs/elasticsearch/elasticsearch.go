@@ -389,8 +389,10 @@ func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 		pipe = o.cfg.Pipeline
 	}
 	if pipe != "" {
+		// Lower-cased as Beats does (getPipeline): Elasticsearch's
+		// pipeline ids are case-sensitive, a Beats config is not.
 		buf = append(buf, `,"pipeline":`...)
-		buf = event.AppendString(buf, pipe)
+		buf = event.AppendString(buf, asciiLowerIfUpper(pipe))
 	}
 	return append(buf, "}}\n"...), ""
 }
@@ -582,6 +584,17 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// asciiLowerIfUpper is strings.ToLower without an allocation for the
+// usual, already lower-case name.
+func asciiLowerIfUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' || c >= utf8.RuneSelf {
+			return strings.ToLower(s)
+		}
+	}
+	return s
 }
 
 // retryAfterOf reads a Retry-After header: seconds or an HTTP date.

@@ -142,3 +142,68 @@ func TestRunIndexManagementSettings(t *testing.T) {
 	f("ilm overwrite", "setup.ilm.overwrite: true\n", 0, 1)
 	f("both disabled", "setup.template.enabled: false\nsetup.ilm.enabled: false\n", 0, 0)
 }
+
+// Issue 15: `test config` did not check setup.* (a typo or a bad value was
+// found only by `shipper setup`, or never). Every problem is reported, with
+// file, line and key, whatever the output.
+func TestTestConfigChecksSetup(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "shipper.yml")
+	os.WriteFile(cfgFile, []byte(`shipper.inputs: [{type: meminfo}]
+output.console: {}
+setup.template.overwrit: true
+setup.ilm.delete_after: forever
+`), 0o600)
+	code, _, errs := cmd(t, "", "test", "config", "-c", cfgFile)
+	if code != ExitUsage {
+		t.Errorf("test config: exit %d, want %d\n%s", code, ExitUsage, errs)
+	}
+	for _, want := range []string{"shipper.yml:3", `setup.template.overwrit: unknown key "overwrit" (did you mean "overwrite"?)`} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("test config stderr lacks %q:\n%s", want, errs)
+		}
+	}
+	os.WriteFile(cfgFile, []byte(`shipper.inputs: [{type: meminfo}]
+output.console: {}
+setup.ilm.delete_after: forever
+setup.template.priority: 100
+`), 0o600)
+	_, _, errs = cmd(t, "", "test", "config", "-c", cfgFile)
+	for _, want := range []string{"shipper.yml:3: setup.ilm.delete_after", "shipper.yml:4: setup.template.priority"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("test config stderr lacks %q:\n%s", want, errs)
+		}
+	}
+}
+
+// Issue 15: an input's `pipeline` (Beats: the ingest pipeline of that
+// input's events) was accepted and ignored. Each event carries it in its
+// bulk action line, over output.elasticsearch.pipeline, lower-cased as
+// Beats does; inputs without one keep the output's.
+func TestInputPipelineInTheActionLine(t *testing.T) {
+	es := estest.New(t, nil)
+	dir := t.TempDir()
+	sample, _ := filepath.Abs("../../testdata/squid-access.log")
+	other := filepath.Join(dir, "other.log")
+	b, _ := os.ReadFile(sample)
+	os.WriteFile(other, b, 0o600)
+	cfgFile := filepath.Join(dir, "shipper.yml")
+	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`path.data: %q
+shipper.inputs:
+  - {type: squid, id: with-pipeline, paths: [%q], pipeline: Squid-Enrich}
+  - {type: squid, id: without, paths: [%q]}
+output.elasticsearch: {hosts: [%q], pipeline: output-default}
+logging.metrics.enabled: false
+`, filepath.Join(dir, "data"), sample, other, es.URL)), 0o600)
+	if code, _, errs := cmd(t, "", "run", "--once", "-c", cfgFile); code != ExitOK {
+		t.Fatalf("run --once: exit %d\n%s", code, errs)
+	}
+	got := map[string]int{}
+	for _, d := range es.Docs() {
+		got[d.Pipeline]++
+	}
+	n := len(es.Docs()) / 2
+	if n == 0 || got["squid-enrich"] != n || got["output-default"] != n {
+		t.Errorf("documents per action pipeline %v, want %d with squid-enrich and %d with output-default", got, n, n)
+	}
+}

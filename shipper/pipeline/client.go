@@ -35,6 +35,10 @@ type ClientConfig struct {
 	// Index, when set, is the index every event of this input goes to
 	// (the input's `index` key), unless the event names its own.
 	Index string
+	// Pipeline, when set, is the ingest pipeline of this input's events
+	// (the input's `pipeline` key, Beats' per-input pipeline), unless the
+	// event names its own; it overrides the output's `pipeline`.
+	Pipeline string
 	// Metrics prefix, e.g. "input.squid-access".
 	Name string
 	Log  *slog.Logger
@@ -83,6 +87,9 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 	}
 	if c.cfg.Index != "" && e.Meta.Index == "" {
 		e.Meta.Index = c.cfg.Index
+	}
+	if c.cfg.Pipeline != "" && e.Meta.Pipeline == "" {
+		e.Meta.Pipeline = c.cfg.Pipeline
 	}
 	if e.Timestamp.IsZero() {
 		e.Timestamp = time.Now()

@@ -249,6 +249,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			FieldsUnderRoot bool             `yaml:"fields_under_root"`
 			Tags            []string         `yaml:"tags"`
 			Index           string           `yaml:"index"`
+			Pipeline        string           `yaml:"pipeline"`
 		}
 		// Only the framework's keys: the plugin reports unknown ones.
 		if err := sec.DecodeLax(&common); err != nil {
@@ -290,6 +291,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			Name:       name,
 			Log:        ilog,
 			Index:      common.Index,
+			Pipeline:   common.Pipeline,
 		}, m)
 		r.inputs = append(r.inputs, runInput{id: id, typ: typ, in: in, client: client, errs: logged})
 	}

@@ -23,10 +23,11 @@ import (
 
 // Doc is one document of a bulk request.
 type Doc struct {
-	Action string // create, index
-	Index  string
-	ID     string
-	Source json.RawMessage
+	Action   string // create, index
+	Index    string
+	ID       string
+	Pipeline string // the action's ingest pipeline
+	Source   json.RawMessage
 }
 
 // Reply is what the script answers to one bulk request.
@@ -229,15 +230,16 @@ func parseBulk(r io.Reader) ([]Doc, error) {
 			continue
 		}
 		var action map[string]struct {
-			Index string `json:"_index"`
-			ID    string `json:"_id"`
+			Index    string `json:"_index"`
+			ID       string `json:"_id"`
+			Pipeline string `json:"pipeline"`
 		}
 		if err := json.Unmarshal(line, &action); err != nil || len(action) != 1 {
 			return nil, fmt.Errorf("bad action line %q", line)
 		}
 		var d Doc
 		for k, v := range action {
-			d.Action, d.Index, d.ID = k, v.Index, v.ID
+			d.Action, d.Index, d.ID, d.Pipeline = k, v.Index, v.ID, v.Pipeline
 		}
 		if !sc.Scan() {
 			return nil, fmt.Errorf("action without document")
