@@ -81,6 +81,21 @@ var Shapes = map[string]Shape{
 		Optional: []string{"name", "allowNoIndex", "fields", "fieldFormatMap", "runtimeFieldMap", "sourceFilters", "fieldAttrs", "typeMeta"},
 		Source:   srcDataView,
 	},
+	// One fieldFormatMap entry: a field formatter id and its params.
+	"index-pattern.fieldFormat": {
+		Required: []string{"id"}, Optional: []string{"params"},
+		Enums:  map[string][]string{"id": {"bytes", "percent", "duration", "number"}},
+		Source: "src/platform/plugins/shared/field_formats/common/converters/{bytes,percent,duration,number}.ts (FIELD_FORMAT_IDS)",
+	},
+	"index-pattern.fieldFormat.duration": {
+		Required: []string{"inputFormat", "outputFormat"},
+		Optional: []string{"outputPrecision", "showSuffix", "useShortSuffix", "includeSpaceWithSuffix"},
+		Enums: map[string][]string{
+			"inputFormat":  {"picoseconds", "nanoseconds", "microseconds", "milliseconds", "seconds", "minutes", "hours", "days", "weeks", "months", "years"},
+			"outputFormat": {"humanize", "humanizePrecise", "asMilliseconds", "asSeconds", "asMinutes", "asHours", "asDays", "asWeeks", "asMonths", "asYears"},
+		},
+		Source: "src/platform/plugins/shared/field_formats/common/converters/duration.ts (inputFormats, outputFormats)",
+	},
 	"dashboard.attributes": {
 		Required: []string{"title", "panelsJSON"},
 		Optional: []string{"description", "version", "timeRestore", "timeFrom", "timeTo", "refreshInterval", "optionsJSON", "kibanaSavedObjectMeta", "controlGroupInput", "hits"},
@@ -350,7 +365,17 @@ func CheckShapes(o Object) []string {
 	id, _ := o["id"].(string)
 	switch o["type"] {
 	case "index-pattern":
-		return check("index-pattern.attributes", id, o["attributes"])
+		errs := check("index-pattern.attributes", id, o["attributes"])
+		a, _ := o["attributes"].(map[string]any)
+		ffm, _ := a["fieldFormatMap"].(map[string]any)
+		for name, f := range ffm {
+			where := id + " fieldFormatMap " + name
+			errs = append(errs, check("index-pattern.fieldFormat", where, f)...)
+			if fm, _ := f.(map[string]any); fm["id"] == "duration" {
+				errs = append(errs, check("index-pattern.fieldFormat.duration", where, fm["params"])...)
+			}
+		}
+		return errs
 	case "dashboard":
 	default:
 		return []string{fmt.Sprintf("%s: type %v is not one we ship", id, o["type"])}
