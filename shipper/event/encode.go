@@ -43,6 +43,16 @@ type Encoder struct {
 type keyOrder struct {
 	keys  []string
 	order []uint8
+	// The document's bytes around the values, for this key set: steps[n]
+	// writes frag (commas, closing and opening objects, the key) and then
+	// the value of field idx; tail closes the objects still open.
+	steps []planStep
+	tail  []byte
+}
+
+type planStep struct {
+	frag []byte
+	idx  uint8
 }
 
 // sameKeys reports whether f has the keys of k, in the same order.
@@ -66,7 +76,7 @@ func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	}
 	for i := range enc.cache {
 		if k := &enc.cache[i]; k.keys != nil && k.sameKeys(f) {
-			return appendOrdered(dst, e, k.order)
+			return k.appendPlanned(dst, e)
 		}
 	}
 	k := &enc.cache[enc.next]
@@ -79,7 +89,43 @@ func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 		k.keys = []string{}
 	}
 	k.order = sortOrder(k.order[:0], f)
-	return appendOrdered(dst, e, k.order)
+	k.plan(f)
+	return k.appendPlanned(dst, e)
+}
+
+// plan records the bytes appendOrdered writes around each value of f (f
+// has k's keys): the same walk, with the values' positions noted.
+func (k *keyOrder) plan(f Fields) {
+	k.steps = k.steps[:0]
+	var buf []byte
+	last := 0
+	buf = walkOrdered(buf, f, k.order, func(dst []byte, i int) []byte {
+		k.steps = append(k.steps, planStep{frag: dst[last:len(dst):len(dst)], idx: uint8(i)})
+		last = len(dst)
+		return dst
+	})
+	// The fragments alias buf, which later appends may have moved: copy
+	// them out of the final buffer by their lengths.
+	pos := 0
+	for n := range k.steps {
+		l := len(k.steps[n].frag)
+		k.steps[n].frag = buf[pos : pos+l : pos+l]
+		pos += l
+	}
+	k.tail = buf[pos:]
+}
+
+// appendPlanned writes e's document with k's plan (e has k's keys).
+func (k *keyOrder) appendPlanned(dst []byte, e *Event) []byte {
+	dst = append(dst, `{"@timestamp":"`...)
+	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
+	dst = append(dst, '"')
+	f := e.Fields
+	for _, s := range k.steps {
+		dst = append(dst, s.frag...)
+		dst = appendValue(dst, f[s.idx].Value)
+	}
+	return append(dst, k.tail...)
 }
 
 // sortOrder returns the permutation that visits f in key order. Visiting
@@ -108,6 +154,12 @@ func appendOrdered(dst []byte, e *Event, order []uint8) []byte {
 	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
 	dst = append(dst, '"')
 	f := e.Fields
+	return walkOrdered(dst, f, order, func(dst []byte, i int) []byte { return appendValue(dst, f[i].Value) })
+}
+
+// walkOrdered writes the fields' keys nested, after "@timestamp", and calls
+// value to write each field's value; it closes the document.
+func walkOrdered(dst []byte, f Fields, order []uint8, value func(dst []byte, i int) []byte) []byte {
 	var stack [8]string
 	open := stack[:0] // object path currently open, one entry per level
 	needComma := true // @timestamp is already written
@@ -156,7 +208,7 @@ func appendOrdered(dst []byte, e *Event, order []uint8) []byte {
 		}
 		dst = appendString(dst, rest)
 		dst = append(dst, ':')
-		dst = appendValue(dst, f[i].Value)
+		dst = value(dst, i)
 		needComma = true
 	}
 	for range open {
@@ -280,6 +332,23 @@ var safeASCII = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	ones = 0x0101010101010101
+	high = 0x8080808080808080
+)
+
+// safe8 reports whether the 8 bytes of s (len 8) are all written as they
+// are: ASCII, not a control character, not '"' or '\\'. (The tests for a
+// byte below 0x20 and for a zero byte after the XORs are exact for ASCII
+// bytes; a byte ≥ 0x80 fails on its own.)
+func safe8(s string) bool {
+	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	quote := w ^ ('"' * ones)
+	bslash := w ^ ('\\' * ones)
+	return (w|((w-0x20*ones)&^w)|((quote-ones)&^quote)|((bslash-ones)&^bslash))&high == 0
+}
+
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
 // with encoding/json, so that a binary byte in a log line cannot make
 // Elasticsearch reject the whole document.
@@ -287,6 +356,10 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && safe8(s[i:i+8]) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if safeASCII[c] {
 			i++

@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -178,4 +180,58 @@ func TestEncoderAlternatingKeySets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzEncoderPlan: the Encoder's cached plan writes what AppendJSON writes,
+// for any keys (nested, conflicting, escaped, "@timestamp"), the first time
+// and from the cache.
+func FuzzEncoderPlan(f *testing.F) {
+	f.Add("a.b,a.c,b,@timestamp,x.y.z,x.y", "v")
+	f.Add("a,a.b,.,..,a..b,\"q\".\\", "\xff\n")
+	f.Add("z.z.z.z.z.z.z.z.z.z,z.z.z.z.z.z.z.z.z.y,a", "")
+	f.Fuzz(func(t *testing.T, keys, v string) {
+		var fs Fields
+		for i, k := range strings.Split(keys, ",") {
+			fs = append(fs, Field{Key: k, Value: v + strconv.Itoa(i)})
+		}
+		if len(fs) > 255 {
+			return
+		}
+		var enc Encoder
+		e := &Event{Timestamp: time.Unix(1, 5), Fields: fs}
+		for range 2 {
+			ev := e.Clone() // AppendJSON may sort a long event's fields in place
+			want := string(AppendJSON(nil, ev))
+			if got := string(enc.Append(nil, e)); got != want {
+				t.Fatalf("keys %q: Encoder.Append = %s, AppendJSON = %s", keys, got, want)
+			}
+		}
+	})
+}
+
+// FuzzAppendString: the 8-byte scan writes what a byte-by-byte scan
+// writes, and encoding/json reads the string back (invalid UTF-8 as U+FFFD).
+func FuzzAppendString(f *testing.F) {
+	f.Add("plain ascii text, long enough for two words")
+	f.Add("quote\" back\\slash\x1f ctl\x7f del é \xff\u2028 end of the line")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q: invalid JSON %s: %v", s, got, err)
+		}
+		if want := strings.ToValidUTF8(s, "\ufffd"); utf8.ValidString(s) && back != want {
+			t.Fatalf("%q: read back %q", s, back)
+		}
+		for i := range len(s) / 8 {
+			w := s[8*i : 8*i+8]
+			want := true
+			for j := 0; j < 8; j++ {
+				want = want && safeASCII[w[j]]
+			}
+			if safe8(w) != want {
+				t.Fatalf("safe8(%q) = %v, want %v", w, !want, want)
+			}
+		}
+	})
 }
