@@ -29,15 +29,37 @@ func AppendJSON(dst []byte, e *Event) []byte {
 	return appendOrdered(dst, e, order)
 }
 
-// Encoder encodes documents like AppendJSON and remembers the key order of
-// the last one: events of one source carry the same keys in the same order,
-// so the sort is done once, not per event. Not safe for concurrent use; an
-// output keeps one per worker.
+// Encoder encodes documents like AppendJSON and remembers, per key set,
+// the key order and the bytes between the values: events of one source
+// carry the same keys in the same order, so the sort and the nesting are
+// worked out once, not per event. Not safe for concurrent use; an output
+// keeps one per worker.
 type Encoder struct {
-	// A few key sets: a source's documents differ in their optional
-	// fields (a squid line with or without user.name, …).
-	cache [8]keyOrder
-	next  int // the entry to replace next
+	// Key sets by a hash of their keys: a source's documents differ in
+	// their optional fields (a squid line with or without user.name,
+	// mime type, destination, …: a few dozen combinations).
+	plans map[uint64][]*keyOrder
+	n     int
+}
+
+// maxPlans bounds the key sets an Encoder remembers; past it, it starts
+// over (a source whose key sets never repeat costs a sort per event, as
+// without the cache).
+const maxPlans = 256
+
+// keysHash hashes the keys' lengths and end bytes: cheap, and the key
+// sets it confuses are told apart by sameKeys.
+func keysHash(f Fields) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range f {
+		k := f[i].Key
+		x := uint64(len(k))
+		if len(k) > 0 {
+			x |= uint64(k[0])<<32 | uint64(k[len(k)-1])<<40 | uint64(k[len(k)/2])<<48
+		}
+		h = (h ^ x) * 1099511628211
+	}
+	return h
 }
 
 type keyOrder struct {
@@ -74,22 +96,23 @@ func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	if len(f) > 255 {
 		return AppendJSON(dst, e)
 	}
-	for i := range enc.cache {
-		if k := &enc.cache[i]; k.keys != nil && k.sameKeys(f) {
+	h := keysHash(f)
+	for _, k := range enc.plans[h] {
+		if k.sameKeys(f) {
 			return k.appendPlanned(dst, e)
 		}
 	}
-	k := &enc.cache[enc.next]
-	enc.next = (enc.next + 1) % len(enc.cache)
-	k.keys = k.keys[:0]
+	if enc.plans == nil || enc.n >= maxPlans {
+		enc.plans, enc.n = make(map[uint64][]*keyOrder), 0
+	}
+	k := &keyOrder{keys: make([]string, len(f))}
 	for i := range f {
-		k.keys = append(k.keys, f[i].Key)
+		k.keys[i] = f[i].Key
 	}
-	if k.keys == nil {
-		k.keys = []string{}
-	}
-	k.order = sortOrder(k.order[:0], f)
+	k.order = sortOrder(nil, f)
 	k.plan(f)
+	enc.plans[h] = append(enc.plans[h], k)
+	enc.n++
 	return k.appendPlanned(dst, e)
 }
 

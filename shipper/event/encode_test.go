@@ -235,3 +235,17 @@ func FuzzAppendString(f *testing.F) {
 		}
 	})
 }
+
+// TestEncoderManyKeySets: past maxPlans key sets the Encoder starts over
+// and still writes what AppendJSON writes.
+func TestEncoderManyKeySets(t *testing.T) {
+	var enc Encoder
+	for round := range 2 {
+		for i := range maxPlans + 50 {
+			e := &Event{Fields: Fields{{fmt.Sprintf("k.%d", i), i}, {"a.b", 1}, {fmt.Sprintf("k%d", i%7), "x"}}}
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e.Clone())); got != want {
+				t.Fatalf("round %d set %d: %s, want %s", round, i, got, want)
+			}
+		}
+	}
+}
