@@ -70,6 +70,10 @@ type Pipeline struct {
 	slots   chan struct{} // one token per event not yet final
 	events  chan item
 	batches chan *Batch
+	// free holds the item and index slices of acknowledged batches for the
+	// batcher to reuse: a batch of bulk_max_size items is a large object,
+	// zeroed on allocation and scanned by the GC.
+	free chan batchBufs
 
 	ackMu   sync.Mutex
 	pending map[uint64]*Batch // done batches waiting for their predecessors
@@ -123,6 +127,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		slots:        make(chan struct{}, set.QueueEvents),
 		events:       make(chan item, set.QueueEvents),
 		batches:      make(chan *Batch),
+		free:         make(chan batchBufs, 4),
 		pending:      map[uint64]*Batch{},
 		progress:     make(chan struct{}, 1),
 		stop:         cancel,
@@ -243,17 +248,34 @@ func (p *Pipeline) enqueue(ctx context.Context, it item) error {
 	return nil
 }
 
+type batchBufs struct {
+	items []item
+	cur   []int
+}
+
+// newBufs returns a recycled batch's slices, or new ones.
+func (p *Pipeline) newBufs() batchBufs {
+	select {
+	case b := <-p.free:
+		return b
+	default:
+		return batchBufs{items: make([]item, 0, p.set.BatchSize)}
+	}
+}
+
 func (p *Pipeline) batcher() {
-	buf := make([]item, 0, p.set.BatchSize)
+	bufs := p.newBufs()
+	buf := bufs.items
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	flush := func() bool {
 		if len(buf) == 0 {
 			return true
 		}
-		b := &Batch{seq: p.nextSeq, items: buf}
+		b := &Batch{seq: p.nextSeq, items: buf, cur: bufs.cur}
 		p.nextSeq++
-		buf = make([]item, 0, p.set.BatchSize)
+		bufs = p.newBufs()
+		buf = bufs.items
 		select {
 		case p.batches <- b:
 			return true
@@ -472,4 +494,12 @@ func (p *Pipeline) acknowledge(b *Batch) {
 	}
 	p.queued.Add(-int64(n))
 	p.finished.Add(int64(n))
+	// The batch is final and acknowledged: nothing refers to its slices
+	// any more (outputs do not keep a batch past Publish).
+	clear(items)
+	select {
+	case p.free <- batchBufs{items: items[:0], cur: b.cur[:0]}:
+	default:
+	}
+	b.items, b.cur = nil, nil
 }
