@@ -60,7 +60,14 @@ func mapECS(e *event.Event, from int) {
 	var destIP string
 	if dest != "" {
 		if a, err := netip.ParseAddr(dest); err == nil {
-			destIP = a.Unmap().String()
+			// Usually dest is already the canonical text: keep it
+			// rather than allocate the same string again.
+			var b [64]byte
+			if a = a.Unmap(); string(a.AppendTo(b[:0])) == dest {
+				destIP = dest
+			} else {
+				destIP = a.String()
+			}
 			e.Fields.Add("destination.ip", destIP)
 		}
 	}
