@@ -23,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -269,7 +270,13 @@ func (w *worker) doc(dst, raw []byte, off int64) []byte {
 	}
 	dst = append(dst, `,"ecs":{"version":"8.11.0"},"event":{"action":`...)
 	dst = appendString(dst, l.action)
-	dst = append(dst, `,"category":["web","network"],"dataset":"squid.access","kind":"event","module":"squid","outcome":`...)
+	dst = append(dst, `,"category":["web","network"],"dataset":"squid.access",`...)
+	if l.duration >= 0 && l.duration <= math.MaxInt64/int64(time.Millisecond) {
+		dst = append(dst, `"duration":`...)
+		dst = strconv.AppendInt(dst, l.duration*int64(time.Millisecond), 10)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"kind":"event","module":"squid","outcome":`...)
 	switch {
 	case l.status >= 400:
 		dst = append(dst, `"failure"`...)
@@ -288,10 +295,6 @@ func (w *worker) doc(dst, raw []byte, off int64) []byte {
 	}
 	dst = append(dst, `"response":{"bytes":`...)
 	dst = strconv.AppendInt(dst, l.size, 10)
-	if l.mime != "" {
-		dst = append(dst, `,"mime_type":`...)
-		dst = appendString(dst, l.mime)
-	}
 	if l.status > 0 {
 		dst = append(dst, `,"status_code":`...)
 		dst = strconv.AppendInt(dst, l.status, 10)
@@ -302,6 +305,37 @@ func (w *worker) doc(dst, raw []byte, off int64) []byte {
 	dst = strconv.AppendInt(dst, off, 10)
 	dst = append(dst, `},"message":`...)
 	dst = appendString(dst, msg)
+	dst = append(dst, `,"observer":{"product":"Squid","type":"proxy","vendor":"Squid"}`...)
+	destIP := ""
+	if dip.IsValid() {
+		destIP = dip.String()
+	}
+	if l.client != "" || destIP != "" || l.user != "" {
+		dst = append(dst, `,"related":{`...)
+		if l.client != "" || destIP != "" {
+			dst = append(dst, `"ip":[`...)
+			switch {
+			case l.client != "" && destIP != "" && l.client != destIP:
+				dst = appendString(dst, l.client)
+				dst = append(dst, ',')
+				dst = appendString(dst, destIP)
+			case l.client != "":
+				dst = appendString(dst, l.client)
+			default:
+				dst = appendString(dst, destIP)
+			}
+			dst = append(dst, ']')
+			if l.user != "" {
+				dst = append(dst, ',')
+			}
+		}
+		if l.user != "" {
+			dst = append(dst, `"user":[`...)
+			dst = appendString(dst, l.user)
+			dst = append(dst, ']')
+		}
+		dst = append(dst, '}')
+	}
 	if l.client != "" {
 		dst = append(dst, `,"source":{`...)
 		if a, err := netip.ParseAddr(l.client); err == nil {
@@ -314,18 +348,41 @@ func (w *worker) doc(dst, raw []byte, off int64) []byte {
 		dst = appendString(dst, l.client)
 		dst = append(dst, '}')
 	}
-	dst = append(dst, `,"squid":{"hierarchy_code":`...)
+	dst = append(dst, `,"squid":{`...)
+	if l.mime != "" {
+		dst = append(dst, `"content_type":`...)
+		dst = appendString(dst, l.mime)
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"hierarchy_code":`...)
 	dst = appendString(dst, l.hier)
 	dst = append(dst, `,"request":{"duration":`...)
 	dst = strconv.AppendInt(dst, l.duration, 10)
 	dst = append(dst, `}},"url":{`...)
-	if d := urlDomain(l.url); d != "" {
+	u := splitURL(l.url)
+	if u.domain != "" {
 		dst = append(dst, `"domain":`...)
-		dst = appendString(dst, d)
+		dst = appendString(dst, u.domain)
 		dst = append(dst, ',')
 	}
 	dst = append(dst, `"original":`...)
 	dst = appendString(dst, l.url)
+	if u.path != "" {
+		dst = append(dst, `,"path":`...)
+		dst = appendString(dst, u.path)
+	}
+	if u.port > 0 {
+		dst = append(dst, `,"port":`...)
+		dst = strconv.AppendInt(dst, u.port, 10)
+	}
+	if u.query != "" {
+		dst = append(dst, `,"query":`...)
+		dst = appendString(dst, u.query)
+	}
+	if u.scheme != "" {
+		dst = append(dst, `,"scheme":`...)
+		dst = appendString(dst, u.scheme)
+	}
 	dst = append(dst, '}')
 	if l.user != "" {
 		dst = append(dst, `,"user":{"name":`...)
@@ -450,28 +507,59 @@ func parseTS(s string) (time.Time, bool) {
 	return time.Unix(n, ns).UTC(), true
 }
 
-// urlDomain is the host of "scheme://host:port/path" or of "host:443".
-func urlDomain(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		u = u[i+3:]
-	} else if strings.HasPrefix(u, "/") {
-		return ""
+// url holds the url.* parts of a logged URL.
+type url struct {
+	scheme, domain, path, query string
+	port                        int64
+}
+
+// splitURL cuts "scheme://user@host:port/path?query#frag", a CONNECT
+// target "host:port" or an origin-form "/path?query" into its parts.
+func splitURL(u string) url {
+	var p url
+	rest := u
+	if i := strings.Index(rest, "://"); i >= 0 {
+		p.scheme = strings.ToLower(rest[:i])
+		rest = rest[i+3:]
+	} else if !strings.HasPrefix(rest, "/") && strings.ContainsAny(rest, "/?#") {
+		return url{}
 	}
-	if i := strings.IndexAny(u, "/?#"); i >= 0 {
-		u = u[:i]
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host, rest = rest[:i], rest[i:]
+	} else {
+		rest = ""
 	}
-	if i := strings.LastIndexByte(u, '@'); i >= 0 {
-		u = u[i+1:]
+	if i := strings.IndexByte(rest, '#'); i >= 0 {
+		rest = rest[:i]
 	}
-	if i := strings.IndexByte(u, ':'); i >= 0 {
-		for _, c := range u[i+1:] {
-			if c < '0' || c > '9' {
-				return ""
-			}
+	p.path, p.query, _ = strings.Cut(rest, "?")
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	port := ""
+	if strings.HasPrefix(host, "[") {
+		i := strings.IndexByte(host, ']')
+		if i < 0 {
+			return url{}
 		}
-		u = u[:i]
+		host, port = host[1:i], host[i+1:]
+		if port != "" && port[0] != ':' {
+			return url{}
+		}
+		port = strings.TrimPrefix(port, ":")
+	} else if i := strings.IndexByte(host, ':'); i >= 0 {
+		host, port = host[:i], host[i+1:]
 	}
-	return u
+	if port != "" {
+		n, err := strconv.ParseUint(port, 10, 16)
+		if err != nil || n == 0 {
+			return url{}
+		}
+		p.port = int64(n)
+	}
+	p.domain = host
+	return p
 }
 
 // appendString writes s as a JSON string the way the shipper does
