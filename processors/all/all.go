@@ -19,6 +19,7 @@ import (
 	_ "github.com/shipper-project/shipper/processors/truncate_fields" // truncate_fields
 
 	// Beats' parsing and enrichment processors.
+	_ "github.com/shipper-project/shipper/processors/add_host_metadata"  // add_host_metadata
 	_ "github.com/shipper-project/shipper/processors/add_id"             // add_id
 	_ "github.com/shipper-project/shipper/processors/add_locale"         // add_locale
 	_ "github.com/shipper-project/shipper/processors/community_id"       // community_id
