@@ -19,6 +19,7 @@ import (
 
 	"github.com/shipper-project/shipper/outputs/elasticsearch"
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
+	"github.com/shipper-project/shipper/outputs/elasticsearch/idxmgmt"
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/monitoring"
 	"github.com/shipper-project/shipper/shipper/pipeline"
@@ -55,6 +56,18 @@ type rig struct {
 	mu      sync.Mutex
 	acked   []string // Private values handed back, in order
 	lastErr error
+	im      *idxmgmt.Config // index management on connect, when set
+}
+
+// testCatalog stands in for the field catalog's template.
+func testCatalog(pattern string) (map[string]any, error) {
+	return map[string]any{
+		"index_patterns": []string{pattern},
+		"data_stream":    map[string]any{},
+		"template": map[string]any{"mappings": map[string]any{"properties": map[string]any{
+			"source": map[string]any{"properties": map[string]any{"geo": map[string]any{"properties": map[string]any{
+				"location": map[string]any{"type": "geo_point"}}}}}}}},
+	}, nil
 }
 
 func newRig(t *testing.T, plan *estest.Plan) *rig {
@@ -109,6 +122,9 @@ func (r *rig) shipFor(evs []*event.Event, batchSize int, d time.Duration, stop f
 	out, err := elasticsearch.New(r.cfg, log, r.m)
 	if err != nil {
 		r.t.Fatalf("elasticsearch.New: %v", err)
+	}
+	if r.im != nil {
+		out.ManageIndices(*r.im, testCatalog)
 	}
 	dlq, err := pipeline.OpenDeadLetter(filepath.Join(r.data, "dead_letter"), 1<<20, r.m)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
+	"github.com/shipper-project/shipper/outputs/elasticsearch/idxmgmt"
 )
 
 // victoriaLogs starts a real VictoriaLogs for this test (see estest.VictoriaLogs).
@@ -63,6 +64,35 @@ func TestVictoriaLogsFailoverGzipWorkers(t *testing.T) {
 	rows = vlQuery(t, vl, `_msg:"line e00" | fields _time`)
 	if len(rows) != 1 || !strings.HasPrefix(rows[0]["_time"], "2025-03-01T12:00:00") {
 		t.Errorf("_time of e00 = %v, want 2025-03-01T12:00:00Z", rows)
+	}
+}
+
+// Index management on connect against a real VictoriaLogs: it answers
+// 200 {} to the ILM and template calls (and 400 text/plain to the mapping
+// check) and stores nothing; the connect succeeds and every event arrives,
+// without a failed batch.
+func TestVictoriaLogsIndexManagementOnConnect(t *testing.T) {
+	vl := victoriaLogs(t)
+	r := newRig(t, estest.NewPlan(nil))
+	r.cfg.Hosts = []string{vl + "/insert/elasticsearch/"}
+	r.cfg.Headers = map[string]string{"VL-Msg-Field": "message", "VL-Time-Field": "@timestamp"}
+	r.cfg.Index = "shipper-test"
+	im := idxmgmt.DefaultConfig()
+	r.im = &im
+	const n = 20
+	if err := r.shipFor(testEvents(n), 10, 60*time.Second, nil); err != nil {
+		t.Fatalf("ship: %v\n%s", err, r.logs)
+	}
+	snap := r.m.Snapshot()
+	if snap["output.events.acked"] != n || snap["output.batches.failed"] != 0 {
+		t.Errorf("counters %v, want %d acked and no failed batch\n%s", snap, n, r.logs)
+	}
+	if !strings.Contains(r.logs.String(), "index template shipper installed") {
+		t.Errorf("no index management step logged:\n%s", r.logs)
+	}
+	rows := vlQuery(t, vl, "* | stats count() as total")
+	if len(rows) != 1 || rows[0]["total"] != strconv.Itoa(n) {
+		t.Errorf("VictoriaLogs holds %v, want %d", rows, n)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,10 +24,12 @@ import (
 	"github.com/shipper-project/shipper/dashboards"
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/outputs/elasticsearch"
+	"github.com/shipper-project/shipper/outputs/elasticsearch/idxmgmt"
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/geoip"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/runner"
+	"github.com/shipper-project/shipper/shipper/setup"
 )
 
 // Doctor is `shipper doctor`: it checks the whole chain a running shipper
@@ -103,7 +106,11 @@ func (d *doctor) run(c *common, userName, groups string, _ *flag.FlagSet) int {
 	d.checkGeoIP(cfg)
 	ctx := context.Background()
 	if sec, ok := cfg.Output["elasticsearch"]; ok {
-		d.checkElasticsearch(ctx, sec)
+		tmpl := setup.DefaultConfig().Template
+		if sc, err := setup.Decode(cfg.Setup); err == nil {
+			tmpl = sc.Template
+		}
+		d.checkElasticsearch(ctx, sec, tmpl)
 	}
 	d.checkKibana(ctx, cfg)
 	d.checkSNMP(ctx, cfg)
@@ -438,7 +445,7 @@ func (d *doctor) reportGeoIP(what string, ps []processors.Processor) {
 
 // checkElasticsearch: reachable, credentials accepted, version, the
 // writer's privileges on shipper-* and the index template.
-func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
+func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section, tmpl idxmgmt.TemplateConfig) {
 	ec := elasticsearch.DefaultConfig()
 	if err := sec.Decode(&ec); err != nil {
 		d.report(docFail, "elasticsearch", "%v", err)
@@ -518,19 +525,23 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section) {
 
 	tctx, tcancel := context.WithTimeout(ctx, d.timeout)
 	defer tcancel()
-	tres, err := out.Do(tctx, http.MethodGet, "/_index_template/shipper", nil)
+	if !tmpl.Enabled {
+		d.report(docInfo, "index template", "setup.template.enabled: false: not checked")
+		return
+	}
+	tres, err := out.Do(tctx, http.MethodGet, "/_index_template/"+url.PathEscape(tmpl.Name), nil)
 	if err != nil {
-		d.report(docFail, "index template", "GET _index_template/shipper: %v", err)
+		d.report(docFail, "index template", "GET _index_template/%s: %v", tmpl.Name, err)
 		return
 	}
 	tres.Body.Close()
 	switch {
 	case tres.StatusCode == http.StatusOK:
-		d.report(docOK, "index template", "shipper installed")
+		d.report(docOK, "index template", "%s installed", tmpl.Name)
 	case tres.StatusCode == http.StatusNotFound:
-		d.report(docFail, "index template", "shipper is not installed: run shipper setup --index-management")
+		d.report(docFail, "index template", "%s is not installed: shipper run installs it when it connects, or run shipper setup --index-management", tmpl.Name)
 	default:
-		d.report(docFail, "index template", "GET _index_template/shipper: %s", elasticsearch.StatusLine(tres.StatusCode))
+		d.report(docFail, "index template", "GET _index_template/%s: %s", tmpl.Name, elasticsearch.StatusLine(tres.StatusCode))
 	}
 }
 

@@ -206,7 +206,7 @@ func TestDoctorFailures(t *testing.T) {
 		"[FAIL] clock: system time is 1970-01-01T00:05:00Z: not set (no RTC?)",
 		"[WARN] clock sync: NTP not synchronized",
 		"[FAIL] elasticsearch privileges: user shipper lacks create_doc on shipper-*",
-		"[FAIL] index template: shipper is not installed: run shipper setup --index-management",
+		"[FAIL] index template: shipper is not installed: shipper run installs it when it connects, or run shipper setup --index-management",
 		fmt.Sprintf("[FAIL] kibana dashboards: 1 of %d missing", numDashboards(t)),
 		"4 failed, 1 warnings")
 }
