@@ -137,7 +137,8 @@ func build(s config.Section, env Env, name string) (Processor, error) {
 		if kind == "then" || kind == "else" || kind == "when" {
 			msg += "; a condition goes under the processor (- " + "drop_event: {when: ...}) or in - if: ... then: ..."
 		}
-		return nil, s.Errorf(kind, "%s", msg)
+		// located at the name's own line (its body may start below)
+		return nil, &config.Error{File: s.File, Line: s.Node.Content[0].Line, Path: body.Path, Msg: msg}
 	}
 	enabled, when, body, err := framework(body)
 	if err != nil {
