@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/pprof"
 	"sync/atomic"
 	"syscall"
@@ -36,6 +37,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "shipper run: unexpected argument %q\n", fs.Arg(0))
 		return ExitUsage
 	}
+	defer c.closeLogs()
 
 	// Signals first, before anything slow (issue 18 #14). Installed after
 	// start-up (config, output, GeoIP databases, registry, disk queue), a
@@ -132,6 +134,9 @@ func startUp(c *common, once bool, stderr io.Writer) (*config.Config, *slog.Logg
 	if err != nil {
 		printErr(stderr, "config error: ", err)
 		return nil, nil, nil, nil, ExitUsage
+	}
+	if cfg.MaxProcs > 0 { // Beats' max_procs
+		runtime.GOMAXPROCS(cfg.MaxProcs)
 	}
 	recent := monitoring.NewRecentLog(20)
 	log := c.logger(cfg, stderr)

@@ -20,6 +20,9 @@ type Config struct {
 	// Overrides are the -E key=value the file was loaded with; an error
 	// about a key they set is blamed on them (BlameOverrides).
 	Overrides []string `yaml:"-"`
+	// Root is the configuration as read: ${NAME} resolved, -E applied,
+	// dotted keys expanded, disabled outputs and refused keys removed.
+	Root *yaml.Node `yaml:"-"`
 
 	Shipper struct {
 		Inputs          []Section     `yaml:"inputs"`
@@ -192,7 +195,7 @@ func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*C
 	if err := c.validate(rs); err != nil {
 		errs = append(errs, err)
 	}
-	c.Overrides = overrides
+	c.Overrides, c.Root = overrides, root
 	return &c, BlameOverrides(errors.Join(errs...), overrides)
 }
 
