@@ -47,6 +47,7 @@ func TestDataViewFieldFormats(t *testing.T) {
 		"shipper-system.cpu":     {"system.cpu.total.norm.pct": "percent"},
 		"shipper-system.memory":  {"system.memory.actual.free": "bytes", "system.memory.total": "bytes", "system.memory.actual.used.pct": "percent"},
 		"shipper-system.process": {"system.process.memory.rss.bytes": "bytes", "system.process.memory.size": "bytes", "system.process.io.read_bytes_per_sec": "bytes", "system.process.cpu.total.pct": "percent"},
+		"shipper-flows":          {"network.bytes": "bytes", "netflow.octet_delta_count": "bytes", "netflow.flow_duration_milliseconds": "duration:milliseconds", "sflow.sample.frame_length": "bytes", "netflow.min_flow_start_seconds": "<nil>", "netflow.source_ipv4_prefix_length": "<nil>"},
 		"shipper-all":            {"http.response.bytes": "bytes", "system.core.user.pct": "percent", "event.duration": "duration:nanoseconds"},
 	}
 	for dv, fs := range want {

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -30,6 +31,7 @@ var bytesFields = map[string]bool{
 	"system.memory.buffers": true, "system.memory.cached": true,
 	"system.memory.swap.total": true, "system.memory.swap.free": true,
 	"system.process.memory.size": true,
+	"sflow.sample.frame_length":  true, "sflow.sample.header_length": true,
 }
 
 // Durations, by unit, as their fields.yml describe them.
@@ -38,6 +40,20 @@ var durationFields = map[string]obj{
 	"squid.request.duration": ffDurMs,
 	"snmp.agent.uptime":      ffDurS,
 	"snmp.rate.interval_s":   ffDurS,
+}
+
+// Flow fields (IANA information elements as netflow.<snake_case>): octet
+// counts are bytes; durations, jitters, delta times and uptimes carry
+// their unit in the name. Absolute times (min_flow_start_seconds,
+// max_export_seconds, monitoring_interval_*) are instants, not durations.
+var (
+	octetCount = regexp.MustCompile(`(^|[._])(\w+_)?octet_(delta|total)_count$|_octets$`)
+	durUnit    = regexp.MustCompile(`(_duration|jitter|_delta|uptime)_(nanoseconds|microseconds|milliseconds|millis|seconds)$`)
+	unitOf     = map[string]string{"nanoseconds": "nanoseconds", "microseconds": "microseconds", "milliseconds": "milliseconds", "millis": "milliseconds", "seconds": "seconds"}
+)
+
+func durationIn(unit string) obj {
+	return obj{"id": "duration", "params": obj{"inputFormat": unit, "outputFormat": "humanizePrecise", "outputPrecision": 1, "showSuffix": true, "useShortSuffix": true}}
 }
 
 // fieldFormat returns the data view format of a catalog field, or nil.
@@ -53,8 +69,12 @@ func fieldFormat(name, typ string) obj {
 	case strings.HasSuffix(name, ".pct"):
 		return ffPercent
 	case strings.HasSuffix(name, ".bytes"), strings.HasSuffix(name, "_bytes"),
-		strings.HasSuffix(name, "_bytes_per_sec"), bytesFields[name]:
+		strings.HasSuffix(name, "_bytes_per_sec"), bytesFields[name],
+		octetCount.MatchString(name):
 		return ffBytes
+	}
+	if m := durUnit.FindStringSubmatch(name); m != nil {
+		return durationIn(unitOf[m[2]])
 	}
 	return nil
 }
