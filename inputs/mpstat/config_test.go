@@ -1,6 +1,7 @@
 package mpstat
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -35,5 +36,18 @@ func TestREADMEConfig(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("block %d differs from the defaults (-want +got):\n%s", i+1, d)
 		}
+	}
+}
+
+// Without paths or command the error says one of them is required and
+// suggests an mpstat command (issue 19).
+func TestMissingModeSuggestsMpstat(t *testing.T) {
+	cfg := DefaultConfig()
+	err := cfg.Validate()
+	if err == nil {
+		t.Fatal("no error without paths or command")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "[mpstat,") || !strings.Contains(msg, "required") {
+		t.Errorf("error = %q, want one that says paths or command is required with an mpstat example", msg)
 	}
 }

@@ -95,7 +95,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s: Validate() = %v, want %q", name, err, want)
 		}
 	}
-	f("neither", func(c *Config) {}, "paths: set paths")
+	f("neither", func(c *Config) {}, "paths: one of paths (tail files) or command (run it) is required")
 	f("both", func(c *Config) { c.File.Paths = []string{"x"}; c.Command.Command = []string{"mpstat"} }, "not both")
 	f("command", func(c *Config) { c.Command.Command = []string{"mpstat"} }, "")
 	f("zero period", func(c *Config) { c.Command.Command = []string{"mpstat"}; c.Command.Period = 0 }, "period: must be > 0")

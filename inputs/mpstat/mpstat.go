@@ -27,7 +27,11 @@ var Fields = fieldsYAML
 type Config = sysstat.Config
 
 // DefaultConfig returns the defaults README.md shows.
-func DefaultConfig() Config { return sysstat.DefaultConfig() }
+func DefaultConfig() Config {
+	c := sysstat.DefaultConfig()
+	c.Example = `[mpstat, -P, ALL, "1", "1"]`
+	return c
+}
 
 // Factory decodes the section and builds the input.
 func Factory(sec config.Section, env inputs.Env) (inputs.Input, error) {

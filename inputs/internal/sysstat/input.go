@@ -23,6 +23,9 @@ type Config struct {
 	DateFormat DateOrder `yaml:"date_format"`
 
 	Loc *time.Location `yaml:"-"`
+	// Example is the command the "paths or command is required" error
+	// suggests (each input sets its own program's).
+	Example string `yaml:"-"`
 }
 
 // DefaultConfig holds the defaults both inputs share; README.md shows them.
@@ -53,7 +56,7 @@ func (c *Config) Validate() error {
 		}
 		errs = append(errs, c.Command.Validate())
 	default:
-		errs = append(errs, errors.New("paths: set paths (tail files) or command (e.g. [mpstat, -P, ALL, \"1\", \"1\"])"))
+		errs = append(errs, fmt.Errorf("paths: one of paths (tail files) or command (run it) is required, e.g. command: %s", c.Example))
 	}
 	loc, err := LoadLocation(c.Timezone)
 	if err != nil {
