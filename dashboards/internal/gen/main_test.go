@@ -21,7 +21,7 @@ func TestFilesUpToDate(t *testing.T) {
 			continue
 		}
 		if string(got) != string(want) {
-			t.Errorf("%s differs from the generator's output (run go generate ./dashboards)", name)
+			t.Errorf("%s differs from the generator's output (run go generate ./dashboards; a data view's fieldFormatMap follows the fields.yml of its inputs, so a changed fields.yml needs it too)", name)
 		}
 	}
 	for _, sub := range []string{"dashboard", "index-pattern"} {
