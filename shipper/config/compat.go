@@ -76,8 +76,8 @@ var Compat = []CompatEntry{
 	{"seccomp", NotSupported, "the systemd unit's `SystemCallFilter=` confines the process"},
 	{"instrumentation", NotSupported, "no APM agent in the binary"},
 	{"keystore.path", NotSupported, "the keystore is `path.data/shipper.keystore` (see Secrets)"},
-	{"setup.template", Different, "see [Index management](#index-management)"},
-	{"setup.ilm", Different, "see [Index management](#index-management)"},
+	{"setup.template", Different, "checked by `test config`; installed by `shipper setup --index-management`; the template comes from shipper's field catalog"},
+	{"setup.ilm", Different, "checked by `test config`; installed by `shipper setup --index-management`"},
 	{"setup.dashboards", Different, "`shipper export dashboards` / `shipper setup --dashboards`"},
 	{"setup.kibana", Same, ""},
 }
