@@ -36,6 +36,10 @@ type ILMConfig struct {
 	// Overwrite replaces an existing policy; by default one that exists
 	// is left alone, so that a retention changed in Kibana survives.
 	Overwrite bool `yaml:"overwrite"`
+	// CheckExists false skips the policy altogether, as Beats does: the
+	// check needs the read_ilm privilege, and without it the policy is
+	// neither checked nor installed (overwrite or not).
+	CheckExists bool `yaml:"check_exists"`
 	// Rollover and DeleteAfter shape the built-in policy (shipper's keys;
 	// Beats writes them in a policy_file).
 	Rollover struct {
@@ -78,6 +82,7 @@ func DefaultConfig() Config {
 	var c Config
 	c.ILM.Enabled = true
 	c.ILM.PolicyName = "shipper"
+	c.ILM.CheckExists = true
 	c.ILM.Rollover.MaxAge = "30d"
 	c.ILM.Rollover.MaxPrimaryShardSize = 50 * config.GiB
 	c.Template.Enabled = true

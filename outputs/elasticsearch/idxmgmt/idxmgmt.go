@@ -248,7 +248,10 @@ func (c Config) IndexTemplate(catalogTemplate map[string]any) map[string]any {
 // Any other refusal is an error, for the caller to retry.
 func Install(ctx context.Context, es ES, c Config, catalogTemplate map[string]any, mode Mode) (Result, error) {
 	var r Result
-	if c.ILM.Enabled {
+	if c.ILM.Enabled && !c.ILM.CheckExists {
+		r.Notes = append(r.Notes, fmt.Sprintf("ILM policy %s not checked nor installed (setup.ilm.check_exists: false)", c.ILM.PolicyName))
+	}
+	if c.ILM.Enabled && c.ILM.CheckExists {
 		name := c.ILM.PolicyName
 		path := "/_ilm/policy/" + url.PathEscape(name)
 		st, b, err := do(ctx, es, http.MethodGet, path, nil)

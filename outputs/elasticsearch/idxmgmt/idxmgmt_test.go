@@ -84,6 +84,26 @@ func TestInstallModes(t *testing.T) {
 	}
 }
 
+// Beats: check_exists false neither checks nor installs the policy, even
+// with overwrite (the user lacks read_ilm); the template still goes in with
+// its lifecycle setting.
+func TestInstallCheckExistsFalse(t *testing.T) {
+	a := estest.NewAdmin(t)
+	c := DefaultConfig()
+	c.ILM.CheckExists, c.ILM.Overwrite = false, true
+	if _, err := Install(context.Background(), es{a.URL}, c, catalog, OnConnect); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range a.Requests() {
+		if strings.HasPrefix(r.Path, "/_ilm/") {
+			t.Errorf("check_exists: false, but %s %s was sent", r.Method, r.Path)
+		}
+	}
+	if tmpl, ok := a.Template("shipper"); !ok || !strings.Contains(tmpl, `"lifecycle":{"name":"shipper"}`) {
+		t.Errorf("template %q, want it installed with its lifecycle", tmpl)
+	}
+}
+
 func TestInstallSettingsAndPolicyFile(t *testing.T) {
 	a := estest.NewAdmin(t)
 	dir := t.TempDir()
