@@ -98,19 +98,21 @@ func redactURLError(err error) error {
 	return err
 }
 
-// isESError reports whether a body is an Elasticsearch error document
-// ({"error":…,"status":…}); a 400/404 without one comes from a server that
-// does not have the API (VictoriaLogs: "unsupported path requested").
-func isESError(b []byte) bool {
+// noAPI reports whether an answer means the server has no such API: a
+// 400/404/405 that is not an Elasticsearch error object. Elasticsearch's
+// and OpenSearch's own "no handler found for uri [...]" has a string as its
+// error: the endpoint does not exist there (OpenSearch has no _ilm).
+func noAPI(status int, b []byte) bool {
+	if status != http.StatusBadRequest && status != http.StatusNotFound && status != http.StatusMethodNotAllowed {
+		return false
+	}
 	var e struct {
 		Error json.RawMessage `json:"error"`
 	}
-	return json.Unmarshal(b, &e) == nil && len(e.Error) > 0
-}
-
-// noAPI reports whether an answer means the server has no such API.
-func noAPI(status int, b []byte) bool {
-	return (status == http.StatusBadRequest || status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && !isESError(b)
+	if json.Unmarshal(b, &e) != nil || len(e.Error) == 0 {
+		return true
+	}
+	return e.Error[0] == '"'
 }
 
 // putNoAPI is noAPI for a PUT: a PUT creates, so a 404 or 405 means the

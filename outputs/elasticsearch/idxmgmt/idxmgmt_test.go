@@ -2,6 +2,7 @@ package idxmgmt
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -170,6 +171,21 @@ func TestInstallOnServersWithoutTheAPIs(t *testing.T) {
 	f("404 text", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "404 page not found", http.StatusNotFound)
 	}, "no index template API")
+	// OpenSearch has no _ilm: 400 with a string error, as Elasticsearch
+	// answers an unknown endpoint.
+	f("opensearch", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/_ilm/") {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"no handler found for uri [%s] and method [%s]"}`, r.URL.Path, r.Method)
+			return
+		}
+		if r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/_index_template/") {
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, `{"error":{"root_cause":[{"type":"resource_not_found_exception","reason":"index template matching [shipper] not found"}],"type":"resource_not_found_exception","reason":"index template matching [shipper] not found"},"status":404}`)
+			return
+		}
+		io.WriteString(w, `{"acknowledged":true}`)
+	}, "no ILM API")
 }
 
 func TestInstallRefusalIsAnError(t *testing.T) {
