@@ -76,8 +76,8 @@ var Compat = []CompatEntry{
 	{"seccomp", NotSupported, "the systemd unit's `SystemCallFilter=` confines the process"},
 	{"instrumentation", NotSupported, "no APM agent in the binary"},
 	{"keystore.path", NotSupported, "the keystore is `path.data/shipper.keystore` (see Secrets)"},
-	{"setup.template", Different, "checked by `test config`; installed by `shipper setup --index-management`; the template comes from shipper's field catalog"},
-	{"setup.ilm", Different, "checked by `test config`; installed by `shipper setup --index-management`"},
+	{"setup.template", Different, "installed on connect when missing, as Beats (`overwrite: true` replaces it), and by `shipper setup --index-management`; checked by `test config` and `run`; the template comes from shipper's field catalog (name `shipper`, pattern `shipper-*`, 0 replicas); `settings.index.*`/`_source` passed through"},
+	{"setup.ilm", Different, "installed on connect when missing, as Beats (Beats' default policy: rollover at 50gb/30d, no delete; `policy_file`, `overwrite`, `check_exists` as Beats); policy name `shipper`; extra keys `rollover.*`, `delete_after`"},
 	{"setup.dashboards", Different, "`shipper export dashboards` / `shipper setup --dashboards`"},
 	{"setup.kibana", Same, ""},
 }
