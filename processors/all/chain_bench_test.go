@@ -79,6 +79,45 @@ func BenchmarkChain(b *testing.B) {
 	})
 }
 
+// BenchmarkChainRatio interleaves the squid parse and the chain event by
+// event, so that the load of a shared machine weighs on both alike, and
+// reports each one's ns per event and their ratio (chain/squid). Both
+// include making the event (as an input does); "alloc" is that part alone.
+//
+//	go test -run '^$' -bench ChainRatio -count 5 ./processors/all/
+func BenchmarkChainRatio(b *testing.B) {
+	ps, err := processors.Build(proctest.Sections(b, chain), processors.Env{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := squid.NewParser(squid.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tSquid, tChain, tAlloc time.Duration
+	n := 0
+	for b.Loop() {
+		t0 := time.Now()
+		e := event.New(time.Time{}, 32)
+		e.Fields.Add("message", squidLine)
+		t1 := time.Now()
+		p.Parse([]byte(squidLine), e)
+		t2 := time.Now()
+		e = event.New(time.Time{}, 32)
+		e.Fields.Add("message", squidLine)
+		run(b, ps, e)
+		t3 := time.Now()
+		tAlloc += t1.Sub(t0)
+		tSquid += t2.Sub(t0)
+		tChain += t3.Sub(t2)
+		n++
+	}
+	b.ReportMetric(float64(tSquid.Nanoseconds())/float64(n), "ns-squid/ev")
+	b.ReportMetric(float64(tChain.Nanoseconds())/float64(n), "ns-chain/ev")
+	b.ReportMetric(float64(tAlloc.Nanoseconds())/float64(n), "ns-alloc/ev")
+	b.ReportMetric(float64(tChain)/float64(tSquid), "chain/squid")
+}
+
 func run(b *testing.B, ps []processors.Processor, e *event.Event) {
 	for _, p := range ps {
 		out, err := p.Run(e)
