@@ -127,6 +127,17 @@ func build(s config.Section, env Env, name string) (Processor, error) {
 	if s.Lookup("if") != nil {
 		return buildIf(s, env, name)
 	}
+	if n := s.Node; n != nil && n.Kind == yaml.MappingNode && len(n.Content) > 2 {
+		var names []string
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			names = append(names, n.Content[i].Value)
+		}
+		msg := fmt.Sprintf("each processor must have exactly one action, but found %d actions (%s)", len(names), strings.Join(names, ","))
+		if s.Lookup("when") != nil {
+			msg += "; indent when: under the processor's name"
+		}
+		return nil, s.Errorf("", "%s", msg)
+	}
 	kind, body, err := s.PluginName()
 	if err != nil {
 		return nil, err

@@ -139,6 +139,8 @@ func TestBuildErrors(t *testing.T) {
     equal.a: 1
   then:
     - bad_one: {}
+- drop_event:
+  when.equals.a: 1
 `)
 	if err == nil {
 		t.Fatal("no error")
@@ -152,6 +154,7 @@ func TestBuildErrors(t *testing.T) {
 		`test.yml:16: processors[5].otherwise: unknown key "otherwise" in an if/then/else processor`,
 		`test.yml:18: processors[6].test_tag.enabled: want true or false, got "maybe"`,
 		`test.yml:20: processors[7].if.equal: unknown condition "equal"`,
+		`test.yml:23: processors[8]: each processor must have exactly one action, but found 2 actions (drop_event,when); indent when: under the processor's name`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in\n%s", want, got)
