@@ -8,6 +8,7 @@ import (
 	_ "github.com/shipper-project/shipper/inputs/mpstat"     // type: mpstat
 	_ "github.com/shipper-project/shipper/inputs/netflow"    // type: netflow
 	_ "github.com/shipper-project/shipper/inputs/pidstat"    // type: pidstat
+	_ "github.com/shipper-project/shipper/inputs/sflow"      // type: sflow
 	_ "github.com/shipper-project/shipper/inputs/snmp"       // type: snmp
 	_ "github.com/shipper-project/shipper/inputs/snort"      // type: snort
 	_ "github.com/shipper-project/shipper/inputs/squid"      // type: squid

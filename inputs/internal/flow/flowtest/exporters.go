@@ -1,6 +1,7 @@
 package flowtest
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -53,5 +54,39 @@ func Softflowd(t testing.TB, pcap, dest, version string, extra ...string) {
 			cmd.Process.Kill()
 			t.Fatalf("softflowd did not finish (%d control requests):\n%s", pokes, out.String())
 		}
+	}
+}
+
+// Pmacctd replays pcap through the real pmacctd with the sfprobe plugin to
+// dest (host:port) as sFlow v5, one sample per packet (sampling_rate 1), and
+// waits for it to exit (it does at the end of the file).
+func Pmacctd(t testing.TB, pcap, dest string, extra ...string) {
+	t.Helper()
+	Need(t, "pmacctd", "pmacct")
+	dir := TempDir(t)
+	conf := filepath.Join(dir, "pmacctd.conf")
+	lines := append([]string{
+		"daemonize: false",
+		"pcap_savefile: " + pcap,
+		"plugins: sfprobe",
+		"sfprobe_receiver: " + dest,
+		"sfprobe_agentip: 127.0.0.1",
+		"sampling_rate: 1",
+	}, extra...)
+	if err := os.WriteFile(conf, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Output to a file, not a pipe: pmacctd's plugin process may outlive
+	// the core and hold a pipe open.
+	logf, err := os.Create(filepath.Join(dir, "pmacctd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd := exec.Command("pmacctd", "-f", conf)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Run(); err != nil {
+		out, _ := os.ReadFile(logf.Name())
+		t.Fatalf("pmacctd: %v\n%s", err, out)
 	}
 }
