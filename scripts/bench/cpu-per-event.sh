@@ -106,8 +106,10 @@ for i in $(seq 1 "$pairs"); do
 		fi
 	done
 	if [ "$i" = 1 ] && ! cmp -s "$W/out/shipper.ndjson" "$W/floor.ndjson"; then
-		echo "cpu-per-event: the floor's documents differ from the shipper's:" >&2
+		echo "cpu-per-event: the floor's documents differ from the shipper's (did the squid input's document change? then update doc() in scripts/bench/floor to write the same):" >&2
 		cmp "$W/out/shipper.ndjson" "$W/floor.ndjson" >&2 || true
+		l=$(cmp "$W/out/shipper.ndjson" "$W/floor.ndjson" | sed -n 's/.* line \([0-9]*\).*/\1/p')
+		[ -z "$l" ] || { echo "shipper: $(sed -n "${l}p" "$W/out/shipper.ndjson")"; echo "floor:   $(sed -n "${l}p" "$W/floor.ndjson")"; } >&2
 		exit 1
 	fi
 done
