@@ -4,8 +4,8 @@ package netflow
 
 import (
 	"context"
-	"net"
 	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -119,7 +119,7 @@ func TestSoftflowdExports(t *testing.T) {
 				t.Errorf("datagrams_invalid = %d", n)
 			}
 			if version != "5" {
-				nf := nfdumpFlows(t, pcap, version)
+				nf := nfdumpFlows(t, pcap, version, want)
 				if diff := cmp.Diff(want, nf); diff != "" {
 					t.Errorf("flows (-capture +nfdump):\n%s", diff)
 				}
@@ -130,7 +130,7 @@ func TestSoftflowdExports(t *testing.T) {
 
 // nfdumpFlows exports the capture with softflowd to the real nfcapd and
 // reads the flows back with nfdump.
-func nfdumpFlows(t *testing.T, pcap, version string) map[string]flowtest.Counts {
+func nfdumpFlows(t *testing.T, pcap, version string, want map[string]flowtest.Counts) map[string]flowtest.Counts {
 	flowtest.Need(t, "nfcapd", "nfdump")
 	dir := flowtest.TempDir(t)
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
@@ -139,14 +139,19 @@ func nfdumpFlows(t *testing.T, pcap, version string) map[string]flowtest.Counts 
 	}
 	port := pc.LocalAddr().(*net.UDPAddr).Port
 	pc.Close()
-	cmd := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port))
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "2")
+	logf, err := os.Create(filepath.Join(dir, "nfcapd.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
 	// nfcapd listens once the port cannot be bound any more.
-	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return int64(len(out.String())) }, func() bool {
+	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return 0 }, func() bool {
 		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
 			c.Close()
@@ -155,20 +160,26 @@ func nfdumpFlows(t *testing.T, pcap, version string) map[string]flowtest.Counts 
 		return true
 	})
 	flowtest.Softflowd(t, pcap, "127.0.0.1:"+strconv.Itoa(port), version, "-6", "-a")
-	// nfcapd receives asynchronously; its stats are not observable, so stop it
-	// once its current file has grown past the header, then flush (SIGTERM).
-	flowtest.WaitFor(t, "nfcapd to store the flows", 30*time.Second, func() int64 { return 0 }, func() bool {
-		ents, _ := filepath.Glob(filepath.Join(dir, "nfcapd.current.*"))
-		for _, e := range ents {
-			if st, err := os.Stat(e); err == nil && st.Size() > 0 {
-				return true
-			}
+	// nfcapd rotates its file every 2 s (-t 2); nfdump reads the rotated
+	// files until they hold every packet of the capture.
+	var got map[string]flowtest.Counts
+	packets := func() int64 {
+		ents, _ := filepath.Glob(filepath.Join(dir, "nfcapd.2*"))
+		if len(ents) == 0 {
+			return 0
 		}
-		return false
-	})
-	cmd.Process.Signal(syscall.SIGTERM)
-	cmd.Wait()
-	res := flowtest.Run(t, "nfdump", "-R", dir, "-q", "-N", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt")
+		got = parseNfdump(t, flowtest.Run(t, "nfdump", "-R", dir, "-q", "-N", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt"))
+		var n uint64
+		for _, c := range got {
+			n += c.Packets
+		}
+		return int64(n)
+	}
+	flowtest.WaitFor(t, "nfcapd to store every flow", 30*time.Second, packets, func() bool { return packets() >= int64(totalPackets(want)) })
+	return got
+}
+
+func parseNfdump(t *testing.T, res string) map[string]flowtest.Counts {
 	got := map[string]flowtest.Counts{}
 	for _, line := range strings.Split(strings.TrimSpace(res), "\n") {
 		p := strings.Split(line, "|")
