@@ -4,8 +4,8 @@ package netflow
 
 import (
 	"context"
-	"os"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
