@@ -26,5 +26,6 @@ import (
 	_ "github.com/shipper-project/shipper/processors/decode_json_fields" // decode_json_fields
 	_ "github.com/shipper-project/shipper/processors/dissect"            // dissect
 	_ "github.com/shipper-project/shipper/processors/fingerprint"        // fingerprint
+	_ "github.com/shipper-project/shipper/processors/registered_domain"  // registered_domain
 	_ "github.com/shipper-project/shipper/processors/timestamp"          // timestamp
 )
