@@ -94,7 +94,7 @@ func (c *converter) base(h header, typ string, n int) *event.Event {
 
 // flow converts a v9/IPFIX data record.
 func (c *converter) flow(h header, dom *domain, values []gfnetflow.DataField) *event.Event {
-	ev := c.base(h, "netflow_flow", 40)
+	ev := c.base(h, "netflow_flow", 24+len(values)+24)
 	x := newECS()
 	for i := range values {
 		c.element(&ev.Fields, "netflow.", &values[i], &x)
