@@ -57,31 +57,34 @@ const multilineYML = `  - type: filestream
       - multiline: {pattern: '^\s', match: after, timeout: 300ms}
 `
 
-// logrotate's rename + create in the middle of a multiline event: the old
-// file's reader (or the one that finds it under its new name) finishes the
-// event; nothing twice.
+// logrotate's rename + create in the middle of a multiline event: with
+// close.on_state_change.renamed the old reader stops before the event it
+// holds, and the reader that finds the file under its new name reads the
+// event whole. The event's lines are all written before the rename, so the
+// documents are the same whether the multiline timeout fires before the
+// rename or after it (no timing luck).
 func TestMultilineRenameRotationMidEvent(t *testing.T) {
 	s := newScenario(t)
-	s.write("app.log", "E1 "+pad+"\n", "  a\n")
-	c := s.fsFollow(multilineYML)
-	s.waitUntil("E1 read", func() bool { return s.metrics.Snapshot()["input.t.lines"] >= 2 })
+	s.write("app.log", "E1 "+pad+"\n", "  a\n", "  b\n")
+	c := s.fsFollow(multilineYML + "    close.on_state_change.renamed: true\n")
+	s.waitUntil("E1 read", func() bool { return s.metrics.Snapshot()["input.t.lines"] >= 3 })
 	if err := os.Rename(s.path("app.log"), s.path("app.log.1")); err != nil {
 		t.Fatal(err)
 	}
-	s.write("app.log.1", "  b\n") // the writer still holds the old file
 	s.write("app.log", "E2 "+pad+"\n", "  c\n")
 	s.waitFor(c, 2)
 	once(t, s.settle(c, time.Second), "E1 "+pad+"\n  a\n  b", "E2 "+pad+"\n  c")
 }
 
 // copytruncate in the middle of a multiline event: the reader of the
-// truncated file stops before the event, the copy's reader reads it whole.
+// truncated file stops before the event, the copy's reader reads it whole
+// (or, if the timeout fired first, on from after it: the same documents).
 func TestMultilineCopyTruncateMidEvent(t *testing.T) {
 	s := newScenario(t)
-	s.write("app.log", "E0 "+pad+"\n", "E1\n", "  a\n")
+	s.write("app.log", "E0 "+pad+"\n", "E1\n", "  a\n", "  b\n")
 	c := s.fsFollow(multilineYML)
-	s.waitFor(c, 1) // E0 (E1 is held: its end is not known yet)
-	s.write("app.log", "  b\n")
+	s.waitFor(c, 1) // E0
+	s.waitUntil("E1 read", func() bool { return s.metrics.Snapshot()["input.t.lines"] >= 4 })
 	b, err := os.ReadFile(s.path("app.log"))
 	if err != nil {
 		t.Fatal(err)
