@@ -1,11 +1,14 @@
 package netflow
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"syscall"
 	"testing"
 	"time"
+
+	gfnetflow "github.com/netsampler/goflow2/v2/decoders/netflow"
 
 	"github.com/shipper-project/shipper/inputs/internal/flow"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -113,4 +116,32 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkGoflow2OnlyV9 is the baseline of the same run: goflow2's own
+// decode of the same datagrams into its structs, no documents. The ratio
+// to BenchmarkDecodeV9 is what building and encoding the documents costs.
+func BenchmarkGoflow2OnlyV9(b *testing.B) {
+	const records = 30
+	tmpl, data := benchSets(9, records)
+	ts := gfnetflow.CreateTemplateSystem()
+	var p9 gfnetflow.NFv9Packet
+	var pi gfnetflow.IPFIXPacket
+	gfnetflow.DecodeMessageVersion(bytes.NewBuffer(v9Datagram(0, 1, 60000, tmpl)), ts, &p9, &pi)
+	dg := v9Datagram(1, 1, 60000, data)
+	b.SetBytes(int64(len(dg)))
+	b.ReportAllocs()
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		p9 = gfnetflow.NFv9Packet{}
+		if err := gfnetflow.DecodeMessageVersion(bytes.NewBuffer(dg), ts, &p9, &pi); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	flows := float64(b.N * records)
+	b.ReportMetric(float64(cpu.Nanoseconds())/flows, "cpu-ns/flow")
+	b.ReportMetric(flows/cpu.Seconds(), "flows/cpu-s")
 }
