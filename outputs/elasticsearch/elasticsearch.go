@@ -403,7 +403,6 @@ func (o *Output) post(ctx context.Context, body []byte) (int, []byte, time.Durat
 	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
 	defer cancel()
 	o.requests.Inc()
-	o.bytesOut.Add(int64(len(body)))
 	res, err := o.client.Perform(o.bulkRequest(ctx, body))
 	// Failover: the client marks a host that failed to answer as dead and
 	// picks the next one; try each other host at once rather than after a
@@ -424,6 +423,7 @@ func (o *Output) post(ctx context.Context, body []byte) (int, []byte, time.Durat
 		return 0, nil, 0, fmt.Errorf("bulk request to %s: %w", strings.Join(o.hosts, ","), err)
 	}
 	defer res.Body.Close()
+	o.bytesOut.Add(int64(len(body))) // written: a server answered it
 	resp, err := io.ReadAll(io.LimitReader(res.Body, 64<<20))
 	if err != nil {
 		return 0, nil, 0, fmt.Errorf("read bulk response: %w", err)
