@@ -199,10 +199,15 @@ func (p setPath) String() string {
 
 func (p setPath) Set(v string) error {
 	*p.dst = v
+	// Beats: a relative -c is read from path.config, which defaults to
+	// path.home.
+	dir := p.c.pathConfig
+	if dir == "" {
+		dir = p.c.pathHome
+	}
 	p.c.configFile = p.c.configArg
-	if p.c.pathConfig != "" && !filepath.IsAbs(p.c.configArg) {
-		// Beats: a relative -c is read from path.config.
-		p.c.configFile = filepath.Join(p.c.pathConfig, p.c.configArg)
+	if dir != "" && !filepath.IsAbs(p.c.configArg) {
+		p.c.configFile = filepath.Join(dir, p.c.configArg)
 	}
 	return nil
 }
@@ -222,7 +227,7 @@ func newFlags(name string, stderr io.Writer) (*flag.FlagSet, *common) {
 	fs.StringVar(&c.debug, "d", "", "enable debug logging for selectors (\"*\" for all)")
 	fs.StringVar(&c.pathData, "path.data", "", "override path.data")
 	fs.Var(setPath{c, &c.pathConfig}, "path.config", "override path.config (where a relative -c is read)")
-	fs.StringVar(&c.pathHome, "path.home", "", "override path.home")
+	fs.Var(setPath{c, &c.pathHome}, "path.home", "override path.home (path.config, path.data and path.logs default below it)")
 	fs.StringVar(&c.pathLogs, "path.logs", "", "override path.logs")
 	fs.BoolVar(&c.strictPerms, "strict.perms", true, "check the config file's permissions")
 	return fs, c

@@ -270,7 +270,7 @@ func groupName(gid uint32) string {
 func (d *doctor) checkInputFiles(cfg *config.Config) {
 	for i, sec := range cfg.Shipper.Inputs {
 		n := sec.Lookup("paths")
-		if n == nil || n.Kind != yaml.SequenceNode || sec.String("enabled") == "false" {
+		if on, _ := sec.Enabled(); n == nil || n.Kind != yaml.SequenceNode || !on {
 			continue
 		}
 		what := "input " + inputID(sec, i) + " files"
@@ -397,6 +397,9 @@ func (d *doctor) checkGeoIP(cfg *config.Config) {
 	}
 	check("(global processors)", cfg.Processors)
 	for i, sec := range cfg.Shipper.Inputs {
+		if on, _ := sec.Enabled(); !on {
+			continue
+		}
 		id := inputID(sec, i)
 		var procs []config.Section
 		if n := sec.Lookup("processors"); n != nil && n.Kind == yaml.SequenceNode {
@@ -646,7 +649,7 @@ type Prober interface {
 func (d *doctor) checkSNMP(ctx context.Context, cfg *config.Config) {
 	for i, sec := range cfg.Shipper.Inputs {
 		typ := sec.String("type")
-		if sec.String("enabled") == "false" {
+		if on, _ := sec.Enabled(); !on {
 			continue
 		}
 		p, ok := inputs.Lookup(typ)

@@ -46,6 +46,7 @@ func TestGlobalFlagsInAnyPosition(t *testing.T) {
 		{"test", "-c", abs, "config", "-d", "*"},
 		{"--path.config", etc, "test", "config", "-c", "filebeat.yml"},
 		{"-c", "filebeat.yml", "test", "config", "--path.config=" + etc},
+		{"--path.home", etc, "test", "config", "-c", "filebeat.yml"},
 		{"-E", "output.console.pretty=true", "-e", "test", "config", "-c", abs, "--strict.perms=false"},
 	} {
 		code, out, errs := cmd(t, "", args...)

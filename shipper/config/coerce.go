@@ -29,9 +29,26 @@ var (
 // The original node is left as it is: other readers (export config, the
 // permission check) see what the operator wrote.
 func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
-	if n == nil {
-		return nil
+	budget := maxNodes
+	return coerceDepth(n, t, 0, &budget)
+}
+
+// maxDepth and maxNodes bound the walks over a node tree that follow
+// aliases: an alias inside its own anchor (a: &x {b: *x}) is a cycle, and
+// aliases of aliases grow exponentially ("billion laughs"). Past the bound
+// a walk leaves the rest as it is; yaml.v3's decoder refuses such a
+// document itself ("excessive aliasing").
+const (
+	maxDepth = 200
+	maxNodes = 1 << 16 // a router config has a few thousand nodes
+)
+
+func coerceDepth(n *yaml.Node, t reflect.Type, depth int, budget *int) *yaml.Node {
+	if n == nil || depth > maxDepth || *budget <= 0 {
+		return n
 	}
+	depth++
+	*budget--
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -39,7 +56,7 @@ func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
 		return n // the type reads its own node (ByteSize, Section, enums)
 	}
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return coerce(n.Alias, t)
+		return coerceDepth(n.Alias, t, depth, budget)
 	}
 	switch t.Kind() {
 	case reflect.Struct:
@@ -50,7 +67,7 @@ func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
 		collectFields(t, known)
 		return mapValues(n, func(k string, v *yaml.Node) *yaml.Node {
 			if ft, ok := known[k]; ok {
-				return coerce(v, ft)
+				return coerceDepth(v, ft, depth, budget)
 			}
 			return v
 		})
@@ -58,7 +75,7 @@ func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
 		if n.Kind != yaml.MappingNode {
 			return n
 		}
-		return mapValues(n, func(_ string, v *yaml.Node) *yaml.Node { return coerce(v, t.Elem()) })
+		return mapValues(n, func(_ string, v *yaml.Node) *yaml.Node { return coerceDepth(v, t.Elem(), depth, budget) })
 	case reflect.Slice, reflect.Array:
 		if t.Elem().Kind() == reflect.Uint8 {
 			return n
@@ -66,7 +83,7 @@ func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
 		if n.Kind == yaml.ScalarNode && n.Tag != "!!null" {
 			// go-ucfg's castArr: one value is a list of one.
 			seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: n.Line, Column: n.Column, Content: []*yaml.Node{n}}
-			return coerce(seq, t)
+			return coerceDepth(seq, t, depth, budget)
 		}
 		if n.Kind != yaml.SequenceNode {
 			return n
@@ -74,7 +91,7 @@ func coerce(n *yaml.Node, t reflect.Type) *yaml.Node {
 		out := *n
 		out.Content = make([]*yaml.Node, len(n.Content))
 		for i, c := range n.Content {
-			out.Content[i] = coerce(c, t.Elem())
+			out.Content[i] = coerceDepth(c, t.Elem(), depth, budget)
 		}
 		return &out
 	}

@@ -20,7 +20,8 @@ func (c *Config) Export() ([]byte, error) {
 	if c.Root == nil {
 		return nil, nil
 	}
-	root := maskSecrets(c.Root, "")
+	budget := maxNodes
+	root := maskSecrets(c.Root, "", 0, &budget)
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
@@ -35,12 +36,17 @@ func (c *Config) Export() ([]byte, error) {
 
 // maskSecrets returns a copy of n with the secrets replaced; key is the
 // name n is stored under.
-func maskSecrets(n *yaml.Node, key string) *yaml.Node {
+func maskSecrets(n *yaml.Node, key string, depth int, budget *int) *yaml.Node {
 	if n == nil {
 		return nil
 	}
+	if depth > maxDepth || *budget <= 0 { // aliases in a cycle or a "billion laughs"
+		return redactedScalar(n)
+	}
+	depth++
+	*budget--
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
-		return maskSecrets(n.Alias, key)
+		return maskSecrets(n.Alias, key, depth, budget)
 	}
 	cp := *n
 	cp.Anchor = ""
@@ -57,12 +63,12 @@ func maskSecrets(n *yaml.Node, key string) *yaml.Node {
 				cp.Content[i+1] = redactedScalar(v)
 				continue
 			}
-			cp.Content[i+1] = maskSecrets(v, k.Value)
+			cp.Content[i+1] = maskSecrets(v, k.Value, depth, budget)
 		}
 	case yaml.SequenceNode:
 		cp.Content = make([]*yaml.Node, len(n.Content))
 		for i, c := range n.Content {
-			cp.Content[i] = maskSecrets(c, key)
+			cp.Content[i] = maskSecrets(c, key, depth, budget)
 		}
 	case yaml.ScalarNode:
 		switch w := scalarSecret(n.Value, key); {

@@ -60,7 +60,7 @@ func CheckOverrides(overrides []string) error {
 			{Kind: yaml.ScalarNode, Tag: "!!str", Value: k}, overrideValue(v)}}
 		_ = expandDotted(root, "", "")
 		var found []SecretAt
-		findSecrets(root, "", "", &found)
+		findSecrets(root, "", "", &found, newWalk())
 		for _, s := range found {
 			errs = append(errs, fmt.Errorf("-E %s: %s on the command line, which every local user can read (ps): write ${NAME} and keep the value in the keystore or the environment (or --strict.perms=false)", s.Path, s.What))
 		}
@@ -99,7 +99,7 @@ func FindSecrets(data []byte) []SecretAt {
 	root := doc.Content[0]
 	_ = expandDotted(root, "", "") // duplicate keys are Load's to report; both are still walked
 	var out []SecretAt
-	findSecrets(root, "", "", &out)
+	findSecrets(root, "", "", &out, newWalk())
 	return out
 }
 
@@ -127,14 +127,34 @@ func isSecretKey(k string) bool {
 		strings.HasSuffix(k, "_token") || strings.HasSuffix(k, "_secret")
 }
 
+// walk bounds findSecrets over aliases: cycles are cut, and a document
+// whose aliases expand past maxNodes ("billion laughs") is walked that far.
+type walk struct {
+	expanding map[*yaml.Node]bool
+	budget    int
+}
+
+func newWalk() *walk { return &walk{expanding: map[*yaml.Node]bool{}, budget: maxNodes} }
+
 // findSecrets walks n; key is the name n is stored under (for a list item,
 // the list's).
-func findSecrets(n *yaml.Node, path, key string, out *[]SecretAt) {
+func findSecrets(n *yaml.Node, path, key string, out *[]SecretAt, w *walk) {
+	if w.budget <= 0 {
+		return
+	}
+	w.budget--
 	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		// An alias inside its own anchor is a cycle: its secrets are
+		// reported where the anchor is walked.
+		if w.expanding[n.Alias] {
+			return
+		}
+		w.expanding[n.Alias] = true
+		defer delete(w.expanding, n.Alias)
 		// *anchor: the secret is written at the anchor, used here; name
 		// the line that uses it (the key path is this one).
 		before := len(*out)
-		findSecrets(n.Alias, path, key, out)
+		findSecrets(n.Alias, path, key, out, w)
 		for i := before; i < len(*out); i++ {
 			(*out)[i].Line = n.Line
 		}
@@ -149,11 +169,11 @@ func findSecrets(n *yaml.Node, path, key string, out *[]SecretAt) {
 				*out = append(*out, SecretAt{Line: k.Line, Path: p, What: "a literal credential header"})
 				continue
 			}
-			findSecrets(v, p, k.Value, out)
+			findSecrets(v, p, k.Value, out, w)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			findSecrets(c, fmt.Sprintf("%s[%d]", path, i), key, out)
+			findSecrets(c, fmt.Sprintf("%s[%d]", path, i), key, out, w)
 		}
 	case yaml.ScalarNode:
 		if w := scalarSecret(n.Value, key); w != "" {
