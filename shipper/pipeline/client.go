@@ -95,12 +95,30 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 		e.Timestamp = time.Now()
 	}
 	outcome := Pending
+	var errMsgs []any // error.message values written here, for a second failure
 	for _, proc := range c.cfg.Processors {
 		out, err := proc.Run(e)
 		if err != nil {
 			c.procErrors.Inc()
 			c.p.failed.Inc()
-			e.Fields.Put("error.message", fmt.Sprintf("%s: %v", proc, err))
+			// A message the processor wrote itself (decode_json_fields'
+			// add_error_key) is kept; a second failure adds to the first
+			// rather than erasing it.
+			msg := fmt.Sprintf("%s: %v", proc, err)
+			cur, has := e.Fields.Get("error.message")
+			switch {
+			case !has:
+				errMsgs = append(errMsgs, msg)
+			case len(errMsgs) > 0 && sameMessage(cur, errMsgs):
+				errMsgs = append(errMsgs, msg)
+			default: // the processor's own (or one that came with the event)
+				errMsgs = append(errMsgs, cur)
+			}
+			if len(errMsgs) == 1 {
+				e.Fields.Put("error.message", errMsgs[0])
+			} else {
+				e.Fields.Put("error.message", append([]any(nil), errMsgs...))
+			}
 			tag := "_processor_failure"
 			var t tagger
 			if errors.As(err, &t) {
@@ -143,4 +161,15 @@ func (c *client) acked(items []item) {
 	c.cfg.ACK(privs)
 	clear(privs)
 	c.privs = privs[:0]
+}
+
+// sameMessage reports whether cur is what Publish last wrote to
+// error.message for msgs.
+func sameMessage(cur any, msgs []any) bool {
+	if len(msgs) == 1 {
+		s, ok := cur.(string)
+		return ok && s == msgs[0]
+	}
+	l, ok := cur.([]any)
+	return ok && len(l) == len(msgs)
 }
