@@ -64,6 +64,27 @@ func Main(args []string) int {
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	code := dispatch(args, stdin, stdout, stderr)
+	if code == ExitUsage && asksHelp(args) {
+		return ExitOK // `-h` asks for the usage it printed: not an error, as in Beats
+	}
+	return code
+}
+
+// asksHelp reports whether args hold -h, -help or --help (before a "--").
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--":
+			return false
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// Global flags go anywhere, as in Beats: `shipper -e test config`,
 	// `shipper test config -e -c x.yml`, `shipper -c x.yml run --once`.
 	// They are taken out here and handed to the command after its verbs.
