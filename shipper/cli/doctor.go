@@ -446,8 +446,9 @@ func (d *doctor) reportGeoIP(what string, ps []processors.Processor) {
 	}
 }
 
-// checkElasticsearch: reachable, credentials accepted, version, the
-// writer's privileges on shipper-* and the index template.
+// checkElasticsearch: reachable (and Elasticsearch), credentials accepted,
+// version, the writer's privileges on the indices output.elasticsearch.index
+// names and the index template.
 func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section, tmpl idxmgmt.TemplateConfig) {
 	ec := elasticsearch.DefaultConfig()
 	if err := sec.Decode(&ec); err != nil {
@@ -463,14 +464,26 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section, tmp
 	hosts := strings.Join(out.Hosts(), ", ")
 	cctx, cancel := context.WithTimeout(ctx, d.timeout)
 	defer cancel()
-	res, err := out.Do(cctx, http.MethodGet, "/", nil)
+	res, err := rawGet(cctx, out, "/")
 	if err != nil {
 		d.report(docFail, "elasticsearch", "%s unreachable: %v", hosts, err)
 		return
 	}
-	body, _ := io.ReadAll(res.Body)
+	body, _ := io.ReadAll(io.LimitReader(res.Body, 1<<20))
 	res.Body.Close()
+	// Elasticsearch (7.14+) names itself in X-Elastic-Product on every
+	// answer to an authenticated request; 401/403 may come from a proxy
+	// in front of it, and are reported as such below.
+	notES := res.Header.Get("X-Elastic-Product") != "Elasticsearch" &&
+		res.StatusCode != http.StatusUnauthorized && res.StatusCode != http.StatusForbidden
 	switch {
+	case notES:
+		ct := "no Content-Type"
+		if v := res.Header.Get("Content-Type"); v != "" {
+			ct = "Content-Type " + v
+		}
+		d.report(docFail, "elasticsearch", "%s reachable but not Elasticsearch: GET / answered %s, %s, no X-Elastic-Product header: check output.elasticsearch.hosts (port, path, a proxy in front?)", hosts, elasticsearch.StatusLine(res.StatusCode), ct)
+		return
 	case res.StatusCode == http.StatusUnauthorized:
 		d.report(docFail, "elasticsearch auth", "%s refused the credentials (401): check username/password or api_key", hosts)
 		return
@@ -494,37 +507,7 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section, tmp
 	} else {
 		d.report(docOK, "elasticsearch version", "%s (cluster %s)", info.Version.Number, info.ClusterName)
 	}
-
-	// Privileges: what `create_doc` into the data streams needs. A
-	// cluster without security answers 4xx/5xx here: not a failure.
-	pctx, pcancel := context.WithTimeout(ctx, d.timeout)
-	defer pcancel()
-	preq := `{"index":[{"names":["shipper-*"],"privileges":["create_doc","auto_configure"]}]}`
-	pres, err := out.Do(pctx, http.MethodPost, "/_security/user/_has_privileges", []byte(preq))
-	if err == nil {
-		pb, _ := io.ReadAll(pres.Body)
-		pres.Body.Close()
-		var hp struct {
-			HasAll   bool                       `json:"has_all_requested"`
-			Username string                     `json:"username"`
-			Index    map[string]map[string]bool `json:"index"`
-		}
-		if pres.StatusCode >= 300 || json.Unmarshal(pb, &hp) != nil {
-			d.report(docInfo, "elasticsearch privileges", "not checked (%s: security disabled?)", elasticsearch.StatusLine(pres.StatusCode))
-		} else if hp.HasAll {
-			d.report(docOK, "elasticsearch privileges", "user %s may create_doc and auto_configure on shipper-*", hp.Username)
-		} else {
-			var missing []string
-			for _, privs := range hp.Index {
-				for p, ok := range privs {
-					if !ok {
-						missing = append(missing, p)
-					}
-				}
-			}
-			d.report(docFail, "elasticsearch privileges", "user %s lacks %s on shipper-*", hp.Username, strings.Join(missing, ", "))
-		}
-	}
+	d.checkPrivileges(ctx, out, indexPattern(ec.Index))
 
 	tctx, tcancel := context.WithTimeout(ctx, d.timeout)
 	defer tcancel()
@@ -545,6 +528,106 @@ func (d *doctor) checkElasticsearch(ctx context.Context, sec config.Section, tmp
 		d.report(docFail, "index template", "%s is not installed: shipper run installs it when it connects, or run shipper setup --index-management", tmpl.Name)
 	default:
 		d.report(docFail, "index template", "GET _index_template/%s: %s", tmpl.Name, elasticsearch.StatusLine(tres.StatusCode))
+	}
+}
+
+// rawGet is GET path on the output's hosts (credentials, TLS, failover)
+// without the client's product check, which turns a server that is not
+// Elasticsearch into an error with neither status nor headers: doctor
+// tells that apart from a server that cannot be reached.
+func rawGet(ctx context.Context, out *elasticsearch.Output, path string) (*http.Response, error) {
+	var res *http.Response
+	err := errors.New("no host")
+	for try := 0; err != nil && try < len(out.Hosts()) && ctx.Err() == nil; try++ {
+		req, rerr := http.NewRequestWithContext(ctx, http.MethodGet, path, nil)
+		if rerr != nil {
+			return nil, rerr
+		}
+		res, err = out.Client().Transport.Perform(req)
+	}
+	return res, err
+}
+
+// indexPattern is the index pattern output.elasticsearch.index writes to:
+// each %{…} (field or date) becomes *. "shipper-%{[event.dataset]}" is
+// "shipper-*".
+func indexPattern(index string) string {
+	var b strings.Builder
+	for index != "" {
+		i := strings.Index(index, "%{")
+		if i < 0 {
+			b.WriteString(index)
+			break
+		}
+		b.WriteString(index[:i])
+		if !strings.HasSuffix(b.String(), "*") {
+			b.WriteByte('*')
+		}
+		j := strings.IndexByte(index[i:], '}')
+		if j < 0 {
+			break // Validate refused it already
+		}
+		index = index[i+j+1:]
+	}
+	return b.String()
+}
+
+// checkPrivileges asks _has_privileges for what `create_doc` into the
+// data streams of pattern needs. A cluster without security answers
+// 4xx/5xx here: not a failure. An answer without the keys read here is
+// said to be unreadable, with what is missing.
+func (d *doctor) checkPrivileges(ctx context.Context, out *elasticsearch.Output, pattern string) {
+	pctx, pcancel := context.WithTimeout(ctx, d.timeout)
+	defer pcancel()
+	want := []string{"create_doc", "auto_configure"}
+	preq, _ := json.Marshal(map[string]any{"index": []map[string]any{{"names": []string{pattern}, "privileges": want}}})
+	pres, err := out.Do(pctx, http.MethodPost, "/_security/user/_has_privileges", preq)
+	if err != nil {
+		d.report(docWarn, "elasticsearch privileges", "not checked: POST _security/user/_has_privileges: %v", err)
+		return
+	}
+	pb, _ := io.ReadAll(io.LimitReader(pres.Body, 1<<20))
+	pres.Body.Close()
+	if pres.StatusCode >= 300 {
+		d.report(docInfo, "elasticsearch privileges", "not checked (%s: security disabled?)", elasticsearch.StatusLine(pres.StatusCode))
+		return
+	}
+	var hp struct {
+		HasAll   *bool                      `json:"has_all_requested"`
+		Username *string                    `json:"username"`
+		Index    map[string]map[string]bool `json:"index"`
+	}
+	if err := json.Unmarshal(pb, &hp); err != nil {
+		d.report(docWarn, "elasticsearch privileges", "could not read the _has_privileges answer (not JSON: %v)", err)
+		return
+	}
+	var absent, lacking []string
+	if hp.Username == nil || *hp.Username == "" {
+		absent = append(absent, "username")
+	}
+	if hp.HasAll == nil {
+		absent = append(absent, "has_all_requested")
+	}
+	if privs, ok := hp.Index[pattern]; !ok {
+		absent = append(absent, "index."+pattern)
+	} else {
+		for _, p := range want {
+			if has, ok := privs[p]; !ok {
+				absent = append(absent, "index."+pattern+"."+p)
+			} else if !has {
+				lacking = append(lacking, p)
+			}
+		}
+	}
+	switch {
+	case len(absent) > 0:
+		d.report(docWarn, "elasticsearch privileges", "could not read the _has_privileges answer (missing %s): privileges not checked", strings.Join(absent, ", "))
+	case len(lacking) > 0:
+		d.report(docFail, "elasticsearch privileges", "user %s lacks %s on %s", *hp.Username, strings.Join(lacking, ", "), pattern)
+	case !*hp.HasAll:
+		d.report(docWarn, "elasticsearch privileges", "user %s: has_all_requested is false although every privilege on %s is true: privileges not checked", *hp.Username, pattern)
+	default:
+		d.report(docOK, "elasticsearch privileges", "user %s may create_doc and auto_configure on %s", *hp.Username, pattern)
 	}
 }
 

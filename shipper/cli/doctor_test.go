@@ -2,14 +2,18 @@ package cli
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -33,6 +37,17 @@ type fakeStack struct {
 	template   bool // _index_template/shipper exists
 	privileged bool
 	dashboards map[string]bool // ids present in Kibana
+	// privAnswer, when set, is the _has_privileges answer (fault injection).
+	privAnswer string
+	// privNames are the index names the last _has_privileges asked about.
+	mu        sync.Mutex
+	privNames []string
+}
+
+func (f *fakeStack) askedPrivileges() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.privNames
 }
 
 func newFakeStack(t *testing.T) *fakeStack {
@@ -85,7 +100,37 @@ func (f *fakeStack) handle(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == "/":
 		fmt.Fprint(w, `{"name":"fake","cluster_name":"router-lab","version":{"number":"8.15.0","build_flavor":"default"},"tagline":"You Know, for Search"}`)
 	case r.URL.Path == "/_security/user/_has_privileges":
-		fmt.Fprintf(w, `{"username":"shipper","has_all_requested":%t,"cluster":{},"index":{"shipper-*":{"create_doc":%t,"auto_configure":true}},"application":{}}`, f.privileged, f.privileged)
+		var req struct {
+			Index []struct {
+				Names []string `json:"names"`
+			} `json:"index"`
+		}
+		var body io.Reader = r.Body
+		if r.Header.Get("Content-Encoding") == "gzip" {
+			zr, err := gzip.NewReader(r.Body)
+			if err != nil {
+				w.WriteHeader(400)
+				return
+			}
+			body = zr
+		}
+		json.NewDecoder(body).Decode(&req)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.privNames = nil
+		for _, ix := range req.Index {
+			f.privNames = append(f.privNames, ix.Names...)
+		}
+		if f.privAnswer != "" {
+			fmt.Fprint(w, f.privAnswer)
+			return
+		}
+		idx := map[string]map[string]bool{}
+		for _, n := range f.privNames {
+			idx[n] = map[string]bool{"create_doc": f.privileged, "auto_configure": true}
+		}
+		b, _ := json.Marshal(map[string]any{"username": "shipper", "has_all_requested": f.privileged, "cluster": map[string]any{}, "index": idx, "application": map[string]any{}})
+		w.Write(b)
 	case r.URL.Path == "/_index_template/shipper":
 		if !f.template {
 			w.WriteHeader(404)
@@ -384,4 +429,94 @@ func numDashboards(t *testing.T) int {
 		t.Fatal(err)
 	}
 	return len(ids)
+}
+
+// TestDoctorPrivilegesUnreadable: a _has_privileges answer without the
+// keys doctor reads (a proxy, another product, a changed API) is reported
+// as unreadable, naming what is missing, never as "user  lacks  on …".
+func TestDoctorPrivilegesUnreadable(t *testing.T) {
+	for _, tc := range []struct{ answer, want string }{
+		{`{}`, "[WARN] elasticsearch privileges: could not read the _has_privileges answer (missing username, has_all_requested, index.shipper-*)"},
+		{`{"username":"shipper","has_all_requested":false,"index":{}}`, "[WARN] elasticsearch privileges: could not read the _has_privileges answer (missing index.shipper-*)"},
+		{`{"username":"shipper","has_all_requested":false,"index":{"shipper-*":{}}}`, "[WARN] elasticsearch privileges: could not read the _has_privileges answer (missing index.shipper-*.create_doc, index.shipper-*.auto_configure)"},
+		{`<html>oops</html>`, "[WARN] elasticsearch privileges: could not read the _has_privileges answer (not JSON: "},
+	} {
+		e := newDoctorEnv(t)
+		e.es.privAnswer = tc.answer
+		_, out := e.run(e.config(""))
+		wantLines(t, out, tc.want)
+		if strings.Contains(out, "lacks") || strings.Contains(out, "user  ") {
+			t.Errorf("answer %s: doctor printed blank names:\n%s", tc.answer, out)
+		}
+	}
+}
+
+// TestDoctorNotElasticsearch: a server that answers but is not
+// Elasticsearch is reported as such, with what it answered, not as
+// unreachable (which is for dial failures).
+func TestDoctorNotElasticsearch(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status int
+		ctype  string
+		want   string
+	}{
+		{"html 200", 200, "text/html; charset=utf-8", "reachable but not Elasticsearch: GET / answered 200 OK, Content-Type text/html; charset=utf-8, no X-Elastic-Product header"},
+		{"404", 404, "text/plain", "reachable but not Elasticsearch: GET / answered 404 Not Found, Content-Type text/plain, no X-Elastic-Product header"},
+		{"no content type", 200, "", "reachable but not Elasticsearch: GET / answered 200 OK, no Content-Type, no X-Elastic-Product header"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header()["Content-Type"] = nil
+				if tc.ctype != "" {
+					w.Header().Set("Content-Type", tc.ctype)
+				}
+				w.WriteHeader(tc.status)
+				fmt.Fprint(w, "<html><body>It works!</body></html>")
+			}))
+			defer srv.Close()
+			e := newDoctorEnv(t)
+			cfg := e.config("")
+			os.WriteFile(cfg, []byte(strings.ReplaceAll(readFile(t, cfg), fmt.Sprintf("hosts: [%q]", e.es.URL), fmt.Sprintf("hosts: [%q]", srv.URL))), 0o600)
+			code, out := e.run(cfg)
+			if code != ExitRuntime {
+				t.Errorf("doctor = %d, want %d", code, ExitRuntime)
+			}
+			wantLines(t, out, "[FAIL] elasticsearch: "+srv.URL+" "+tc.want)
+			if strings.Contains(out, "unreachable") && !strings.Contains(out, "kibana") {
+				t.Errorf("a server that answers is called unreachable:\n%s", out)
+			}
+			for _, l := range strings.Split(out, "\n") {
+				if strings.HasPrefix(l, "[FAIL] elasticsearch") && strings.Contains(l, "unreachable") {
+					t.Errorf("a server that answers is called unreachable: %s", l)
+				}
+			}
+		})
+	}
+}
+
+// TestDoctorPrivilegesIndexPattern: the privileges are checked on the
+// indices the configured output.elasticsearch.index writes, not on a
+// hard-coded shipper-*.
+func TestDoctorPrivilegesIndexPattern(t *testing.T) {
+	e := newDoctorEnv(t)
+	cfg := e.config("")
+	os.WriteFile(cfg, []byte(strings.Replace(readFile(t, cfg), "output.elasticsearch:\n", "output.elasticsearch:\n  index: \"router-%{[event.dataset]}-%{+yyyy.MM.dd}\"\n", 1)), 0o600)
+	_, out := e.run(cfg)
+	if strings.Join(e.es.askedPrivileges(), ",") != "router-*-*" {
+		t.Errorf("_has_privileges asked about %v, want [router-*-*]", e.es.askedPrivileges())
+	}
+	wantLines(t, out, "[ OK ] elasticsearch privileges: user shipper may create_doc and auto_configure on router-*-*")
+	if strings.Contains(out, "on shipper-*") {
+		t.Errorf("doctor still names shipper-*:\n%s", out)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
