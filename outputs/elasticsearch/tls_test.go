@@ -120,7 +120,7 @@ func publishOne(t *testing.T, cfg elasticsearch.Config, log *slog.Logger) error 
 		return err
 	}
 	b := pipeline.NewTestBatch(testEvents(1)...)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := out.Publish(ctx, b); err != nil {
 		return err

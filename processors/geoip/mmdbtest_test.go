@@ -102,7 +102,7 @@ func (env *testEnv) counter(name string) int64 {
 // waitFor polls cond until it holds or the deadline passes.
 func (env *testEnv) waitFor(what string, cond func() bool) {
 	env.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute) // a hang detector, not a budget: cond usually holds in milliseconds
 	for !cond() {
 		if time.Now().After(deadline) {
 			env.t.Fatalf("timed out waiting for %s; log:\n%s", what, env.logs.String())
