@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/shipper-project/shipper/shipper/config"
 )
@@ -91,5 +90,51 @@ func TestMetricsLogPrintsGaugesAsValues(t *testing.T) {
 	if got := fmt.Sprint(metricsAttrs(snap, snap)); got != "[queue.disk.bytes 8192]" {
 		t.Errorf("unchanged = %s, want [queue.disk.bytes 8192]", got)
 	}
-	_ = time.Second
+}
+
+// A stop that arrives while a reload builds the new run: the replaced run
+// did not log the stop summary (StopForReload), so the new one, asked to
+// stop before it starts, logs it, with the counters carried over.
+func TestStopDuringReloadStillLogsTheSummary(t *testing.T) {
+	e := newEnv(t)
+	e.appendLines(sampleLines(t))
+	yml := fmt.Sprintf("shipper.inputs:\n  - type: squid\n    id: sq\n    paths: [%q]\npath.data: %q\nlogging.metrics.enabled: false\noutput.file: {path: %q}\n", e.log, e.data, e.dir)
+	cfg, err := config.LoadBytes([]byte(yml), "test.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs lockedBuffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	first, err := New(cfg, Options{Once: true}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.StopForReload()
+	if err := first.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(logs.records(t, "shipper stopped")); n != 0 {
+		t.Fatalf("a run stopped for a reload logged %d stop summaries, want 0", n)
+	}
+	published := first.Metrics.Snapshot()["pipeline.events.published"]
+	if published == 0 {
+		t.Fatal("nothing published by the first run")
+	}
+	second, err := New(cfg, Options{Reloaded: true, Metrics: first.Metrics, Start: first.Start()}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Start().Equal(first.Start()) {
+		t.Errorf("start after reload = %v, want the process start %v", second.Start(), first.Start())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the stop came while the reload was under way
+	second.Run(ctx)
+	sum := logs.records(t, "shipper stopped")
+	if len(sum) != 1 {
+		t.Fatalf("%d stop summaries after a stop during a reload, want 1", len(sum))
+	}
+	if got := sum[0]["published"]; got != float64(published) {
+		t.Errorf("summary published = %v, want the process-lifetime %d", got, published)
+	}
 }
