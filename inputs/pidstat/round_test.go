@@ -1,7 +1,6 @@
 package pidstat
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,43 +12,11 @@ import (
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
-// checkFourDecimals fails for every *.pct value of doc with more than four
-// decimals: Metricbeat rounds its percentages to 4 decimals
-// (common.Round(v, 4)), and mpstat's two decimals divided by 100 must not
-// come out as float noise (0.019799999999999998 for 1.98 %).
-func checkFourDecimals(t *testing.T, name string, doc []byte) {
-	t.Helper()
-	var m map[string]any
-	dec := json.NewDecoder(strings.NewReader(string(doc)))
-	dec.UseNumber()
-	if err := dec.Decode(&m); err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		switch x := v.(type) {
-		case map[string]any:
-			for k, e := range x {
-				walk(prefix+"."+k, e)
-			}
-		case json.Number:
-			if !strings.HasSuffix(prefix, ".pct") {
-				return
-			}
-			s := x.String()
-			if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 4 || strings.ContainsAny(s, "eE") {
-				t.Errorf("%s: %s = %s, want at most 4 decimals", name, prefix[1:], s)
-			}
-		}
-	}
-	walk("", m)
-}
-
 func TestPercentagesRoundedToFourDecimals(t *testing.T) {
 	files, _ := filepath.Glob("testdata/*.txt")
 	for _, f := range files {
 		for i, e := range parseFile(t, f, time.UTC) {
-			checkFourDecimals(t, filepath.Base(f)+"#"+strconv.Itoa(i), event.AppendJSON(nil, e))
+			sysstattest.CheckFourDecimals(t, filepath.Base(f)+"#"+strconv.Itoa(i), event.AppendJSON(nil, e))
 		}
 	}
 	// The issue's figures, and a value printed with more decimals than
@@ -61,7 +28,7 @@ func TestPercentagesRoundedToFourDecimals(t *testing.T) {
 			t.Fatalf("%s: %d events, want 1", in, len(evs))
 		}
 		doc := event.AppendJSON(nil, evs[0])
-		checkFourDecimals(t, in, doc)
+		sysstattest.CheckFourDecimals(t, in, doc)
 		if !strings.Contains(string(doc), want) {
 			t.Errorf("%%CPU %s: %s, want it to contain %s", in, doc, want)
 		}
