@@ -90,12 +90,9 @@ func (c *Config) Validate() error {
 
 // Input is the sflow input: one UDP socket, one decoder.
 type Input struct {
-	cfg  Config
-	env  inputs.Env
-	log  *slog.Logger
-	lc   flow.Counters
-	dec  *Decoder
-	addr chan string
+	cfg          Config
+	dec          *Decoder
+	*flow.Server // logger, counters, listener, Addr
 }
 
 // Factory decodes the section and builds the input.
@@ -114,48 +111,15 @@ func New(cfg Config, env inputs.Env) (*Input, error) {
 			return nil, err
 		}
 	}
-	log := env.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	name := env.Name
-	if name == "" {
-		name = "input.sflow"
-	}
-	return &Input{
-		cfg: cfg, env: env, log: log,
-		lc:   flow.NewCounters(env.Metrics, name),
-		dec:  NewDecoder(cfg, env.Metrics, name, log),
-		addr: make(chan string, 1),
-	}, nil
-}
-
-// Addr returns the address the input listens on, once it does.
-func (in *Input) Addr(ctx context.Context) (string, error) {
-	select {
-	case a := <-in.addr:
-		in.addr <- a
-		return a, nil
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
+	srv := flow.NewServer(env, "sflow")
+	return &Input{cfg: cfg, Server: srv, dec: NewDecoder(cfg, env.Metrics, srv.Name, srv.Log)}, nil
 }
 
 // Run listens until ctx is done (run --once: returns at once, a UDP
 // listener has no end to read to).
 func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
-	if in.env.Once {
-		in.log.Warn("run --once: the sflow input listens on UDP and has no end to read to; skipped")
-		return nil
-	}
-	l, err := flow.Listen(flow.ListenerConfig{Host: in.cfg.Host, ReadBuffer: int(in.cfg.ReadBuffer), MaxMessageSize: int(in.cfg.MaxMessageSize), QueueSize: in.cfg.QueueSize}, in.lc, in.log)
-	if err != nil {
-		return err
-	}
-	in.addr <- l.Addr().String()
-	in.log.Info("listening for sFlow", "address", l.Addr().String())
-	publish := func(ev *event.Event) error { return out.Publish(ctx, ev) }
-	return l.Run(ctx, func(d flow.Datagram) error { return in.dec.Decode(d, publish) })
+	lcfg := flow.ListenerConfig{Host: in.cfg.Host, ReadBuffer: int(in.cfg.ReadBuffer), MaxMessageSize: int(in.cfg.MaxMessageSize), QueueSize: in.cfg.QueueSize}
+	return in.Serve(ctx, lcfg, out, in.dec.Decode)
 }
 
 // Decoder turns sFlow datagrams into documents; one goroutine uses it.
