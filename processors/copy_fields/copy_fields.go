@@ -48,23 +48,9 @@ func New(s config.Section, env processors.Env) (processors.Processor, error) {
 // event always goes on; failures are counted. Copies share their values
 // with the original: values are never changed in place.
 func (p *Processor) Run(e *event.Event) (*event.Event, error) {
-	var backup event.Fields
-	ts := e.Timestamp
-	if p.FailOnError {
-		backup = append(event.Fields(nil), e.Fields...)
-	}
-	for _, f := range p.Fields {
-		err := p.copy(e, f.From, f.To)
-		if err == nil {
-			continue
-		}
-		p.failures.Record(err)
-		if p.FailOnError {
-			e.Fields, e.Timestamp = backup, ts
-			eventpath.Put(e, "error.message", "Failed to copy fields in copy_fields processor: "+err.Error())
-			return e, nil
-		}
-	}
+	eventpath.Transaction(e, len(p.Fields), p.FailOnError, p.failures.Record, "Failed to copy fields in copy_fields processor: ", func(i int) error {
+		return p.copy(e, p.Fields[i].From, p.Fields[i].To)
+	})
 	return e, nil
 }
 

@@ -72,23 +72,9 @@ func DecodeFields(s config.Section, c any, fields *[]FromTo) error {
 // Beats writes it; without fail_on_error the failed rename is skipped. The
 // event always goes on; failures are counted.
 func (p *Processor) Run(e *event.Event) (*event.Event, error) {
-	var backup event.Fields
-	ts := e.Timestamp
-	if p.FailOnError {
-		backup = append(event.Fields(nil), e.Fields...)
-	}
-	for _, f := range p.Fields {
-		err := p.rename(e, f.From, f.To)
-		if err == nil {
-			continue
-		}
-		p.failures.Record(err)
-		if p.FailOnError {
-			e.Fields, e.Timestamp = backup, ts
-			eventpath.Put(e, "error.message", "Failed to rename fields in processor: "+err.Error())
-			return e, nil
-		}
-	}
+	eventpath.Transaction(e, len(p.Fields), p.FailOnError, p.failures.Record, "Failed to rename fields in processor: ", func(i int) error {
+		return p.rename(e, p.Fields[i].From, p.Fields[i].To)
+	})
 	return e, nil
 }
 

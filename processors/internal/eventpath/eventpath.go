@@ -221,3 +221,27 @@ func Parts(e *event.Event, key string) (parts []event.Field, ok bool) {
 	}
 	return parts, len(parts) > 0
 }
+
+// Transaction runs op(i) for i in [0, n) in order, as Beats' rename and
+// copy_fields do: with failOnError, the first failure restores the event
+// as it came and writes prefix+err to error.message; without it, a failed
+// step is skipped. Every failure goes to record.
+func Transaction(e *event.Event, n int, failOnError bool, record func(error), prefix string, op func(i int) error) {
+	var backup event.Fields
+	ts := e.Timestamp
+	if failOnError {
+		backup = append(event.Fields(nil), e.Fields...)
+	}
+	for i := range n {
+		err := op(i)
+		if err == nil {
+			continue
+		}
+		record(err)
+		if failOnError {
+			e.Fields, e.Timestamp = backup, ts
+			Put(e, "error.message", prefix+err.Error())
+			return
+		}
+	}
+}
