@@ -32,7 +32,9 @@ type converter struct {
 // ecs collects, while a record's elements are written under netflow.*, the
 // values the ECS fields are derived from.
 type ecs struct {
-	src, dst                   netip.Addr
+	src, dst                   netip.Addr // unmapped, for the documents
+	srcID, dstID               netip.Addr // as the record carried them, for flow.id
+	srcV4, dstV4               bool       // from an IPv4 element: preferred over IPv6 (Filebeat)
 	sport, dport               uint16
 	hasSport, hasDport         bool
 	proto                      uint8
@@ -260,12 +262,12 @@ func (c *converter) element(f *event.Fields, prefix string, v *gfnetflow.DataFie
 	case 299:
 		x.setCountPrio(&x.rpkts, &x.rpktsPrio, b, 2)
 	case 8, 27:
-		if a, ok := val.(string); ok && len(b) >= 4 {
-			x.src, _ = netip.ParseAddr(a)
+		if a, ok := recordAddr(el.kind, b); ok && (id == 8 || !x.srcV4) {
+			x.src, x.srcID, x.srcV4 = a.Unmap(), a, id == 8
 		}
 	case 12, 28:
-		if a, ok := val.(string); ok && len(b) >= 4 {
-			x.dst, _ = netip.ParseAddr(a)
+		if a, ok := recordAddr(el.kind, b); ok && (id == 12 || !x.dstV4) {
+			x.dst, x.dstID, x.dstV4 = a.Unmap(), a, id == 12
 		}
 	case 7:
 		x.sport, x.hasSport = uint16(uintOf(b)), len(b) > 0
@@ -301,6 +303,15 @@ func (c *converter) element(f *event.Fields, prefix string, v *gfnetflow.DataFie
 	case 50: // samplerRandomInterval
 		x.sampling = uintOf(b)
 	}
+}
+
+// recordAddr is an address element's value as the record carries it (an
+// IPv4-mapped IPv6 address stays IPv6), when its length fits its type.
+func recordAddr(k kind, b []byte) (netip.Addr, bool) {
+	if (k == kindIPv4 && len(b) == 4) || (k == kindIPv6 && len(b) == 16) {
+		return netip.AddrFromSlice(b)
+	}
+	return netip.Addr{}, false
 }
 
 // setCount keeps delta counts over total counts (Filebeat's order).
@@ -497,7 +508,14 @@ func (c *converter) finish(ev *event.Event, h header, x *ecs) {
 	if !fd.IsValid() {
 		fd = zero
 	}
-	add("flow.id", flow.FlowID(fs, fd, x.sport, x.dport, x.proto))
+	ids, idd := x.srcID, x.dstID
+	if !ids.IsValid() {
+		ids = fs
+	}
+	if !idd.IsValid() {
+		idd = fd
+	}
+	add("flow.id", flow.FlowID(ids, idd, x.sport, x.dport, x.proto))
 	loc := "external"
 	if c.networks.Internal(fs) && c.networks.Internal(fd) {
 		loc = "internal"

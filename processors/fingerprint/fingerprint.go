@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/shipper-project/shipper/internal/xxhash"
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/internal/eventpath"
 	"github.com/shipper-project/shipper/processors/internal/fieldpath"
@@ -45,7 +46,7 @@ var methods = map[Method]func([]byte) []byte{
 	"sha256": func(b []byte) []byte { s := sha256.Sum256(b); return s[:] },
 	"sha384": func(b []byte) []byte { s := sha512.Sum384(b); return s[:] },
 	"sha512": func(b []byte) []byte { s := sha512.Sum512(b); return s[:] },
-	"xxhash": func(b []byte) []byte { return binary.BigEndian.AppendUint64(nil, xxh64(b)) },
+	"xxhash": func(b []byte) []byte { return binary.BigEndian.AppendUint64(nil, xxhash.Sum64(b)) },
 }
 
 // Encoding is hex, base32 or base64.

@@ -4,9 +4,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"net/netip"
 	"strconv"
+
+	"github.com/shipper-project/shipper/internal/xxhash"
 )
 
 // Transport returns ECS network.transport for an IANA protocol number.
@@ -103,28 +104,39 @@ func (n Networks) Locality(a netip.Addr) string {
 	return "external"
 }
 
-// FlowID hashes the 5-tuple so both directions of a conversation get the
-// same id (the end with the higher port first, as Filebeat orders them).
-// It is FNV-64a, not Filebeat's xxhash: equal within the shipper's data,
-// not equal to Filebeat's values.
+// FlowID is Filebeat's flow.id (x-pack/filebeat/input/netflow/convert.go
+// flowID): XXH64 (seed 0) of the end with the higher port first (address
+// bytes, port big-endian; the source first on equal ports), the other end,
+// and the protocol byte, as unpadded base64url of the big-endian digest.
+// Both directions of a conversation get the same id. The address bytes are
+// Filebeat's net.IP: 4 for IPv4, 16 for IPv6 (an IPv4-mapped address stays
+// 16): pass the address as the record carried it.
 func FlowID(src, dst netip.Addr, sport, dport uint16, proto uint8) string {
-	h := fnv.New64a()
-	var pb [2]byte
-	w := func(a netip.Addr, p uint16) {
-		b := a.AsSlice()
-		h.Write(b)
-		binary.BigEndian.PutUint16(pb[:], p)
-		h.Write(pb[:])
-	}
+	var buf [2*(16+2) + 1]byte
+	b := buf[:0]
 	if sport >= dport {
-		w(src, sport)
-		w(dst, dport)
+		b = appendEnd(appendEnd(b, src, sport), dst, dport)
 	} else {
-		w(dst, dport)
-		w(src, sport)
+		b = appendEnd(appendEnd(b, dst, dport), src, sport)
 	}
-	h.Write([]byte{proto})
-	var out [8]byte
-	binary.BigEndian.PutUint64(out[:], h.Sum64())
-	return base64.RawURLEncoding.EncodeToString(out[:])
+	b = append(b, proto)
+	var sum [8]byte
+	binary.BigEndian.PutUint64(sum[:], xxhash.Sum64(b))
+	var out [11]byte // 8 bytes in unpadded base64
+	base64.RawURLEncoding.Encode(out[:], sum[:])
+	return string(out[:])
+}
+
+// appendEnd appends an address's bytes (none for the zero Addr, as
+// Filebeat writes a nil net.IP) and its port.
+func appendEnd(b []byte, a netip.Addr, port uint16) []byte {
+	switch {
+	case a.Is4():
+		v := a.As4()
+		b = append(b, v[:]...)
+	case a.Is6():
+		v := a.As16()
+		b = append(b, v[:]...)
+	}
+	return binary.BigEndian.AppendUint16(b, port)
 }

@@ -1,4 +1,4 @@
-package fingerprint
+package xxhash
 
 import (
 	"fmt"
@@ -12,12 +12,12 @@ func TestXXH64Vectors(t *testing.T) {
 		"abc": 0x44bc2cf5ad770999,
 		"Nobody inspects the spammish repetition": 0xfbcea83c8a378bf1,
 	} {
-		if got := xxh64([]byte(in)); got != want {
-			t.Errorf("xxh64(%q) = %016x, want %016x", in, got, want)
+		if got := Sum64([]byte(in)); got != want {
+			t.Errorf("Sum64(%q) = %016x, want %016x", in, got, want)
 		}
 	}
 	// Beats' TestHashMethods input.
-	if got := fmt.Sprintf("%016x", xxh64([]byte("|field1|foo|field2|bar|"))); got != "37bc50682fba6686" {
+	if got := fmt.Sprintf("%016x", Sum64([]byte("|field1|foo|field2|bar|"))); got != "37bc50682fba6686" {
 		t.Errorf("beats vector: %s", got)
 	}
 }
