@@ -36,6 +36,11 @@ func TestRename(t *testing.T) {
 			`{"a": 2, "error": {"message": "Failed to rename fields in processor: could not fetch value for key: nope, Error: key not found"}}`, 1},
 		{"ignore_missing", `- rename: {fields: [{from: nope, to: b}, {from: a, to: c}], ignore_missing: true}`,
 			`{"a": 2}`, `{"c": 2}`, 0},
+		{"to below a value (Beats' own case): restored, Beats' error.message", `- rename: {fields: [{from: c, to: a.c}, {from: a, to: a.value}]}`,
+			`{"a": 9, "c": 10}`,
+			`{"a": 9, "c": 10, "error": {"message": "Failed to rename fields in processor: could not put value: a.c: 10, expected map but type is int64"}}`, 1},
+		{"to below a value without fail_on_error: skipped, c kept (Beats loses it)", `- rename: {fields: [{from: c, to: a.c}, {from: a, to: a.value}], fail_on_error: false}`,
+			`{"a": 9, "c": 10}`, `{"a": {"value": 9}, "c": 10}`, 1},
 		{"fail_on_error false skips the failed one", `- rename: {fields: [{from: x, to: b}, {from: a, to: c}], fail_on_error: false}`,
 			`{"x": 1, "a": 2, "b": 3}`, `{"x": 1, "c": 2, "b": 3}`, 1},
 	} {
