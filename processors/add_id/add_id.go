@@ -70,7 +70,9 @@ func (p *Processor) String() string {
 func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 	id := p.gen.NextID()
 	if !fieldpath.PutMeta(e, p.cfg.TargetField, id) {
-		eventpath.Put(e, p.cfg.TargetField, id)
+		if err := eventpath.PutValue(e, p.cfg.TargetField, id); err != nil {
+			return e, fmt.Errorf("failed to add ID to target field [%v]: %w", p.cfg.TargetField, err)
+		}
 	}
 	return e, nil
 }

@@ -51,7 +51,9 @@ func New(s config.Section, env processors.Env) (processors.Processor, error) {
 func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 	v, ok := eventpath.Get(e, p.target)
 	if !ok {
-		eventpath.Put(e, p.target, p.tags)
+		if err := eventpath.PutValue(e, p.target, p.tags); err != nil {
+			p.failures.Record(err) // Beats' AddTagsWithKey error, ignored as Beats does
+		}
 		return e, nil
 	}
 	switch old := v.(type) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/shipper-project/shipper/processors"
+	"github.com/shipper-project/shipper/processors/internal/eventpath"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
 )
@@ -95,7 +96,9 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		return e, nil
 	}
 	if id := p.flowID(e.Fields); id != "" {
-		e.Fields.Put(p.cfg.Target, id)
+		if err := eventpath.PutValue(e, p.cfg.Target, id); err != nil {
+			return e, fmt.Errorf("failed to write community ID to target field [%v]: %w", p.cfg.Target, err)
+		}
 	}
 	return e, nil
 }

@@ -95,7 +95,8 @@ func defaultConfig() cfg { return cfg{IgnoreMissing: false, FailOnError: true, M
 // Processor converts fields.
 type Processor struct {
 	cfg
-	failures *processors.Failures
+	failures     *processors.Failures
+	selfConflict bool // see selfConflict
 }
 
 var _ processors.Processor = (*Processor)(nil)
@@ -131,7 +132,7 @@ func New(s config.Section, env processors.Env) (processors.Processor, error) {
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
-	return &Processor{cfg: c, failures: processors.NewFailures(env)}, nil
+	return &Processor{cfg: c, failures: processors.NewFailures(env), selfConflict: selfConflict(c.Fields)}, nil
 }
 
 // itemKeyError locates err at fields[i].key.
@@ -173,6 +174,14 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		}
 		vals = append(vals, v)
 	}
+	// A write below a field holding a value fails (Beats' PutValue). With
+	// fail_on_error the event is then restored as it came, so a copy is
+	// taken first, but only when a write may fail: the common case costs
+	// nothing.
+	var backup event.Fields
+	if p.FailOnError && len(p.Fields) > 1 && (p.selfConflict || !p.writable(e, vals)) {
+		backup = append(event.Fields(nil), e.Fields...)
+	}
 	for i, f := range p.Fields {
 		v := vals[i]
 		if _, skip := v.(skipped); skip {
@@ -182,12 +191,57 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 			eventpath.Put(e, f.From, v)
 			continue
 		}
-		eventpath.Put(e, f.To, v)
+		if err := eventpath.PutValue(e, f.To, v); err != nil {
+			p.failures.Record(p.errorf(f, err, "failed to put field [%v]", f.To))
+			if p.FailOnError {
+				if backup != nil {
+					e.Fields = backup
+				}
+				return e, nil
+			}
+			// Skipped; in rename mode the source stays (Beats deletes
+			// it, and its value is lost).
+			continue
+		}
 		if p.Mode == Rename {
 			eventpath.Delete(e, f.From)
 		}
 	}
 	return e, nil
+}
+
+// writable reports whether every target can be written as the event is
+// now (no target below a field holding a value).
+func (p *Processor) writable(e *event.Event, vals []any) bool {
+	for i, f := range p.Fields {
+		if _, skip := vals[i].(skipped); skip || f.To == "" {
+			continue
+		}
+		if eventpath.CheckParents(e, f.To) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// selfConflict reports whether a field this list writes (or deletes) is
+// the parent of a later target, so that writable's check on the event as
+// it comes cannot tell whether the writes succeed.
+func selfConflict(fields []field) bool {
+	below := func(k, prefix string) bool {
+		return len(k) > len(prefix) && k[len(prefix)] == '.' && strings.HasPrefix(k, prefix)
+	}
+	for i, a := range fields {
+		for _, b := range fields[i+1:] {
+			if b.To == "" {
+				continue
+			}
+			if below(b.To, a.From) || (a.To != "" && below(b.To, a.To)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (p *Processor) convert(e *event.Event, f field) (any, error) {

@@ -65,6 +65,10 @@ func (p *Processor) copy(e *event.Event, from, to string) error {
 		}
 		return fmt.Errorf("could not fetch value for key: %s, Error: key not found", from)
 	}
+	if err := eventpath.CheckParents(e, to); err != nil {
+		v, _ := eventpath.Get(e, from)
+		return fmt.Errorf("could not copy value to %s: %v, %w", to, v, err)
+	}
 	for _, part := range parts {
 		eventpath.Put(e, to+part.Key, part.Value)
 	}

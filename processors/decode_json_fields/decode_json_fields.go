@@ -115,7 +115,10 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 			}
 		}
 		if target != "" {
-			eventpath.Put(e, target, out)
+			if err := eventpath.PutValue(e, target, out); err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
 		} else if m, ok := out.(map[string]any); ok {
 			p.writeKeys(e, m)
 		} else {

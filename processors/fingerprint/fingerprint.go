@@ -168,7 +168,9 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 	}
 	buf = append(buf, '|')
 	if fp := p.encode(p.hash(buf)); !fieldpath.PutMeta(e, p.cfg.TargetField, fp) {
-		eventpath.Put(e, p.cfg.TargetField, fp)
+		if err := eventpath.PutValue(e, p.cfg.TargetField, fp); err != nil {
+			return e, fmt.Errorf("failed to compute fingerprint: %w", err)
+		}
 	}
 	return e, nil
 }

@@ -92,15 +92,29 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		}
 		return e, fmt.Errorf("failed to determine the registered domain: %w", err)
 	}
-	eventpath.Put(e, p.cfg.TargetField, rd)
+	// Beats' PutValue: a target below a field holding a value is a failure
+	// and leaves that field as it is.
+	put := func(what, key string, v any) error {
+		if err := eventpath.PutValue(e, key, v); err != nil && !p.cfg.IgnoreFailure {
+			return fmt.Errorf("failed to write %s to target field [%v]: %w", what, key, err)
+		}
+		return nil
+	}
+	if err := put("registered domain", p.cfg.TargetField, rd); err != nil {
+		return e, err
+	}
 	if p.cfg.TargetETLDField != "" {
 		if tld, _ := publicsuffix.PublicSuffix(domain); tld != "" {
-			eventpath.Put(e, p.cfg.TargetETLDField, tld)
+			if err := put("effective top-level domain", p.cfg.TargetETLDField, tld); err != nil {
+				return e, err
+			}
 		}
 	}
 	if p.cfg.TargetSubdomainField != "" {
 		if sub := strings.TrimSuffix(strings.TrimSuffix(domain, rd), "."); sub != "" {
-			eventpath.Put(e, p.cfg.TargetSubdomainField, sub)
+			if err := put("subdomain", p.cfg.TargetSubdomainField, sub); err != nil {
+				return e, err
+			}
 		}
 	}
 	return e, nil

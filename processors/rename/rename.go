@@ -91,6 +91,16 @@ func (p *Processor) rename(e *event.Event, from, to string) error {
 	}
 	// Deletion first, so that a can become a.b (Beats).
 	eventpath.Delete(e, from)
+	if err := eventpath.CheckParents(e, to); err != nil {
+		// to is below a field holding a value: put from back, so that a
+		// failed rename changes nothing, also without fail_on_error
+		// (where Beats loses from's value).
+		for _, part := range parts {
+			eventpath.Put(e, from+part.Key, part.Value)
+		}
+		v, _ := eventpath.Get(e, from)
+		return fmt.Errorf("could not put value: %s: %v, %w", to, v, err)
+	}
 	for _, part := range parts {
 		eventpath.Put(e, to+part.Key, part.Value)
 	}

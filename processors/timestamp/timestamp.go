@@ -158,7 +158,12 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 			return e, err
 		}
 	}
-	eventpath.Put(e, p.cfg.TargetField, ts.UTC())
+	if err := eventpath.PutValue(e, p.cfg.TargetField, ts.UTC()); err != nil {
+		if p.cfg.IgnoreFailure {
+			return e, nil
+		}
+		return e, err
+	}
 	return e, nil
 }
 

@@ -11,6 +11,7 @@
 package eventpath
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -114,6 +115,66 @@ func Put(e *event.Event, key string, v any) {
 	}
 	e.Fields.Put(key, v)
 }
+
+// PutValue is Beats' event.PutValue: Put, except that a key whose parent
+// holds a value that is not an object ("a.c" when a is 9) fails with
+// Beats' "expected map but type is int64" and changes nothing. Put would
+// replace the parent, and the value it held would be lost without a trace.
+func PutValue(e *event.Event, key string, v any) error {
+	if err := CheckParents(e, key); err != nil {
+		return err
+	}
+	Put(e, key, v)
+	return nil
+}
+
+// CheckParents returns the error PutValue(e, key, …) would return, without
+// writing anything.
+func CheckParents(e *event.Event, key string) error {
+	if key == Timestamp {
+		return nil
+	}
+	f := e.Fields
+	for i := range f {
+		if f[i].Key == key {
+			return nil
+		}
+	}
+	for i := range f {
+		if !isBelow(key, f[i].Key) {
+			continue
+		}
+		m, ok := f[i].Value.(map[string]any)
+		if !ok {
+			return notMap(f[i].Value)
+		}
+		return checkMap(m, key[len(f[i].Key)+1:])
+	}
+	return nil
+}
+
+func checkMap(m map[string]any, key string) error {
+	for {
+		if _, ok := m[key]; ok {
+			return nil
+		}
+		i := strings.IndexByte(key, '.')
+		if i < 0 {
+			return nil
+		}
+		sub, ok := m[key[:i]]
+		if !ok {
+			return nil
+		}
+		sm, ok := sub.(map[string]any)
+		if !ok {
+			return notMap(sub)
+		}
+		m, key = sm, key[i+1:]
+	}
+}
+
+func notMap(v any) error { return fmt.Errorf("expected map but type is %T", v) }
 
 // putMap returns a copy of m with key set to v; the maps on the path are
 // copied, the others shared.
