@@ -2,10 +2,12 @@
 # Every figure the README states, measured now, printed in the README's
 # format with the date and the commit (issue 17: figures regenerate).
 #
-#   scripts/figures.sh [-n LINES] [-r PAIRS] [-i IDLE_SECONDS] [-s] [-c] [-g] [-d]
+#   scripts/figures.sh [-n LINES] [-r PAIRS] [-i IDLE_SECONDS] [-s] [-c] [-g] [-d] [-f]
 #
 #   -s  binary sizes only      -c  CPU per event only (plain and GeoIP)
 #   -g  skip GeoIP             -d  idle CPU/RSS only
+#   -f  against Filebeat only (scripts/bench/vs-filebeat.sh; needs a Filebeat
+#       binary, see that script: without one the section says it was not run)
 #   -n LINES (300000), -r PAIRS (5), -i IDLE_SECONDS (30)
 #
 # Sizes: the stripped release binaries (CGO_ENABLED=0 -trimpath -ldflags
@@ -20,7 +22,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 n=300000 pairs=5 idle=30 only="" geo=1
-while getopts n:r:i:scdg o; do
+while getopts n:r:i:scdgf o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) pairs=$OPTARG ;;
@@ -28,6 +30,7 @@ while getopts n:r:i:scdg o; do
 	s) only=sizes ;;
 	c) only=cpu ;;
 	d) only=idle ;;
+	f) only=filebeat ;;
 	g) geo=0 ;;
 	*) exit 2 ;;
 	esac
@@ -112,5 +115,20 @@ EOF
 	echo "| CPU % of one core | RSS MiB |"
 	echo "|---|---|"
 	printf '| %.3f | %.1f |\n' "$(echo "($t1 - $t0) / $tck * 100 / ($s1 - $s0)" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
+	echo
+fi
+
+if want filebeat; then
+	echo "Against Filebeat 7.17 (squid → file; Filebeat parses with dissect only; scripts/bench/vs-filebeat.sh -n $n -r 3):"
+	echo
+	if out=$(scripts/bench/vs-filebeat.sh -n "$n" -r 3 2>&1); then
+		echo "| peer | events/s | CPU µs/event | RSS MiB |"
+		echo "|---|---|---|---|"
+		echo "$out" | awk -F' *\\| *' '/^\| (filebeat|shipper)-file / { printf "| %s | %s | %s | %s |\n", $2, $6, $8, $9 }'
+		echo
+		echo "$out" | sed -n 's/^CPU per event, shipper\/Filebeat (file sink): /Ratio of CPU per event, shipper\/Filebeat: /p'
+	else
+		echo "Not measured: $(echo "$out" | tail -1)"
+	fi
 	echo
 fi
