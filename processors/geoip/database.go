@@ -1,6 +1,7 @@
 package geoip
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,7 +40,9 @@ type database struct {
 	path   string
 	kind   kind
 	r      *maxminddb.Reader
-	mapped []byte      // the file, mapped read-only; r reads it
+	mapped []byte   // the file, mapped read-only; r reads it
+	data   mmdbData // its data section, read by decodeCity and decodeASN
+	intern *internTable
 	fi     fs.FileInfo // identity of the loaded file, to notice a replacement
 	typ    string      // metadata database_type, e.g. "GeoLite2-City"
 	built  time.Time   // metadata build_epoch
@@ -118,6 +121,8 @@ func openDatabase(path string, k kind) (*database, error) {
 		kind:   k,
 		r:      r,
 		mapped: buf,
+		data:   dataSection(buf, r),
+		intern: new(internTable),
 		fi:     fi,
 		typ:    typ,
 		built:  time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
@@ -142,6 +147,13 @@ func readChecked(buf []byte) (r *maxminddb.Reader, err error) {
 		return nil, err
 	}
 	return maxminddb.FromBytes(buf)
+}
+
+// dataSection is the data section of the database in buf, where
+// maxminddb.FromBytes (which checked the bounds) found it.
+func dataSection(buf []byte, r *maxminddb.Reader) mmdbData {
+	treeSize := r.Metadata.NodeCount * r.Metadata.RecordSize / 4
+	return mmdbData(buf[treeSize+16 : bytes.LastIndex(buf, metadataMarker)])
 }
 
 // typeFits tells whether a database_type holds the records kind k reads. It
@@ -197,26 +209,24 @@ func (d *database) offset(a netip.Addr) (off uintptr, err error) {
 	return off, nil
 }
 
-// decode decodes the record at off (from offset) into rec.
-func (d *database) decode(off uintptr, rec any) (err error) {
+// decodeCity reads the City record at off (from offset).
+func (d *database) decodeCity(off uintptr) (v cityVals, err error) {
 	prev := debug.SetPanicOnFault(true)
 	defer d.recoverFault(prev, &err)
-	if err := d.r.Decode(off, rec); err != nil {
-		return fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
+	if v, err = d.data.decodeCity(uint(off)); err != nil {
+		return v, fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
 	}
-	return nil
+	return v, nil
 }
 
-// lookup decodes the record of a into rec and tells whether there is one.
-func (d *database) lookup(a netip.Addr, rec any) (found bool, err error) {
-	off, err := d.offset(a)
-	if err != nil || off == maxminddb.NotFound {
-		return false, err
+// decodeASN reads the ASN record at off (from offset).
+func (d *database) decodeASN(off uintptr) (v asnVals, err error) {
+	prev := debug.SetPanicOnFault(true)
+	defer d.recoverFault(prev, &err)
+	if v, err = d.data.decodeASN(uint(off)); err != nil {
+		return v, fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
 	}
-	if err := d.decode(off, rec); err != nil {
-		return false, fmt.Errorf("%s: %w", a, err)
-	}
-	return true, nil
+	return v, nil
 }
 
 func (d *database) recoverFault(prev bool, err *error) {
@@ -232,43 +242,4 @@ func (d *database) recoverFault(prev bool, err *error) {
 // sameFile reports whether a and b describe the same, unchanged file.
 func sameFile(a, b fs.FileInfo) bool {
 	return a != nil && b != nil && os.SameFile(a, b) && a.Size() == b.Size() && a.ModTime().Equal(b.ModTime())
-}
-
-// enName is the "names" map of a record, reduced to English: decoding only
-// the key we write saves a map and a dozen strings per uncached lookup.
-type enName struct {
-	En string `maxminddb:"en"`
-}
-
-// cityRecord holds the keys of a GeoIP2/GeoLite2 City (or Country, or
-// DB-IP City Lite) record that we write; the decoder skips the rest.
-type cityRecord struct {
-	Continent struct {
-		Code  string `maxminddb:"code"`
-		Names enName `maxminddb:"names"`
-	} `maxminddb:"continent"`
-	Country struct {
-		ISOCode string `maxminddb:"iso_code"`
-		Names   enName `maxminddb:"names"`
-	} `maxminddb:"country"`
-	Subdivisions []struct {
-		ISOCode string `maxminddb:"iso_code"`
-		Names   enName `maxminddb:"names"`
-	} `maxminddb:"subdivisions"`
-	City struct {
-		Names enName `maxminddb:"names"`
-	} `maxminddb:"city"`
-	// Location (0, 0) is taken as absent: no database places a record on
-	// "Null Island", and plain floats decode without allocating.
-	Location struct {
-		Latitude  float64 `maxminddb:"latitude"`
-		Longitude float64 `maxminddb:"longitude"`
-		TimeZone  string  `maxminddb:"time_zone"`
-	} `maxminddb:"location"`
-}
-
-// asnRecord holds the keys of a GeoLite2-ASN record.
-type asnRecord struct {
-	Number uint   `maxminddb:"autonomous_system_number"`
-	Org    string `maxminddb:"autonomous_system_organization"`
 }

@@ -10,10 +10,13 @@
 // one kept. A database older than max_age is reported in the log, in the
 // `<name>.database_age_seconds` gauge and by DatabaseInfo.
 //
-// The reader is github.com/oschwald/maxminddb-golang, the library
-// geoip2-golang is built on, used directly: geoip2's City struct decodes every
-// language's names into maps and cannot tell "no record" from an empty one,
-// both of which this processor needs (see database.go).
+// The search tree is walked by github.com/oschwald/maxminddb-golang, the
+// reader geoip2-golang is built on; the records are read by decode.go,
+// which reads only the values the document holds, straight from the
+// mapped file and without allocating for values seen before. geoip2's
+// City struct decodes every language's names into maps (about 80
+// allocations a lookup) and cannot tell "no record" from an empty one;
+// it is the reference the decoder is tested against (decode_test.go).
 package geoip
 
 import (
@@ -166,6 +169,7 @@ func newKeys(target string) keys {
 // is in no database. Results are shared by the cache: never modified.
 type result struct {
 	fields []event.Field
+	buf    [11]event.Field // fields' storage: one allocation per result
 }
 
 var noRecord = &result{}
@@ -400,56 +404,58 @@ func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
 	return res, nil
 }
 
-// decode builds the result of the records at key.
+// decode builds the result of the records at key. Its values come from
+// the databases' intern tables: a record whose strings were seen before
+// costs the result alone.
 func (p *Processor) decode(key recordKey) (*result, error) {
-	var fields []event.Field
+	res := &result{}
+	fields := res.buf[:0]
 	k := &p.keys
 	if key.city != maxminddb.NotFound {
-		var c cityRecord
-		if err := p.city.decode(key.city, &c); err != nil {
+		db := p.city
+		c, err := db.decodeCity(key.city)
+		if err != nil {
 			return nil, err
 		}
-		fields = make([]event.Field, 0, 11)
-		add := func(key, v string) {
-			if v != "" {
-				fields = append(fields, event.Field{Key: key, Value: v})
+		add := func(key string, r strRef) {
+			if r.n != 0 {
+				fields = append(fields, event.Field{Key: key, Value: db.intern.str(db.data, r)})
 			}
 		}
-		if c.Location.Latitude != 0 || c.Location.Longitude != 0 {
-			fields = append(fields, event.Field{Key: k.location, Value: event.GeoPoint{Lat: c.Location.Latitude, Lon: c.Location.Longitude}})
+		if c.lat != 0 || c.lon != 0 {
+			fields = append(fields, event.Field{Key: k.location, Value: event.GeoPoint{Lat: c.lat, Lon: c.lon}})
 		}
-		add(k.continentCode, c.Continent.Code)
-		add(k.continentName, c.Continent.Names.En)
-		add(k.countryISO, c.Country.ISOCode)
-		add(k.countryName, c.Country.Names.En)
-		if len(c.Subdivisions) > 0 {
-			s := c.Subdivisions[0]
-			if s.ISOCode != "" && c.Country.ISOCode != "" {
-				// ECS region_iso_code is the ISO 3166-2 code, "GB-ENG",
-				// as Elasticsearch's geoip processor writes it.
-				add(k.regionISO, c.Country.ISOCode+"-"+s.ISOCode)
-			}
-			add(k.regionName, s.Names.En)
+		add(k.continentCode, c.contCode)
+		add(k.continentName, c.contName)
+		add(k.countryISO, c.countryISO)
+		add(k.countryName, c.countryNam)
+		if c.subISO.n != 0 && c.countryISO.n != 0 {
+			// ECS region_iso_code is the ISO 3166-2 code, "GB-ENG",
+			// as Elasticsearch's geoip processor writes it.
+			fields = append(fields, event.Field{Key: k.regionISO, Value: db.intern.region(db.data, c.countryISO, c.subISO)})
 		}
-		add(k.cityName, c.City.Names.En)
-		add(k.timezone, c.Location.TimeZone)
+		add(k.regionName, c.subName)
+		add(k.cityName, c.cityName)
+		add(k.timezone, c.timeZone)
 	}
 	if key.asn != maxminddb.NotFound {
-		var r asnRecord
-		if err := p.asn.decode(key.asn, &r); err != nil {
+		db := p.asn
+		r, err := db.decodeASN(key.asn)
+		if err != nil {
 			return nil, err
 		}
-		if r.Number != 0 {
-			fields = append(fields, event.Field{Key: k.asNumber, Value: int64(r.Number)})
+		if r.number != 0 {
+			fields = append(fields, event.Field{Key: k.asNumber, Value: db.intern.int(int64(r.number))})
 		}
-		if r.Org != "" {
-			fields = append(fields, event.Field{Key: k.asOrg, Value: r.Org})
+		if r.org.n != 0 {
+			fields = append(fields, event.Field{Key: k.asOrg, Value: db.intern.str(db.data, r.org)})
 		}
 	}
 	if len(fields) == 0 {
 		return noRecord, nil
 	}
-	return &result{fields: fields}, nil
+	res.fields = fields
+	return res, nil
 }
 
 // Close stops the watcher and closes the databases. Run must not be called

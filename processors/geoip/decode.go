@@ -1,0 +1,553 @@
+package geoip
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+)
+
+// This file reads the few values the processor writes straight from a
+// record's bytes (issue 17). maxminddb's Decode into a struct goes through
+// reflection and copies every string it meets; with a real GeoLite2-City
+// database and addresses that rarely repeat, that decode and its garbage
+// were most of the processor's cost. The decoder here walks the record's
+// map, follows the keys the document needs (continent, country, first
+// subdivision, city, location; ASN number and organization) and skips the
+// rest, without allocating: a string is remembered by its offset in the
+// data section, and turned into an event value (a string boxed in an
+// interface) through the database's intern table, which hands out the same
+// value for the same offset. A database shares its strings through
+// pointers ("Europe" is stored once), so most of them are found there.
+//
+// The decoder follows maxminddb's semantics for the keys it reads, so that
+// the documents stay the same (TestDecoderMatchesGeoip2 compares it with
+// geoip2-golang's full record): a key given twice is read twice, the later
+// value winning field by field; a value of the wrong type is an error;
+// every element of `subdivisions` is read, the first one kept; `names`
+// keeps "en". It never panics on a corrupt data section (FuzzDecode): every
+// offset and length is checked against the section's end, and pointer
+// chains and skipped values are bounded.
+
+// maxPointerChain bounds the pointers followed for one value; the spec
+// allows one (a pointer never points to a pointer), maxminddb stops at its
+// depth limit.
+const maxPointerChain = 8
+
+var errCut = errors.New("the data section ends inside a value")
+
+// mmdbData is the data section of a database.
+type mmdbData []byte
+
+// ctrl reads the control byte(s) at off: the type, the size field, and the
+// offset of the payload. For a pointer, size is the whole control byte
+// (pointer decodes it).
+func (d mmdbData) ctrl(off uint) (typ int, size uint, next uint, err error) {
+	if off >= uint(len(d)) {
+		return 0, 0, 0, errCut
+	}
+	c := d[off]
+	next = off + 1
+	typ = int(c >> 5)
+	if typ == tPointer {
+		return typ, uint(c), next, nil
+	}
+	if typ == tExtended {
+		if next >= uint(len(d)) {
+			return 0, 0, 0, errCut
+		}
+		typ = int(d[next]) + 7
+		next++
+		if typ < 8 || typ > tFloat {
+			return 0, 0, 0, fmt.Errorf("a value at %d has an invalid type %d", off, typ)
+		}
+	}
+	size = uint(c & 0x1f)
+	if size < 29 {
+		return typ, size, next, nil
+	}
+	n := size - 28
+	if next+n > uint(len(d)) {
+		return 0, 0, 0, errCut
+	}
+	v := uint(0)
+	for _, b := range d[next : next+n] {
+		v = v<<8 | uint(b)
+	}
+	switch size {
+	case 29:
+		size = 29 + v
+	case 30:
+		size = 285 + v
+	default:
+		size = 65821 + v
+	}
+	return typ, size, next + n, nil
+}
+
+// pointer decodes a pointer whose control byte is c and whose payload
+// starts at next: the offset it points to and the offset after it.
+func (d mmdbData) pointer(c, next uint) (p, end uint, err error) {
+	ss := (c >> 3) & 3
+	end = next + ss + 1
+	if end > uint(len(d)) {
+		return 0, 0, errCut
+	}
+	if ss != 3 {
+		p = c & 7
+	}
+	for _, b := range d[next:end] {
+		p = p<<8 | uint(b)
+	}
+	p += [4]uint{0, 2048, 526336, 0}[ss]
+	return p, end, nil
+}
+
+// item is one value, pointers followed: its type, size field and payload
+// offset.
+type item struct {
+	typ        int
+	size, data uint
+}
+
+// value reads the value at off, following pointers. end is the offset
+// after the value at off when it is a pointer (the value it points to
+// lies elsewhere), 0 when it is not (the caller reads past it).
+func (d mmdbData) value(off uint) (it item, end uint, err error) {
+	for range maxPointerChain {
+		typ, size, next, err := d.ctrl(off)
+		if err != nil {
+			return item{}, 0, err
+		}
+		if typ != tPointer {
+			return item{typ, size, next}, end, nil
+		}
+		p, after, err := d.pointer(size, next)
+		if err != nil {
+			return item{}, 0, err
+		}
+		if end == 0 {
+			end = after
+		}
+		off = p
+	}
+	return item{}, 0, fmt.Errorf("more than %d pointers in a row at %d", maxPointerChain, off)
+}
+
+// skip returns the offset after the value at off, without following its
+// pointers. Each step reads at least one byte, so a corrupt count ends at
+// the section's end.
+func (d mmdbData) skip(off uint) (uint, error) {
+	for n := uint(1); n > 0; n-- {
+		typ, size, next, err := d.ctrl(off)
+		if err != nil {
+			return 0, err
+		}
+		switch typ {
+		case tPointer:
+			if _, next, err = d.pointer(size, next); err != nil {
+				return 0, err
+			}
+		case tMap:
+			n += 2 * size
+		case tArray:
+			n += size
+		case tBool:
+		default:
+			if size > uint(len(d))-next {
+				return 0, errCut
+			}
+			next += size
+		}
+		off = next
+	}
+	return off, nil
+}
+
+// key reads the map key at off: its bytes and the offset after it.
+func (d mmdbData) key(off uint) ([]byte, uint, error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return nil, 0, err
+	}
+	if it.typ != tString {
+		return nil, 0, fmt.Errorf("a map key at %d is not a string (type %d)", off, it.typ)
+	}
+	if it.size > uint(len(d))-it.data {
+		return nil, 0, errCut
+	}
+	if end == 0 {
+		end = it.data + it.size
+	}
+	return d[it.data : it.data+it.size], end, nil
+}
+
+// mapAt reads the map at off (pointers followed): its size, the offset
+// of its first key, and end as value returns it.
+func (d mmdbData) mapAt(off uint, what string) (size, first, end uint, err error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if it.typ != tMap {
+		return 0, 0, 0, fmt.Errorf("%s at %d is not a map (type %d)", what, off, it.typ)
+	}
+	return it.size, it.data, end, nil
+}
+
+// strRef is a string of the data section by offset and length; the zero
+// value is the empty (or absent) string, which the processor does not
+// write.
+type strRef struct{ off, n uint }
+
+// str reads the string value at off into dst and returns the offset
+// after it.
+func (d mmdbData) str(off uint, dst *strRef, what string) (uint, error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return 0, err
+	}
+	if it.typ != tString {
+		return 0, fmt.Errorf("%s at %d is not a string (type %d)", what, off, it.typ)
+	}
+	if it.size > uint(len(d))-it.data {
+		return 0, errCut
+	}
+	*dst = strRef{it.data, it.size}
+	if end == 0 {
+		end = it.data + it.size
+	}
+	return end, nil
+}
+
+// float reads the double or float value at off into dst.
+func (d mmdbData) float(off uint, dst *float64, what string) (uint, error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return 0, err
+	}
+	want := uint(8)
+	if it.typ == tFloat {
+		want = 4
+	} else if it.typ != tDouble {
+		return 0, fmt.Errorf("%s at %d is not a number (type %d)", what, off, it.typ)
+	}
+	if it.size != want {
+		return 0, fmt.Errorf("%s at %d: a float of %d bytes", what, off, it.size)
+	}
+	if it.size > uint(len(d))-it.data {
+		return 0, errCut
+	}
+	b := d[it.data : it.data+it.size]
+	if want == 8 {
+		*dst = math.Float64frombits(binary.BigEndian.Uint64(b))
+	} else {
+		*dst = float64(math.Float32frombits(binary.BigEndian.Uint32(b)))
+	}
+	if end == 0 {
+		end = it.data + it.size
+	}
+	return end, nil
+}
+
+// uint reads the unsigned (or int32) value at off into dst, as maxminddb
+// decodes into a uint.
+func (d mmdbData) uint(off uint, dst *uint64, what string) (uint, error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return 0, err
+	}
+	var max uint
+	switch it.typ {
+	case tUint16:
+		max = 2
+	case tUint32, tInt32:
+		max = 4
+	case tUint64:
+		max = 8
+	default:
+		return 0, fmt.Errorf("%s at %d is not an unsigned integer (type %d)", what, off, it.typ)
+	}
+	if it.size > max {
+		return 0, fmt.Errorf("%s at %d: an integer of %d bytes", what, off, it.size)
+	}
+	if it.size > uint(len(d))-it.data {
+		return 0, errCut
+	}
+	var v uint64
+	for _, b := range d[it.data : it.data+it.size] {
+		v = v<<8 | uint64(b)
+	}
+	if it.typ == tInt32 {
+		// As maxminddb: a negative int32 wraps around (uint(int(v))).
+		v = uint64(int64(int32(uint32(v))))
+	}
+	*dst = v
+	if end == 0 {
+		end = it.data + it.size
+	}
+	return end, nil
+}
+
+// cityVals are the values of a City (or Country) record the processor
+// writes; zero means absent.
+type cityVals struct {
+	contCode, contName     strRef
+	countryISO, countryNam strRef
+	subISO, subName        strRef
+	cityName, timeZone     strRef
+	lat, lon               float64
+}
+
+// decodeCity reads the City record at off.
+func (d mmdbData) decodeCity(off uint) (v cityVals, err error) {
+	size, k, _, err := d.mapAt(off, "the record")
+	if err != nil {
+		return v, err
+	}
+	for range size {
+		var key []byte
+		if key, k, err = d.key(k); err != nil {
+			return v, err
+		}
+		switch string(key) {
+		case "continent":
+			k, err = d.named(k, "code", &v.contCode, &v.contName)
+		case "country":
+			k, err = d.named(k, "iso_code", &v.countryISO, &v.countryNam)
+		case "city":
+			k, err = d.named(k, "", nil, &v.cityName)
+		case "subdivisions":
+			k, err = d.subdivisions(k, &v)
+		case "location":
+			k, err = d.location(k, &v)
+		default:
+			k, err = d.skip(k)
+		}
+		if err != nil {
+			return v, fmt.Errorf("%s: %w", key, err)
+		}
+	}
+	return v, nil
+}
+
+// named reads a map holding a code (under codeKey, unless empty) and
+// names, of which it keeps "en".
+func (d mmdbData) named(off uint, codeKey string, code, name *strRef) (uint, error) {
+	size, k, end, err := d.mapAt(off, "the value")
+	if err != nil {
+		return 0, err
+	}
+	for range size {
+		var key []byte
+		if key, k, err = d.key(k); err != nil {
+			return 0, err
+		}
+		switch {
+		case codeKey != "" && string(key) == codeKey:
+			k, err = d.str(k, code, codeKey)
+		case string(key) == "names":
+			k, err = d.names(k, name)
+		default:
+			k, err = d.skip(k)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if end == 0 {
+		end = k
+	}
+	return end, nil
+}
+
+// names reads a names map, keeping "en".
+func (d mmdbData) names(off uint, en *strRef) (uint, error) {
+	size, k, end, err := d.mapAt(off, "names")
+	if err != nil {
+		return 0, err
+	}
+	for range size {
+		var key []byte
+		if key, k, err = d.key(k); err != nil {
+			return 0, err
+		}
+		if string(key) == "en" {
+			k, err = d.str(k, en, "names.en")
+		} else {
+			k, err = d.skip(k)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if end == 0 {
+		end = k
+	}
+	return end, nil
+}
+
+// subdivisions reads the subdivisions array: every element, keeping the
+// first (maxminddb decodes the array into a new slice, so a second
+// subdivisions key replaces the first).
+func (d mmdbData) subdivisions(off uint, v *cityVals) (uint, error) {
+	it, end, err := d.value(off)
+	if err != nil {
+		return 0, err
+	}
+	if it.typ != tArray {
+		return 0, fmt.Errorf("at %d: not an array (type %d)", off, it.typ)
+	}
+	v.subISO, v.subName = strRef{}, strRef{}
+	k := it.data
+	for i := range it.size {
+		var iso, name strRef
+		if k, err = d.named(k, "iso_code", &iso, &name); err != nil {
+			return 0, err
+		}
+		if i == 0 {
+			v.subISO, v.subName = iso, name
+		}
+	}
+	if end == 0 {
+		end = k
+	}
+	return end, nil
+}
+
+// location reads latitude, longitude and time_zone.
+func (d mmdbData) location(off uint, v *cityVals) (uint, error) {
+	size, k, end, err := d.mapAt(off, "location")
+	if err != nil {
+		return 0, err
+	}
+	for range size {
+		var key []byte
+		if key, k, err = d.key(k); err != nil {
+			return 0, err
+		}
+		switch string(key) {
+		case "latitude":
+			k, err = d.float(k, &v.lat, "latitude")
+		case "longitude":
+			k, err = d.float(k, &v.lon, "longitude")
+		case "time_zone":
+			k, err = d.str(k, &v.timeZone, "time_zone")
+		default:
+			k, err = d.skip(k)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	if end == 0 {
+		end = k
+	}
+	return end, nil
+}
+
+// asnVals are the values of an ASN record the processor writes.
+type asnVals struct {
+	number uint64
+	org    strRef
+}
+
+// decodeASN reads the ASN record at off.
+func (d mmdbData) decodeASN(off uint) (v asnVals, err error) {
+	size, k, _, err := d.mapAt(off, "the record")
+	if err != nil {
+		return v, err
+	}
+	for range size {
+		var key []byte
+		if key, k, err = d.key(k); err != nil {
+			return v, err
+		}
+		switch string(key) {
+		case "autonomous_system_number":
+			k, err = d.uint(k, &v.number, "autonomous_system_number")
+		case "autonomous_system_organization":
+			k, err = d.str(k, &v.org, "autonomous_system_organization")
+		default:
+			k, err = d.skip(k)
+		}
+		if err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// internTable hands out event values (strings, region codes, AS numbers
+// boxed in interfaces) by what identifies them in one database,
+// so that a decoded record costs no allocation when its values were seen
+// before. (Locations are not kept: most records have their own, and a
+// miss would cost two allocations instead of one.) It is direct-mapped and of fixed size: a collision replaces the
+// slot's entry, so memory stays bounded (internSlots entries) whatever the
+// addresses looked up. Slots are atomic pointers: lookups from several
+// goroutines need no lock, and a lost race only costs an allocation.
+type internTable struct {
+	slots [internSlots]atomic.Pointer[internEntry]
+}
+
+// internSlots: 8192 slots, 64 KiB of pointers, at most ~1 MiB with their
+// entries and strings for a City database; a country, a continent, a time
+// zone and the cities of a busy log stay in it.
+const internSlots = 1 << 13
+
+type internKind uint8
+
+const (
+	internString internKind = iota + 1 // k1: offset
+	internRegion                       // k1, k2: offsets of the country and subdivision ISO codes
+	internInt                          // k1: the value
+)
+
+type internEntry struct {
+	kind   internKind
+	k1, k2 uint64
+	v      any
+}
+
+func (t *internTable) slot(kind internKind, k1, k2 uint64) *atomic.Pointer[internEntry] {
+	h := (k1*0x9E3779B97F4A7C15 ^ k2*0xC2B2AE3D27D4EB4F ^ uint64(kind)) * 0x9E3779B97F4A7C15
+	return &t.slots[h>>(64-13)]
+}
+
+func (t *internTable) get(kind internKind, k1, k2 uint64) (*atomic.Pointer[internEntry], any) {
+	s := t.slot(kind, k1, k2)
+	if e := s.Load(); e != nil && e.kind == kind && e.k1 == k1 && e.k2 == k2 {
+		return s, e.v
+	}
+	return s, nil
+}
+
+// str is the string r of d.
+func (t *internTable) str(d mmdbData, r strRef) any {
+	s, v := t.get(internString, uint64(r.off), 0)
+	if v == nil {
+		v = string(d[r.off : r.off+r.n])
+		s.Store(&internEntry{internString, uint64(r.off), 0, v})
+	}
+	return v
+}
+
+// region is "<country>-<subdivision>", e.g. "GB-ENG".
+func (t *internTable) region(d mmdbData, country, sub strRef) any {
+	s, v := t.get(internRegion, uint64(country.off), uint64(sub.off))
+	if v == nil {
+		v = string(d[country.off:country.off+country.n]) + "-" + string(d[sub.off:sub.off+sub.n])
+		s.Store(&internEntry{internRegion, uint64(country.off), uint64(sub.off), v})
+	}
+	return v
+}
+
+func (t *internTable) int(n int64) any {
+	s, v := t.get(internInt, uint64(n), 0)
+	if v == nil {
+		v = n
+		s.Store(&internEntry{internInt, uint64(n), 0, v})
+	}
+	return v
+}
