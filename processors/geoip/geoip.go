@@ -135,11 +135,7 @@ type Processor struct {
 	cache   *cache[netip.Addr] // results by address
 	records *cache[recordKey]  // results by record: shared by a network's addresses
 
-	mu   sync.RWMutex // guards city and asn; held for reading during a lookup
-	city *database
-	asn  *database
-
-	watch *watcher
+	dbs *dbSet // the databases, shared with the processors built by share
 
 	lookups, hits, recordHits, notFound, skipped, invalid, errs *monitoring.Counter
 	reloads, reloadErrors, age, asnAge                          *monitoring.Counter
@@ -203,6 +199,33 @@ func New(cfg Config, env processors.Env) (*Processor, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	p := newProcessor(cfg, env)
+	city, err := openDatabase(cfg.Database, kindCity)
+	if err != nil {
+		return nil, &openError{"database", err}
+	}
+	s := &dbSet{cfg: cfg, log: p.log, city: city, users: []*Processor{p}}
+	if cfg.ASNDatabase != "" {
+		asn, err := openDatabase(cfg.ASNDatabase, kindASN)
+		if err != nil {
+			city.close()
+			return nil, &openError{"asn_database", err}
+		}
+		s.asn = asn
+	}
+	p.dbs = s
+	now := time.Now()
+	for _, d := range []*database{s.city, s.asn} {
+		if d != nil {
+			s.checkAge(d, now)
+		}
+	}
+	s.watch = startWatcher(s)
+	return p, nil
+}
+
+// newProcessor is a processor for cfg, without databases.
+func newProcessor(cfg Config, env processors.Env) *Processor {
 	log := env.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -211,7 +234,7 @@ func New(cfg Config, env processors.Env) (*Processor, error) {
 	if n == "" {
 		n = "processor.geoip"
 	}
-	p := &Processor{
+	return &Processor{
 		cfg:          cfg,
 		log:          log,
 		keys:         newKeys(cfg.Target),
@@ -230,27 +253,6 @@ func New(cfg Config, env processors.Env) (*Processor, error) {
 		asnAge:       m.Counter(n + ".asn_database_age_seconds"),
 		errLog:       throttle{every: time.Minute},
 	}
-	city, err := openDatabase(cfg.Database, kindCity)
-	if err != nil {
-		return nil, &openError{"database", err}
-	}
-	p.city = city
-	if cfg.ASNDatabase != "" {
-		asn, err := openDatabase(cfg.ASNDatabase, kindASN)
-		if err != nil {
-			city.close()
-			return nil, &openError{"asn_database", err}
-		}
-		p.asn = asn
-	}
-	now := time.Now()
-	for _, d := range []*database{p.city, p.asn} {
-		if d != nil {
-			p.checkAge(d, now)
-		}
-	}
-	p.watch = startWatcher(p)
-	return p, nil
 }
 
 // String describes the processor for logs and `test config`.
@@ -353,10 +355,10 @@ func (p *Processor) lookup(a netip.Addr) *result {
 		return res
 	}
 	p.lookups.Inc()
-	p.mu.RLock()
+	p.dbs.mu.RLock()
 	gen := p.cache.generation()
 	res, err := p.lookupDB(a)
-	p.mu.RUnlock()
+	p.dbs.mu.RUnlock()
 	if err != nil {
 		// Not cached: a reload may cure it.
 		p.errs.Inc()
@@ -372,19 +374,20 @@ func (p *Processor) lookup(a netip.Addr) *result {
 	return res
 }
 
-// lookupDB finds a's records and their result; the caller holds p.mu for
-// reading.
+// lookupDB finds a's records and their result; the caller holds p.dbs.mu
+// for reading.
 func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
-	if p.city == nil { // closed
+	city, asn := p.dbs.city, p.dbs.asn
+	if city == nil { // closed
 		return noRecord, nil
 	}
 	key := recordKey{city: maxminddb.NotFound, asn: maxminddb.NotFound}
 	var err error
-	if key.city, err = p.city.offset(a); err != nil {
+	if key.city, err = city.offset(a); err != nil {
 		return nil, err
 	}
-	if p.asn != nil {
-		if key.asn, err = p.asn.offset(a); err != nil {
+	if asn != nil {
+		if key.asn, err = asn.offset(a); err != nil {
 			return nil, err
 		}
 	}
@@ -412,7 +415,7 @@ func (p *Processor) decode(key recordKey) (*result, error) {
 	fields := res.buf[:0]
 	k := &p.keys
 	if key.city != maxminddb.NotFound {
-		db := p.city
+		db := p.dbs.city
 		c, err := db.decodeCity(key.city)
 		if err != nil {
 			return nil, err
@@ -439,7 +442,7 @@ func (p *Processor) decode(key recordKey) (*result, error) {
 		add(k.timezone, c.timeZone)
 	}
 	if key.asn != maxminddb.NotFound {
-		db := p.asn
+		db := p.dbs.asn
 		r, err := db.decodeASN(key.asn)
 		if err != nil {
 			return nil, err
@@ -458,18 +461,6 @@ func (p *Processor) decode(key recordKey) (*result, error) {
 	return res, nil
 }
 
-// Close stops the watcher and closes the databases. Run must not be called
-// after Close.
-func (p *Processor) Close() error {
-	p.watch.stop()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.city.close()
-	p.asn.close()
-	p.city, p.asn = nil, nil
-	return nil
-}
-
 // DBInfo describes one loaded database, for `test config` and `doctor`.
 type DBInfo struct {
 	Key       string        // config key: "database" or "asn_database"
@@ -484,11 +475,11 @@ type DBInfo struct {
 // DatabaseInfo describes the loaded databases (the City or Country one
 // first).
 func (p *Processor) DatabaseInfo() []DBInfo {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	p.dbs.mu.RLock()
+	defer p.dbs.mu.RUnlock()
 	now := time.Now()
 	var out []DBInfo
-	for _, d := range []*database{p.city, p.asn} {
+	for _, d := range []*database{p.dbs.city, p.dbs.asn} {
 		if d == nil {
 			continue
 		}
@@ -501,17 +492,7 @@ func (p *Processor) DatabaseInfo() []DBInfo {
 	return out
 }
 
-// checkAge sets the age gauge of d and warns when d is older than max_age.
-func (p *Processor) checkAge(d *database, now time.Time) {
-	age := now.Sub(d.built)
-	p.ageGauge(d).Set(int64(age / time.Second))
-	if p.cfg.MaxAge > 0 && age > p.cfg.MaxAge {
-		p.log.Warn("geoip database is older than max_age; update it (geoipupdate, or a new DB-IP lite file) or raise max_age",
-			"path", d.path, "type", d.typ, "build_time", d.built.Format(time.RFC3339),
-			"age_seconds", int64(age/time.Second), "max_age_seconds", int64(p.cfg.MaxAge/time.Second))
-	}
-}
-
+// ageGauge is p's age gauge of d.
 func (p *Processor) ageGauge(d *database) *monitoring.Counter {
 	if d.kind == kindASN {
 		return p.asnAge

@@ -315,7 +315,7 @@ func TestReloadByPolling(t *testing.T) {
 	cfg := env.config()
 	cfg.CheckInterval = 20 * time.Millisecond
 	p := env.open(cfg)
-	p.watch.fsw.Close() // as if notifications were unavailable
+	p.dbs.watch.fsw.Close() // as if notifications were unavailable
 	moved := geoiptest.Cities()[1]
 	moved.Network = "81.2.69.0/24"
 	env.writeCity(geoiptest.Options{}, moved)

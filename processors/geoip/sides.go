@@ -27,7 +27,8 @@ func (s Sides) Validate() error {
 
 // ForSides builds one processor per side ("source", "destination"):
 // <side>.ip → <side>.geo.* and <side>.as.*; events without the address are
-// left alone (squid cache hits have no destination). Nil when no database.
+// left alone (squid cache hits have no destination). The processors share
+// the opened databases. Nil when no database.
 func ForSides(s Sides, sides []string, log *slog.Logger, m *monitoring.Registry, name string) ([]*Processor, error) {
 	if s.Database == "" {
 		return nil, nil
@@ -41,7 +42,15 @@ func ForSides(s Sides, sides []string, log *slog.Logger, m *monitoring.Registry,
 		gc.Field, gc.Target = side+".ip", side
 		gc.Database, gc.ASNDatabase = s.Database, s.ASNDatabase
 		gc.IgnoreMissing = true
-		p, err := New(gc, processors.Env{Log: log, Metrics: m, Name: name + ".geoip." + side})
+		env := processors.Env{Log: log, Metrics: m, Name: name + ".geoip." + side}
+		var p *Processor
+		var err error
+		if len(out) == 0 {
+			p, err = New(gc, env)
+		} else {
+			// One mapping, one check and one watcher for every side.
+			p, err = out[0].share(gc, env)
+		}
 		if err != nil {
 			Close(out)
 			return nil, fmt.Errorf("geoip: %w", err)

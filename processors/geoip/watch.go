@@ -21,7 +21,7 @@ const reloadDelay = 250 * time.Millisecond
 // sees. A periodic stat (check_interval) catches what notifications miss:
 // symlinked paths, bind mounts, network filesystems, or no inotify at all.
 type watcher struct {
-	p      *Processor
+	s      *dbSet
 	fsw    *fsnotify.Watcher // nil when notifications are unavailable
 	paths  map[string]bool   // absolute database paths
 	cancel context.CancelFunc
@@ -33,11 +33,11 @@ type watcher struct {
 	failed map[string]fs.FileInfo
 }
 
-func startWatcher(p *Processor) *watcher {
+func startWatcher(s *dbSet) *watcher {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &watcher{p: p, paths: map[string]bool{}, cancel: cancel, failed: map[string]fs.FileInfo{}}
+	w := &watcher{s: s, paths: map[string]bool{}, cancel: cancel, failed: map[string]fs.FileInfo{}}
 	dirs := map[string]bool{}
-	for _, path := range []string{p.cfg.Database, p.cfg.ASNDatabase} {
+	for _, path := range []string{s.cfg.Database, s.cfg.ASNDatabase} {
 		if path != "" {
 			a := absPath(path)
 			w.paths[a] = true
@@ -46,13 +46,13 @@ func startWatcher(p *Processor) *watcher {
 	}
 	fsw, err := fsnotify.NewWatcher()
 	if err != nil {
-		p.log.Warn("geoip: file notifications unavailable, relying on check_interval to notice a new database",
-			"error", err, "check_interval_seconds", p.cfg.CheckInterval.Seconds())
+		s.log.Warn("geoip: file notifications unavailable, relying on check_interval to notice a new database",
+			"error", err, "check_interval_seconds", s.cfg.CheckInterval.Seconds())
 	} else {
 		for d := range dirs {
 			if err := fsw.Add(d); err != nil {
-				p.log.Warn("geoip: cannot watch database directory, relying on check_interval",
-					"dir", d, "error", err, "check_interval_seconds", p.cfg.CheckInterval.Seconds())
+				s.log.Warn("geoip: cannot watch database directory, relying on check_interval",
+					"dir", d, "error", err, "check_interval_seconds", s.cfg.CheckInterval.Seconds())
 			}
 		}
 		w.fsw = fsw
@@ -81,7 +81,7 @@ func (w *watcher) run(ctx context.Context) {
 		events, errs = w.fsw.Events, w.fsw.Errors
 	}
 	var tick <-chan time.Time
-	if iv := w.p.cfg.CheckInterval; iv > 0 {
+	if iv := w.s.cfg.CheckInterval; iv > 0 {
 		t := time.NewTicker(iv)
 		defer t.Stop()
 		tick = t.C
@@ -106,7 +106,7 @@ func (w *watcher) run(ctx context.Context) {
 				errs = nil
 				continue
 			}
-			w.p.log.Warn("geoip: file notification error, relying on check_interval", "error", err)
+			w.s.log.Warn("geoip: file notification error, relying on check_interval", "error", err)
 		case <-delay.C:
 			w.check(time.Now())
 		case now := <-tick:
@@ -118,10 +118,10 @@ func (w *watcher) run(ctx context.Context) {
 // check reloads every database whose file changed, and refreshes the age
 // gauges.
 func (w *watcher) check(now time.Time) {
-	p := w.p
-	p.mu.RLock()
-	dbs := []*database{p.city, p.asn}
-	p.mu.RUnlock()
+	s := w.s
+	s.mu.RLock()
+	dbs := []*database{s.city, s.asn}
+	s.mu.RUnlock()
 	for _, d := range dbs {
 		if d == nil {
 			continue
@@ -129,7 +129,8 @@ func (w *watcher) check(now time.Time) {
 		if nd := w.reload(d); nd != nil {
 			d = nd
 		}
-		p.ageGauge(d).Set(int64(now.Sub(d.built) / time.Second))
+		age := int64(now.Sub(d.built) / time.Second)
+		s.each(func(p *Processor) { p.ageGauge(d).Set(age) })
 	}
 }
 
@@ -137,12 +138,12 @@ func (w *watcher) check(now time.Time) {
 // database, or nil when nothing changed or the new file is bad (then the
 // loaded one stays in use).
 func (w *watcher) reload(d *database) *database {
-	p := w.p
+	s := w.s
 	fi, err := os.Stat(d.path)
 	if err != nil {
 		// Between geoipupdate's steps, or removed: keep what we have.
 		if w.failed[d.path] == nil {
-			p.log.Warn("geoip database file is gone, keeping the loaded one", "path", d.path, "error", err)
+			s.log.Warn("geoip database file is gone, keeping the loaded one", "path", d.path, "error", err)
 			w.failed[d.path] = missing{}
 		}
 		return nil
@@ -156,31 +157,33 @@ func (w *watcher) reload(d *database) *database {
 	nd, err := openDatabase(d.path, d.kind)
 	if err != nil {
 		w.failed[d.path] = fi
-		p.reloadErrors.Inc()
-		p.log.Error("geoip database reload failed, keeping the loaded one", "path", d.path, "error", err,
+		s.each(func(p *Processor) { p.reloadErrors.Inc() })
+		s.log.Error("geoip database reload failed, keeping the loaded one", "path", d.path, "error", err,
 			"loaded_build_time", d.built.Format(time.RFC3339))
 		return nil
 	}
 	delete(w.failed, d.path)
-	p.mu.Lock()
-	if p.city == nil { // closed meanwhile
-		p.mu.Unlock()
+	s.mu.Lock()
+	if s.city == nil { // closed meanwhile
+		s.mu.Unlock()
 		nd.close()
 		return nil
 	}
 	if d.kind == kindASN {
-		p.asn = nd
+		s.asn = nd
 	} else {
-		p.city = nd
+		s.city = nd
 	}
-	p.cache.purge()
-	p.records.purge()
-	p.mu.Unlock()
-	// No lookup holds d any more: they run under p.mu.RLock.
+	for _, p := range s.users {
+		p.cache.purge()
+		p.records.purge()
+	}
+	s.mu.Unlock()
+	// No lookup holds d any more: they run under s.mu.RLock.
 	d.close()
-	p.reloads.Inc()
-	p.log.Info("geoip database reloaded", "path", nd.path, "type", nd.typ, "build_time", nd.built.Format(time.RFC3339))
-	p.checkAge(nd, time.Now())
+	s.each(func(p *Processor) { p.reloads.Inc() })
+	s.log.Info("geoip database reloaded", "path", nd.path, "type", nd.typ, "build_time", nd.built.Format(time.RFC3339))
+	s.checkAge(nd, time.Now())
 	return nd
 }
 
