@@ -81,7 +81,7 @@ func TestDifferential(t *testing.T) {
 				}
 				wantTyped := map[string]any{}
 				for k, v := range want {
-					if tv, ok := convert(v, types[k]); ok {
+					if tv, ok := convert(v, types[k], new(Values)); ok {
 						wantTyped[k] = tv
 					}
 				}

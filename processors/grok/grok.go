@@ -124,9 +124,16 @@ func (g *Grok) Patterns() []*Pattern { return g.patterns }
 // like vjeantet/grok's empty result. With break_on_match false every pattern
 // is tried and later ones replace earlier values (dst.Put).
 func (g *Grok) Match(text string, dst *event.Fields) int {
+	var vals Values
+	return g.MatchValues(text, dst, &vals)
+}
+
+// MatchValues is Match boxing the values with vals, which the caller may go
+// on using for the event's other fields.
+func (g *Grok) MatchValues(text string, dst *event.Fields, vals *Values) int {
 	first := -1
 	for i, p := range g.patterns {
-		if !p.match(text, dst, first >= 0) {
+		if !p.match(text, dst, first >= 0, vals) {
 			continue
 		}
 		if first < 0 {
@@ -140,9 +147,12 @@ func (g *Grok) Match(text string, dst *event.Fields) int {
 }
 
 // Match applies this one pattern; see Grok.Match.
-func (p *Pattern) Match(text string, dst *event.Fields) bool { return p.match(text, dst, false) }
+func (p *Pattern) Match(text string, dst *event.Fields) bool {
+	var vals Values
+	return p.match(text, dst, false, &vals)
+}
 
-func (p *Pattern) match(text string, dst *event.Fields, put bool) bool {
+func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values) bool {
 	var loc []int
 	if p.split != nil {
 		var buf [64]int
@@ -160,7 +170,7 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool) bool {
 	n := 0
 	for i := range p.fields {
 		s := &p.fields[i]
-		v, ok := s.value(text, loc)
+		v, ok := s.value(text, loc, vals)
 		if !ok {
 			continue
 		}
@@ -176,7 +186,7 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool) bool {
 
 // value returns the typed value of the slot: the last non-empty group that
 // filled it (vjeantet/grok keeps the last one too).
-func (s *slot) value(text string, loc []int) (any, bool) {
+func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
 	a, b := -1, -1
 	for _, gi := range s.groups {
 		if x, y := loc[2*gi], loc[2*gi+1]; x >= 0 && y > x {
@@ -186,27 +196,27 @@ func (s *slot) value(text string, loc []int) (any, bool) {
 	if a < 0 {
 		return nil, false
 	}
-	return convert(text[a:b], s.typ)
+	return convert(text[a:b], s.typ, vals)
 }
 
 // convert converts a captured text to typ. A value that is not a number is
 // left out rather than stored as text: Elasticsearch would reject the whole
 // document for a string in a numeric field. An integer written as a decimal
 // ("1.5" for :int) is truncated, as Logstash does.
-func convert(s string, typ Type) (any, bool) {
+func convert(s string, typ Type, vals *Values) (any, bool) {
 	switch typ {
 	case Int:
 		if n, ok := atoi(s); ok {
-			return n, true
+			return vals.Int(n), true
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return n, true
+			return vals.Int(n), true
 		}
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || f >= math.MaxInt64 || f <= math.MinInt64 {
 			return nil, false
 		}
-		return int64(f), true
+		return vals.Int(int64(f)), true
 	case Float:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
@@ -214,7 +224,7 @@ func convert(s string, typ Type) (any, bool) {
 		}
 		return f, true
 	}
-	return s, true
+	return vals.String(s), true
 }
 
 // atoi is the fast path for short unsigned decimals.

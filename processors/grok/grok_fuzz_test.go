@@ -58,12 +58,12 @@ func FuzzConvert(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if v, ok := convert(s, Int); ok {
+		if v, ok := convert(s, Int, new(Values)); ok {
 			if _, isInt := v.(int64); !isInt {
 				t.Fatalf("convert(%q, Int) = %T", s, v)
 			}
 		}
-		if v, ok := convert(s, Float); ok {
+		if v, ok := convert(s, Float, new(Values)); ok {
 			if _, isF := v.(float64); !isF {
 				t.Fatalf("convert(%q, Float) = %T", s, v)
 			}

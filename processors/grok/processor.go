@@ -90,9 +90,10 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 		}
 	}
 	matched := false
+	var vals Values
 	for i, pat := range p.g.patterns {
 		start := time.Now()
-		ok := pat.match(text, &e.Fields, put)
+		ok := pat.match(text, &e.Fields, put, &vals)
 		p.nanos[i].Add(int64(time.Since(start)))
 		if !ok {
 			p.failed[i].Inc()

@@ -1,0 +1,79 @@
+package grok
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/shipper-project/shipper/shipper/event"
+)
+
+// TestValues: a value boxed by Values is indistinguishable from the same
+// value boxed by the runtime (type switch, ==, reflect, the encoder), and
+// stays intact across garbage collections after its Values is gone.
+func TestValues(t *testing.T) {
+	var want, got []any
+	var v Values
+	for i := range 100 { // several blocks of each kind
+		s := "s" + strconv.Itoa(i)
+		n := int64(i) * 1000
+		want = append(want, s, n, int64(i), []string{s, "x"}, "")
+		got = append(got, v.String(s), v.Int(n), v.Int(int64(i)), v.Strings(s, "x"), v.String(""))
+	}
+	v = Values{}
+	for range 3 {
+		runtime.GC()
+		garbage := make([][]string, 0, 1000)
+		for i := range 1000 {
+			garbage = append(garbage, []string{strconv.Itoa(i)})
+		}
+		runtime.KeepAlive(garbage)
+	}
+	var enc event.Encoder
+	for i := range want {
+		w, g := want[i], got[i]
+		if reflect.TypeOf(g) != reflect.TypeOf(w) || !reflect.DeepEqual(g, w) {
+			t.Fatalf("value %d = %#v (%T), want %#v (%T)", i, g, g, w, w)
+		}
+		switch x := g.(type) {
+		case string:
+			if g != w || x != w.(string) {
+				t.Fatalf("value %d: %q != %q", i, x, w)
+			}
+		case int64:
+			if g != w || x != w.(int64) {
+				t.Fatalf("value %d: %d != %d", i, x, w)
+			}
+		case []string:
+			if len(x) != cap(x) {
+				t.Fatalf("value %d: len %d, cap %d: an append would write into the block", i, len(x), cap(x))
+			}
+		default:
+			t.Fatalf("value %d: type %T", i, g)
+		}
+		we := string(enc.Append(nil, &event.Event{Fields: event.Fields{{Key: "k", Value: w}}}))
+		ge := string(enc.Append(nil, &event.Event{Fields: event.Fields{{Key: "k", Value: g}}}))
+		if ge != we || fmt.Sprint(g) != fmt.Sprint(w) {
+			t.Fatalf("value %d encodes as %s, want %s", i, ge, we)
+		}
+	}
+}
+
+// TestValuesAllocs: one allocation per block, not per value.
+func TestValuesAllocs(t *testing.T) {
+	sink := make([]any, 0, 32)
+	n := testing.AllocsPerRun(100, func() {
+		v := Values{StrBlock: 20}
+		sink = sink[:0]
+		for i := range 10 {
+			sink = append(sink, v.String("value"), v.Int(int64(1000+i)))
+		}
+		sink = append(sink, v.Strings("a", "b"))
+	})
+	// 1 string block, 2 int blocks (8 + 2), 1 list block.
+	if n != 4 {
+		t.Errorf("allocations per event = %v, want 4", n)
+	}
+}
