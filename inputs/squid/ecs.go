@@ -7,24 +7,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shipper-project/shipper/processors/grok"
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
-// Fields every squid access event carries besides the pattern's captures.
+// Fields every squid access event carries besides the pattern's captures,
+// boxed once: converting a []string to `any` allocates.
 var (
-	categories = []string{"web", "network"}
-	typeAccess = []string{"access"}
+	categories any = []string{"web", "network"}
+	typeAccess any = []string{"access"}
 )
 
 // MapECS finishes an event whose squid pattern captures start at
 // e.Fields[from:] exactly as the squid input does (shipper test-pattern
 // uses it to show the same documents).
-func MapECS(e *event.Event, from int) { mapECS(e, from) }
+func MapECS(e *event.Event, from int) { mapECS(e, from, new(grok.Values)) }
 
 // mapECS finishes a parsed event: @timestamp from squid's epoch.millis (or
 // the common format's date), destination.ip when the destination is an
-// address, url.domain, event.outcome. Captures start at fields[from:].
-func mapECS(e *event.Event, from int) {
+// address, url.domain, event.outcome. Captures start at fields[from:]; the
+// values it adds are boxed with vals.
+func mapECS(e *event.Event, from int, vals *grok.Values) {
 	f := e.Fields
 	for i := from; i < len(f); i++ {
 		if f[i].Key != "timestamp" {
@@ -40,11 +43,13 @@ func mapECS(e *event.Event, from int) {
 	}
 	f = e.Fields
 	var dest, url, src, user string
+	var destV any // dest as boxed by grok
 	status, duration := int64(-1), int64(-1)
 	for i := from; i < len(f); i++ {
 		switch f[i].Key {
 		case "destination.address":
 			dest, _ = f[i].Value.(string)
+			destV = f[i].Value
 		case "url.original":
 			url, _ = f[i].Value.(string)
 		case "http.response.status_code":
@@ -65,42 +70,43 @@ func mapECS(e *event.Event, from int) {
 			var b [64]byte
 			if a = a.Unmap(); string(a.AppendTo(b[:0])) == dest {
 				destIP = dest
+				e.Fields.Add("destination.ip", destV)
 			} else {
 				destIP = a.String()
+				e.Fields.Add("destination.ip", vals.String(destIP))
 			}
-			e.Fields.Add("destination.ip", destIP)
 		}
 	}
 	u := splitURL(url)
 	if u.domain != "" {
-		e.Fields.Add("url.domain", u.domain)
+		e.Fields.Add("url.domain", vals.String(u.domain))
 	}
 	if u.scheme != "" {
-		e.Fields.Add("url.scheme", u.scheme)
+		e.Fields.Add("url.scheme", vals.String(u.scheme))
 	}
 	if u.port > 0 {
-		e.Fields.Add("url.port", u.port)
+		e.Fields.Add("url.port", vals.Int(u.port))
 	}
 	if u.path != "" {
-		e.Fields.Add("url.path", u.path)
+		e.Fields.Add("url.path", vals.String(u.path))
 	}
 	if u.query != "" {
-		e.Fields.Add("url.query", u.query)
+		e.Fields.Add("url.query", vals.String(u.query))
 	}
 	// ECS event.duration is in nanoseconds; squid logs milliseconds.
 	if duration >= 0 && duration <= math.MaxInt64/int64(time.Millisecond) {
-		e.Fields.Add("event.duration", duration*int64(time.Millisecond))
+		e.Fields.Add("event.duration", vals.Int(duration*int64(time.Millisecond)))
 	}
 	switch {
 	case src != "" && destIP != "" && src != destIP:
-		e.Fields.Add("related.ip", []string{src, destIP})
+		e.Fields.Add("related.ip", vals.Strings(src, destIP))
 	case src != "":
-		e.Fields.Add("related.ip", []string{src})
+		e.Fields.Add("related.ip", vals.Strings(src))
 	case destIP != "":
-		e.Fields.Add("related.ip", []string{destIP})
+		e.Fields.Add("related.ip", vals.Strings(destIP))
 	}
 	if user != "" {
-		e.Fields.Add("related.user", []string{user})
+		e.Fields.Add("related.user", vals.Strings(user))
 	}
 	e.Fields.Add("event.category", categories)
 	e.Fields.Add("event.type", typeAccess)

@@ -128,15 +128,17 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	e.Fields.Add("event.module", "squid")
 	e.Fields.Add("event.dataset", "squid.access")
 	e.Fields.Add("event.kind", "event")
+	// One block of each kind holds the values of a line (issue 17).
+	vals := grok.Values{StrBlock: 16, IntBlock: 6}
 	if p.keepOriginal {
-		e.Fields.Add("event.original", msg)
+		e.Fields.Add("event.original", vals.String(msg))
 	}
 	n := len(e.Fields)
-	if p.g.Match(msg, &e.Fields) < 0 {
+	if p.g.MatchValues(msg, &e.Fields, &vals) < 0 {
 		e.Tag("_grokparsefailure")
 		return true, nil
 	}
-	mapECS(e, n)
+	mapECS(e, n, &vals)
 	if len(p.geo) > 0 {
 		// A lookup failure is tagged by the processor; the event ships.
 		_ = geoip.Enrich(p.geo, e)
