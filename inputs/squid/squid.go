@@ -128,8 +128,8 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	e.Fields.Add("event.module", "squid")
 	e.Fields.Add("event.dataset", "squid.access")
 	e.Fields.Add("event.kind", "event")
-	// One block of each kind holds the values of a line (issue 17).
-	vals := grok.Values{StrBlock: 16, IntBlock: 6}
+	// One block holds the values of a line (issue 17).
+	var vals grok.Values
 	if p.keepOriginal {
 		e.Fields.Add("event.original", vals.String(msg))
 	}

@@ -2,14 +2,14 @@ package grok
 
 import "unsafe"
 
-// Values boxes the field values of one event into `any` from a few shared
-// blocks instead of one heap allocation per value.
+// Values boxes the field values of one event into `any` from a shared block
+// instead of one heap allocation per value.
 //
 // Storing a string, an int64 or a []string in an interface makes the runtime
 // copy it to the heap (runtime.convTstring, convT64, convTslice): one small
 // allocation per field, about twenty per squid line, which made boxing the
 // largest cost of a squid line after matching it (issue 17). Values copies
-// the value into a block it allocated for the event and makes the `any` point
+// the value into a block allocated once per event and makes the `any` point
 // there, as the runtime's own conversion points to its copy: the `any` has the
 // same dynamic type and value, so type switches, comparisons and the encoder
 // see no difference. A block stays alive while one value points into it; a
@@ -19,13 +19,16 @@ import "unsafe"
 // hands out values: what it boxed must not be changed (nothing can change a
 // value inside an `any` without package unsafe).
 type Values struct {
-	strs  []string
-	ints  []int64
-	lists [][]string
-	// StrBlock and IntBlock size the blocks (0: 16 and 8): a caller
-	// that knows how many values one event takes sets them before the first
-	// use, so that one block of each kind holds them all.
-	StrBlock, IntBlock int
+	b          *block
+	ns, nl, ni int // used entries of b's arrays
+}
+
+// block holds the values of one event: one allocation (440 bytes) holds all
+// the values of a squid line.
+type block struct {
+	strs  [20]string
+	lists [3][]string
+	ints  [6]int64
 }
 
 // eface is the layout of an `any`: the dynamic type, and a pointer to the
@@ -55,11 +58,13 @@ func (v *Values) String(s string) any {
 	if s == "" {
 		return "" // the runtime boxes "" without allocating
 	}
-	if len(v.strs) == cap(v.strs) {
-		v.strs = make([]string, 0, orDefault(v.StrBlock, 16))
+	if v.b == nil || v.ns == len(v.b.strs) {
+		v.renew()
 	}
-	v.strs = append(v.strs, s)
-	return box(stringType, unsafe.Pointer(&v.strs[len(v.strs)-1]))
+	p := &v.b.strs[v.ns]
+	*p = s
+	v.ns++
+	return box(stringType, unsafe.Pointer(p))
 }
 
 // Int returns n as an `any` holding an int64.
@@ -67,11 +72,13 @@ func (v *Values) Int(n int64) any {
 	if 0 <= n && n < 256 {
 		return n // the runtime boxes these from a static table
 	}
-	if len(v.ints) == cap(v.ints) {
-		v.ints = make([]int64, 0, orDefault(v.IntBlock, 8))
+	if v.b == nil || v.ni == len(v.b.ints) {
+		v.renew()
 	}
-	v.ints = append(v.ints, n)
-	return box(int64Type, unsafe.Pointer(&v.ints[len(v.ints)-1]))
+	p := &v.b.ints[v.ni]
+	*p = n
+	v.ni++
+	return box(int64Type, unsafe.Pointer(p))
 }
 
 // Strings returns a []string holding ss as an `any`. Its capacity is its
@@ -81,21 +88,20 @@ func (v *Values) Strings(ss ...string) any {
 	if n == 0 || n > 4 {
 		return append([]string(nil), ss...)
 	}
-	if cap(v.strs)-len(v.strs) < n {
-		v.strs = make([]string, 0, max(orDefault(v.StrBlock, 16), n))
+	if v.b == nil || v.nl == len(v.b.lists) || len(v.b.strs)-v.ns < n {
+		v.renew()
 	}
-	i := len(v.strs)
-	v.strs = append(v.strs, ss...)
-	if len(v.lists) == cap(v.lists) {
-		v.lists = make([][]string, 0, 4)
-	}
-	v.lists = append(v.lists, v.strs[i:i+n:i+n])
-	return box(listType, unsafe.Pointer(&v.lists[len(v.lists)-1]))
+	l := v.b.strs[v.ns : v.ns+n : v.ns+n]
+	copy(l, ss)
+	v.ns += n
+	p := &v.b.lists[v.nl]
+	*p = l
+	v.nl++
+	return box(listType, unsafe.Pointer(p))
 }
 
-func orDefault(n, def int) int {
-	if n > 0 {
-		return n
-	}
-	return def
+// renew starts a new block; the values in the old one keep it alive.
+func (v *Values) renew() {
+	v.b = new(block)
+	v.ns, v.nl, v.ni = 0, 0, 0
 }
