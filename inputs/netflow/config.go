@@ -31,6 +31,10 @@ type Config struct {
 	// template has not arrived yet (decoded when it does, counted as
 	// records.no_template when pushed out or expired).
 	PendingRecords int `yaml:"pending_records"`
+	// ExporterStatsPeriod is how often the per-exporter netflow.exporter_stats
+	// documents (datagrams, flows, lost and dropped datagrams) are shipped;
+	// 0 ships none. Not in Filebeat.
+	ExporterStatsPeriod time.Duration `yaml:"exporter_stats_period"`
 
 	protocols map[uint16]bool
 	custom    map[customKey]element
@@ -48,6 +52,7 @@ func DefaultConfig() Config {
 		DetectSequenceReset: true,
 		InternalNetworks:    []string{"private"},
 		PendingRecords:      64,
+		ExporterStatsPeriod: time.Minute,
 	}
 }
 
@@ -85,6 +90,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMessageSize < 64 || c.MaxMessageSize > 65535 {
 		errs = append(errs, fmt.Errorf("max_message_size: must be between 64B and 64KiB (a UDP datagram), got %d", c.MaxMessageSize))
+	}
+	if c.ExporterStatsPeriod < 0 {
+		errs = append(errs, fmt.Errorf("exporter_stats_period: must be >= 0 (0: no exporter_stats documents), got %s", c.ExporterStatsPeriod))
 	}
 	if c.PendingRecords < 0 {
 		errs = append(errs, fmt.Errorf("pending_records: must be >= 0, got %d", c.PendingRecords))

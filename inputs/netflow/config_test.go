@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -42,11 +43,12 @@ func TestConfigErrors(t *testing.T) {
 	c.MaxMessageSize = 70000
 	c.InternalNetworks = []string{"10.0.0.0/8", "privat"}
 	c.CustomDefinitions = []string{bad}
+	c.ExporterStatsPeriod = -time.Second
 	err := c.Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for _, want := range []string{"host:", "protocols[1]: v8 is not supported", `protocols[2]: unknown protocol "v10"`, "queue_size:", "max_message_size:", `internal_networks: [1] "privat"`, `unknown type "float128"`, `enterprise number "x"`} {
+	for _, want := range []string{"host:", "protocols[1]: v8 is not supported", `protocols[2]: unknown protocol "v10"`, "queue_size:", "max_message_size:", `internal_networks: [1] "privat"`, `unknown type "float128"`, `enterprise number "x"`, "exporter_stats_period: must be >= 0"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

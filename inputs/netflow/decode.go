@@ -97,6 +97,8 @@ type Decoder struct {
 	exporters map[netip.AddrPort]*exporter
 	lastSweep time.Time
 	conv      converter
+	stats     *flow.Stats  // the exporter_stats documents' counts
+	cur       *flow.Counts // the counts of the datagram's exporter
 
 	nfv9  gfnetflow.NFv9Packet
 	ipfix gfnetflow.IPFIXPacket
@@ -113,6 +115,7 @@ func NewDecoder(cfg Config, m *monitoring.Registry, prefix string, log *slog.Log
 		throttle:  sysstat.Throttle{Interval: 10 * time.Second},
 		exporters: map[netip.AddrPort]*exporter{},
 		conv:      converter{custom: cfg.custom, networks: cfg.networks},
+		stats:     flow.NewStats(time.Now()),
 	}
 }
 
@@ -127,6 +130,7 @@ func (d *Decoder) warn(msg string, args ...any) {
 // decoded before the fault are still emitted. The error is emit's.
 func (d *Decoder) Decode(dg flow.Datagram, emit func(*event.Event) error) error {
 	d.sweep(dg.Received)
+	d.cur = d.stats.For(dg.From)
 	if len(dg.Data) < 2 {
 		d.invalid(dg, errors.New("shorter than a header"))
 		return nil
@@ -190,14 +194,13 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 			restarted = true
 		case diff < -maxSequenceBack:
 			restarted = true
-		case diff > 0:
-			d.c.seqLost.Add(int64(diff))
-			d.c.seqGaps.Inc()
-			d.c.lostFor(h.from).Add(int64(diff))
-			d.warn("flow export datagrams lost (sequence gap)", "exporter", h.from, "domain", h.domain, "version", h.version, "missing", diff)
+		case diff > 0 && h.version == 9: // v5 and IPFIX: recordGap
+			d.cur.LostDatagrams += int64(diff)
+			d.lost(h, int64(diff))
 		}
 	}
 	if restarted {
+		dom.records = recordSeq{}
 		d.c.seqResets.Inc()
 		d.log.Info("flow exporter restarted (sequence number reset)", "exporter", h.from, "domain", h.domain, "version", h.version)
 		if d.cfg.DetectSequenceReset && h.version != 5 {
@@ -207,6 +210,24 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 	dom.haveSeq = true
 	dom.nextSeq = next
 	dom.lastUptime = h.uptime
+}
+
+func (d *Decoder) lost(h header, n int64) {
+	d.c.seqLost.Add(n)
+	d.c.seqGaps.Inc()
+	d.c.lostFor(h.from).Add(n)
+	d.warn("flow export datagrams lost (sequence gap)", "exporter", h.from, "domain", h.domain, "version", h.version, "missing", n)
+}
+
+// recordGap counts the flow records missing before a v5 or IPFIX message
+// (numbered by records; see recordSeq). data and all are the message's data
+// records without and with options records; countable is false when some
+// of its sets could not be read (no template yet).
+func (d *Decoder) recordGap(dom *domain, h header, seq, data, all uint32, countable bool) {
+	if n := dom.records.next(seq, data, all, countable); n > 0 {
+		d.cur.LostFlows += n
+		d.lost(h, n)
+	}
 }
 
 // maxSequenceBack: a sequence number this far behind the expected one is an
@@ -240,9 +261,11 @@ func (d *Decoder) decodeV5(dg flow.Datagram, emit func(*event.Event) error) erro
 	}
 	dom := e.domain(5, uint32(p.EngineType)<<8|uint32(p.EngineId))
 	d.sequence(e, dom, h, p.FlowSequence, p.FlowSequence+uint32(len(p.Records)))
+	d.recordGap(dom, h, p.FlowSequence, uint32(len(p.Records)), uint32(len(p.Records)), true)
 	for i := range p.Records {
 		ev := d.conv.v5(h, &p.Records[i])
 		d.c.flows.Inc()
+		d.cur.Flows++
 		if err := emit(ev); err != nil {
 			return err
 		}
@@ -299,19 +322,20 @@ func (d *Decoder) decodeTemplated(dg flow.Datagram, version uint16, emit func(*e
 	// one's plus its records. Records in sets without a template cannot be
 	// counted: the next check is skipped then.
 	if version == 10 {
-		records, countable := 0, true
+		data, options, countable := 0, 0, true
 		for _, s := range sets {
 			switch s := s.(type) {
 			case gfnetflow.DataFlowSet:
-				records += len(s.Records)
+				data += len(s.Records)
 			case gfnetflow.OptionsDataFlowSet:
-				records += len(s.Records)
+				options += len(s.Records)
 			case gfnetflow.RawFlowSet:
 				countable = false
 			}
 		}
-		dom.nextSeq = seq + uint32(records)
+		dom.nextSeq = seq + uint32(data+options)
 		dom.haveSeq = countable
+		d.recordGap(dom, h, seq, uint32(data), uint32(data+options), countable)
 	}
 
 	for _, s := range sets {
@@ -411,6 +435,7 @@ func (d *Decoder) emitData(h header, dom *domain, recs []gfnetflow.DataRecord, e
 		}
 		ev := d.conv.flow(h, dom, recs[i].Values)
 		d.c.flows.Inc()
+		d.cur.Flows++
 		if err := emit(ev); err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/shipper-project/shipper/inputs/internal/flow"
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/fields"
@@ -326,5 +328,56 @@ func TestMalformed(t *testing.T) {
 	}
 	if h.counter("datagrams_invalid") < 5 || h.counter("datagrams_unsupported_version") != 1 {
 		t.Fatalf("invalid %d, unsupported %d", h.counter("datagrams_invalid"), h.counter("datagrams_unsupported_version"))
+	}
+}
+
+// The exporter_stats counts follow the sequence numbers per exporter: v9
+// gaps are datagrams, IPFIX gaps are records; flows are data records only.
+func TestExporterStatsCounts(t *testing.T) {
+	h := newHarness(t, nil)
+	h.send("192.0.2.100:5000", v9Datagram(10, 7, 1000, templateSet(9, 256), dataSet(256, r1)))
+	h.send("192.0.2.100:5000", v9Datagram(14, 7, 3000, dataSet(256, r1, r2))) // 11, 12, 13 lost
+	h.send("192.0.2.101:6000", ipfixDatagram(100, 1, templateSet(10, 256), dataSet(256, r1, r2)))
+	h.send("192.0.2.101:6000", ipfixDatagram(110, 1, dataSet(256, r1))) // 8 records lost
+	r := h.d.stats.Report(h.now)
+	want := map[netip.AddrPort]flow.Counts{
+		netip.MustParseAddrPort("192.0.2.100:5000"): {Flows: 3, LostDatagrams: 3},
+		netip.MustParseAddrPort("192.0.2.101:6000"): {Flows: 3, LostFlows: 8},
+	}
+	if diff := cmp.Diff(want, r.Exporters); diff != "" {
+		t.Errorf("exporter counts (-want +got):\n%s", diff)
+	}
+	for _, e := range r.Documents("netflow") {
+		if err := fields.Check(e, Fields); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+// softflowd numbers an IPFIX message by the records up to and including
+// its own (captured from softflowd 1.1.0: 24 records with sequence number
+// 24, then 32 records with 56). Read as RFC 7011 numbers, every change of
+// message size looked like lost records.
+func TestSequenceSoftflowdIPFIX(t *testing.T) {
+	recs := func(n int) []testRec {
+		out := make([]testRec, n)
+		for i := range out {
+			out[i] = r1
+		}
+		return out
+	}
+	h := newHarness(t, nil)
+	from := "192.0.2.101:6000"
+	h.send(from, ipfixDatagram(24, 1, templateSet(10, 256), dataSet(256, recs(24)...)))
+	h.send(from, ipfixDatagram(56, 1, dataSet(256, recs(32)...)))
+	h.send(from, ipfixDatagram(88, 1, dataSet(256, recs(32)...)))
+	h.send(from, ipfixDatagram(112, 1, dataSet(256, recs(24)...)))
+	if got := h.counter("sequence.lost"); got != 0 {
+		t.Fatalf("no message missing: sequence.lost = %d, want 0", got)
+	}
+	h.send(from, ipfixDatagram(176, 1, dataSet(256, recs(32)...))) // one of 32 missing before it
+	h.send(from, ipfixDatagram(184, 1, dataSet(256, recs(8)...)))
+	if got := h.counter("sequence.lost"); got != 32 {
+		t.Errorf("one message of 32 records missing: sequence.lost = %d, want 32", got)
 	}
 }

@@ -46,11 +46,13 @@ func New(cfg Config, env inputs.Env) (*Input, error) {
 		}
 	}
 	srv := flow.NewServer(env, "netflow")
-	return &Input{cfg: cfg, Server: srv, dec: NewDecoder(cfg, env.Metrics, srv.Name, srv.Log)}, nil
+	dec := NewDecoder(cfg, env.Metrics, srv.Name, srv.Log)
+	dec.stats = srv.Stats
+	return &Input{cfg: cfg, Server: srv, dec: dec}, nil
 }
 
 // Run listens until ctx is done. With run --once there is nothing to read
 // to an end: the input returns at once.
 func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
-	return in.Serve(ctx, in.cfg.listener(), out, in.dec.Decode, "protocols", in.cfg.Protocols)
+	return in.Serve(ctx, in.cfg.listener(), in.cfg.ExporterStatsPeriod, out, in.dec.Decode, "protocols", in.cfg.Protocols)
 }

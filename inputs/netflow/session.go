@@ -36,6 +36,7 @@ type domain struct {
 	haveSeq    bool
 	nextSeq    uint32 // expected sequence number of the next datagram
 	lastUptime uint32 // v9 header sysUptime, to see a restart
+	records    recordSeq
 	// From options records: the exporter's sampling interval and boot time.
 	samplingInterval uint64
 	sysInit          time.Time
@@ -147,4 +148,57 @@ func emptyTemplate(t any) bool {
 		}
 	}
 	return true
+}
+
+// recordSeq follows the sequence numbers of a stream numbered by flow
+// records (NetFlow v5, IPFIX). RFC 7011 numbers an IPFIX message by the
+// data records sent before it, options records included; softflowd numbers
+// it by the records up to and including its own, options records excluded
+// (captured: a first message of 24 flow records and 1 options record has
+// sequence number 24, the next one of 32 records 56). Each reading predicts
+// the next number differently when two consecutive messages differ in
+// size; the readings that predicted it are kept, and a gap is measured with
+// the first one left, in this order of preference.
+type recordSeq struct {
+	have      bool
+	seq       uint32
+	data, all uint32 // the previous message's data records, without and with options records
+	readings  uint8  // bit i: reading i still fits the exporter (0: all)
+}
+
+// next takes a message's sequence number and record counts and returns the
+// records missing before it (0 when it is the first, or follows a message
+// whose records were not all counted).
+func (r *recordSeq) next(seq, data, all uint32, countable bool) (lost int64) {
+	if r.have && countable {
+		if r.readings == 0 {
+			r.readings = 0b1111
+		}
+		predicted := [4]uint32{
+			r.seq + r.all,  // RFC 7011: the records before this message
+			r.seq + r.data, // the same, options records not counted
+			r.seq + data,   // softflowd: up to and including this message's data records
+			r.seq + all,    // the same with its options records
+		}
+		var fit uint8
+		for i, p := range predicted {
+			if r.readings&(1<<i) != 0 && p == seq {
+				fit |= 1 << i
+			}
+		}
+		if fit != 0 {
+			r.readings = fit
+		} else {
+			for i, p := range predicted {
+				if r.readings&(1<<i) != 0 {
+					if gap := int32(seq - p); gap > 0 {
+						lost = int64(gap)
+					}
+					break
+				}
+			}
+		}
+	}
+	r.have, r.seq, r.data, r.all = countable, seq, data, all
+	return lost
 }

@@ -3,6 +3,7 @@ package sflow
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -28,8 +29,9 @@ func TestREADMEConfig(t *testing.T) {
 func TestConfigErrors(t *testing.T) {
 	c := DefaultConfig()
 	c.Host, c.QueueSize, c.MaxMessageSize, c.InternalNetworks = "6343", -1, 10, []string{"nope"}
+	c.ExporterStatsPeriod = -time.Second
 	err := c.Validate()
-	for _, want := range []string{"host:", "queue_size:", "max_message_size:", "internal_networks:"} {
+	for _, want := range []string{"host:", "queue_size:", "max_message_size:", "internal_networks:", "exporter_stats_period:"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}

@@ -49,6 +49,10 @@ type Config struct {
 	ReadBuffer       config.ByteSize `yaml:"read_buffer"`
 	MaxMessageSize   config.ByteSize `yaml:"max_message_size"`
 	InternalNetworks []string        `yaml:"internal_networks"`
+	// ExporterStatsPeriod is how often the per-exporter sflow.exporter_stats
+	// documents (datagrams, flow samples, lost and dropped datagrams) are
+	// shipped; 0 ships none.
+	ExporterStatsPeriod time.Duration `yaml:"exporter_stats_period"`
 
 	networks flow.Networks
 	valid    bool
@@ -57,10 +61,11 @@ type Config struct {
 // DefaultConfig returns the defaults README.md shows.
 func DefaultConfig() Config {
 	return Config{
-		Host:             "localhost:6343",
-		QueueSize:        8192,
-		MaxMessageSize:   10 * config.KiB,
-		InternalNetworks: []string{"private"},
+		Host:                "localhost:6343",
+		QueueSize:           8192,
+		MaxMessageSize:      10 * config.KiB,
+		InternalNetworks:    []string{"private"},
+		ExporterStatsPeriod: time.Minute,
 	}
 }
 
@@ -78,6 +83,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxMessageSize < 64 || c.MaxMessageSize > 65535 {
 		errs = append(errs, fmt.Errorf("max_message_size: must be between 64B and 64KiB (a UDP datagram), got %d", c.MaxMessageSize))
+	}
+	if c.ExporterStatsPeriod < 0 {
+		errs = append(errs, fmt.Errorf("exporter_stats_period: must be >= 0 (0: no exporter_stats documents), got %s", c.ExporterStatsPeriod))
 	}
 	nets, err := flow.ParseNetworks(c.InternalNetworks)
 	if err != nil {
@@ -112,14 +120,16 @@ func New(cfg Config, env inputs.Env) (*Input, error) {
 		}
 	}
 	srv := flow.NewServer(env, "sflow")
-	return &Input{cfg: cfg, Server: srv, dec: NewDecoder(cfg, env.Metrics, srv.Name, srv.Log)}, nil
+	dec := NewDecoder(cfg, env.Metrics, srv.Name, srv.Log)
+	dec.stats = srv.Stats
+	return &Input{cfg: cfg, Server: srv, dec: dec}, nil
 }
 
 // Run listens until ctx is done (run --once: returns at once, a UDP
 // listener has no end to read to).
 func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 	lcfg := flow.ListenerConfig{Host: in.cfg.Host, ReadBuffer: int(in.cfg.ReadBuffer), MaxMessageSize: int(in.cfg.MaxMessageSize), QueueSize: in.cfg.QueueSize}
-	return in.Serve(ctx, lcfg, out, in.dec.Decode)
+	return in.Serve(ctx, lcfg, in.cfg.ExporterStatsPeriod, out, in.dec.Decode)
 }
 
 // Decoder turns sFlow datagrams into documents; one goroutine uses it.
@@ -129,6 +139,8 @@ type Decoder struct {
 	throttle sysstat.Throttle
 	agents   map[agentKey]*agent
 	now      func() time.Time
+	stats    *flow.Stats  // the exporter_stats documents' counts
+	cur      *flow.Counts // the counts of the datagram's exporter
 
 	invalid, flowSamples, counterSamples, otherSamples *monitoring.Counter
 	seqLost, seqGaps, seqResets                        *monitoring.Counter
@@ -157,6 +169,7 @@ func NewDecoder(cfg Config, m *monitoring.Registry, prefix string, log *slog.Log
 	return &Decoder{
 		cfg: cfg, log: log, throttle: sysstat.Throttle{Interval: 10 * time.Second},
 		agents:         map[agentKey]*agent{},
+		stats:          flow.NewStats(time.Now()),
 		invalid:        m.Counter(prefix + ".datagrams_invalid"),
 		flowSamples:    m.Counter(prefix + ".samples.flow"),
 		counterSamples: m.Counter(prefix + ".samples.counters"),
@@ -178,6 +191,7 @@ func (d *Decoder) warn(msg string, args ...any) {
 // malformed datagram is counted and logged (rate-limited); the samples
 // decoded before the fault are still emitted.
 func (d *Decoder) Decode(dg flow.Datagram, emit func(*event.Event) error) error {
+	d.cur = d.stats.For(dg.From)
 	var p gfsflow.Packet
 	err := gfsflow.DecodeMessageVersion(bytes.NewBuffer(dg.Data), &p)
 	if err != nil {
@@ -207,9 +221,11 @@ func (d *Decoder) Decode(dg flow.Datagram, emit func(*event.Event) error) error 
 		switch s := s.(type) {
 		case gfsflow.FlowSample:
 			d.flowSamples.Inc()
+			d.cur.Flows++
 			ev = d.flowEvent(h, s.Header, "flow", s.SamplingRate, s.SamplePool, s.Drops, s.Input, s.Output, s.Records)
 		case gfsflow.ExpandedFlowSample:
 			d.flowSamples.Inc()
+			d.cur.Flows++
 			ev = d.flowEvent(h, s.Header, "expanded_flow", s.SamplingRate, s.SamplePool, s.Drops, s.InputIfValue, s.OutputIfValue, s.Records)
 		case gfsflow.CounterSample:
 			kind := "counters"
@@ -253,6 +269,7 @@ func (d *Decoder) sequence(from netip.AddrPort, a netip.Addr, sub, seq uint32) {
 			d.seqResets.Inc()
 			d.log.Info("sFlow agent restarted (sequence number reset)", "agent", a, "sub_agent", sub, "from", from)
 		case diff > 0:
+			d.cur.LostDatagrams += int64(diff)
 			d.seqLost.Add(int64(diff))
 			d.seqGaps.Inc()
 			ag.lost.Add(int64(diff))

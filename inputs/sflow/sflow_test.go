@@ -178,3 +178,25 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// The sflow.exporter_stats counts: flow samples and the datagrams missing
+// from the agent's sequence, on the exporter the datagrams came from.
+func TestExporterStatsCounts(t *testing.T) {
+	h := newHarness(t)
+	f := flowtest.Scenario()[0]
+	for _, seq := range []uint32{1, 2, 5} { // 3 and 4 lost
+		h.send(datagram(seq, flowSample(256, f.Frame(0)), counterSample()))
+	}
+	r := h.d.stats.Report(time.Unix(1700000060, 0))
+	want := flow.Counts{Flows: 3, LostDatagrams: 2}
+	if got := r.Exporters[netip.MustParseAddrPort("192.0.2.10:50000")]; got != want || len(r.Exporters) != 1 {
+		t.Errorf("exporters %+v, want 192.0.2.10:50000 %+v", r.Exporters, want)
+	}
+	docs := r.Documents("sflow")
+	if len(docs) != 1 || get(docs[0], "event.dataset") != "sflow.exporter_stats" || get(docs[0], "sflow.exporter.address") != "192.0.2.10:50000" {
+		t.Fatalf("documents %v", docs)
+	}
+	if err := fields.Check(docs[0], Fields); err != nil {
+		t.Error(err)
+	}
+}

@@ -11,7 +11,9 @@
 //
 // The decoder publishes into the pipeline, which blocks when its queue is
 // full; the decode queue then fills and the reader drops, counted, instead of
-// blocking the socket.
+// blocking the socket. Besides the counters, the drops and the exporters'
+// sequence gaps are shipped as exporter_stats documents (stats.go), so
+// Kibana can show them.
 package flow
 
 import (
@@ -80,6 +82,10 @@ type Listener struct {
 	pool     sync.Pool
 	queue    chan Datagram
 
+	stats *Stats // per-exporter drops, when set
+	every time.Duration
+	tick  func(time.Time) error
+
 	kernelBase  uint32 // SO_RXQ_OVFL value at the first datagram
 	kernelSeen  bool
 	kernelDrops int64
@@ -122,14 +128,26 @@ func (l *Listener) Addr() netip.AddrPort {
 	return l.conn.LocalAddr().(*net.UDPAddr).AddrPort()
 }
 
+// Every makes Run call tick every period from the goroutine that calls
+// handle (so tick needs no lock against it). Call it before Run.
+func (l *Listener) Every(period time.Duration, tick func(now time.Time) error) {
+	l.every, l.tick = period, tick
+}
+
 // Run reads until ctx is done, and calls handle for each datagram in
 // arrival order from a single goroutine. It returns nil on a clean stop, or
-// handle's first error.
+// handle's (or tick's) first error.
 func (l *Listener) Run(ctx context.Context, handle func(Datagram) error) error {
 	done := make(chan error, 1)
 	go func() { done <- l.read() }()
 	stop := context.AfterFunc(ctx, func() { l.conn.Close() })
 	defer stop()
+	var ticks <-chan time.Time
+	if l.tick != nil && l.every > 0 {
+		t := time.NewTicker(l.every)
+		defer t.Stop()
+		ticks = t.C
+	}
 
 	var herr error
 	for herr == nil {
@@ -138,6 +156,8 @@ func (l *Listener) Run(ctx context.Context, handle func(Datagram) error) error {
 			l.c.QueueLen.Add(-1)
 			herr = handle(d)
 			l.release(d)
+		case now := <-ticks:
+			herr = l.tick(now)
 		case rerr := <-done:
 			// Socket closed: drain what was queued only if we stop cleanly.
 			if ctx.Err() != nil {
@@ -183,6 +203,9 @@ func (l *Listener) read() error {
 		if n > l.cfg.MaxMessageSize || flags&msgTrunc != 0 {
 			l.pool.Put(bp)
 			l.c.DroppedBig.Inc()
+			if l.stats != nil {
+				l.stats.drop(from, true)
+			}
 			l.warn("datagram larger than max_message_size dropped", "from", from, "max_message_size", l.cfg.MaxMessageSize)
 			continue
 		}
@@ -193,6 +216,9 @@ func (l *Listener) read() error {
 		default:
 			l.pool.Put(bp)
 			l.c.DroppedQueue.Inc()
+			if l.stats != nil {
+				l.stats.drop(from, false)
+			}
 			l.warn("decode queue full, datagram dropped (the output is slower than the exporters)", "queue_size", l.cfg.QueueSize)
 		}
 	}
@@ -213,6 +239,9 @@ func (l *Listener) noteKernelDrops(v uint32) {
 	l.kernelBase = v
 	l.kernelDrops += delta
 	l.c.DroppedKernel.Add(delta)
+	if l.stats != nil {
+		l.stats.kernel.Add(delta)
+	}
 	l.warn("datagrams dropped by the kernel (socket buffer full): raise read_buffer or the decode is too slow", "dropped", delta, "read_buffer", l.cfg.ReadBuffer)
 }
 

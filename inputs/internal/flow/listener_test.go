@@ -19,6 +19,7 @@ func TestQueueFullDropsCounted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	l.stats = NewStats(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	stall := make(chan struct{})
 	handled := 0
@@ -70,6 +71,12 @@ func TestQueueFullDropsCounted(t *testing.T) {
 	if total != c.Received.Load() {
 		t.Errorf("handled %d + queued %d + dropped %d + too big %d != received %d", handled, c.QueueLen.Load(), c.DroppedQueue.Load(), c.DroppedBig.Load(), c.Received.Load())
 	}
+	// The exporter_stats documents put the drops on the sender.
+	r := l.stats.Report(time.Now())
+	from := conn.LocalAddr().(*net.UDPAddr).AddrPort()
+	if got := r.Exporters[from]; got.DroppedQueue != c.DroppedQueue.Load() || got.DroppedBig != 1 || len(r.Exporters) != 1 {
+		t.Errorf("exporter_stats %v, want %v with %d queue_full and 1 too_big", r.Exporters, from, c.DroppedQueue.Load())
+	}
 }
 
 // The kernel's drop counter (SO_RXQ_OVFL) is read: a tiny socket buffer
@@ -91,6 +98,7 @@ func TestKernelDropsCounted(t *testing.T) {
 	for i := 0; i < sent; i++ { // before Run: nothing reads, the buffer overflows
 		conn.Write(make([]byte, 1000))
 	}
+	l.stats = NewStats(time.Now())
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- l.Run(ctx, func(Datagram) error { return nil }) }()
@@ -110,6 +118,9 @@ func TestKernelDropsCounted(t *testing.T) {
 	<-done
 	if c.DroppedKernel.Load() == 0 {
 		t.Fatalf("kernel drops not counted: %v", m.Snapshot())
+	}
+	if r := l.stats.Report(time.Now()); r.DroppedKernel != c.DroppedKernel.Load() || len(r.Documents("netflow")) != 1 {
+		t.Errorf("exporter_stats: kernel drops %d, want %d on the input's document", r.DroppedKernel, c.DroppedKernel.Load())
 	}
 	t.Logf("received %d, kernel dropped %d", c.Received.Load(), c.DroppedKernel.Load())
 }
