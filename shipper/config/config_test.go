@@ -61,3 +61,28 @@ func TestSecretIsRedacted(t *testing.T) {
 		}
 	}
 }
+
+// TestFlowMappingErrorsNameTheirKey: in a flow mapping every key is on the
+// same line; an error names the key it is about, not the line's first key
+// (was "x.a" for all three).
+func TestFlowMappingErrorsNameTheirKey(t *testing.T) {
+	root, err := Parse([]byte("x: {a: 1, timeout: abc, n: lots, re: {p: q}}\n"), "f.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := Section{Node: root.Content[1], File: "f.yml", Path: "x"}
+	var v struct {
+		A       int           `yaml:"a"`
+		Timeout time.Duration `yaml:"timeout"`
+		N       int           `yaml:"n"`
+		Re      struct {
+			P string `yaml:"p"`
+		} `yaml:"re"`
+		Extra int `yaml:"extra"`
+	}
+	want := "f.yml:1: x.timeout: invalid duration \"abc\" (want seconds as a number, or a duration: 90s, 5m, 1h30m, 250ms)\n" +
+		"f.yml:1: x.n: cannot unmarshal !!str `lots` into int"
+	if err := s.Decode(&v); err == nil || err.Error() != want {
+		t.Errorf("Decode error =\n%v\nwant\n%s", err, want)
+	}
+}
