@@ -94,8 +94,8 @@ func TestConfigErrorsNameFileLineKey(t *testing.T) {
 		{"    parsers:\n      - multiline:\n          patern: x\n", `shipper.yml:8: shipper.inputs[0].parsers[0].multiline.patern: unknown key "patern" (did you mean "pattern"?)`},
 		{"    parsers:\n      - ndjson:\n          targte: j\n", `shipper.yml:8: shipper.inputs[0].parsers[0].ndjson.targte: unknown key "targte" (did you mean "target"?)`},
 		{"    parsers:\n      - ndjson:\n          field: j\n", `shipper.yml:8: shipper.inputs[0].parsers[0].ndjson.field: not supported`},
-		{"    parsers:\n      - container: {}\n", `shipper.yml:7: shipper.inputs[0]: parsers[0]: parser "container" is not supported`},
-		{"    parsers:\n      - xml: {}\n", `shipper.yml:7: shipper.inputs[0]: parsers[0]: unknown parser "xml"`},
+		{"    parsers:\n      - container: {}\n", `shipper.yml:7: shipper.inputs[0].parsers[0]: parser "container" is not supported`},
+		{"    parsers:\n      - xml: {}\n", `shipper.yml:7: shipper.inputs[0].parsers[0]: unknown parser "xml"`},
 	} {
 		_, err := decodeYAML(t, "  - type: filestream\n    id: t\n    paths: [/tmp/x]\n"+"    #\n"+c.yml)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

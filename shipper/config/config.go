@@ -186,7 +186,10 @@ func (s Section) typeError(err error) error {
 			msg = fmt.Sprintf("invalid duration %q (want seconds as a number, or a duration: 90s, 5m, 1h30m, 250ms)", strings.TrimSuffix(v, "` into time.Duration"))
 		}
 		path := s.Path
-		if k := keyAtLine(s.Node, line, s.Path); k != "" {
+		if rel, rest, ok := relativePath(msg); ok {
+			// a plugin's own "parsers[0].multiline.pattern: required"
+			path, msg = joinPath(s.Path, rel), rest
+		} else if k := keyAtLine(s.Node, line, s.Path, msg); k != "" {
 			path = k
 		}
 		errs = append(errs, &Error{File: s.File, Line: line, Path: path, Msg: msg})
@@ -225,32 +228,65 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
+// relativePath splits a message that starts with a key path below the
+// section ("parsers[0].multiline.pattern: required for type pattern"), as
+// a plugin's own UnmarshalYAML writes it for a key not found at the line.
+func relativePath(msg string) (rel, rest string, ok bool) {
+	i := strings.Index(msg, ": ")
+	if i <= 0 || strings.ContainsAny(msg[:i], " \t\"`'") || !strings.ContainsAny(msg[:i], ".[") {
+		return "", msg, false
+	}
+	return msg[:i], msg[i+2:], true
+}
+
 // keyAtLine finds the full path of the key whose value starts at line.
-func keyAtLine(n *yaml.Node, line int, path string) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, v := n.Content[i], n.Content[i+1]
-			p := joinPath(path, k.Value)
-			if v.Line == line && v.Kind == yaml.ScalarNode || k.Line == line && v.Kind == yaml.ScalarNode {
-				return p
+// In a flow mapping ({a: 1, timeout: abc}) several keys share the line:
+// the one msg is about wins, found by its name ("unknown key \"timeout\"")
+// or its value ("`abc`", "\"abc\"") in msg; else the first.
+func keyAtLine(n *yaml.Node, line int, path, msg string) string {
+	type cand struct{ path, key, value string }
+	var cands []cand
+	var walk func(n *yaml.Node, path string)
+	walk = func(n *yaml.Node, path string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				p := joinPath(path, k.Value)
+				if v.Kind == yaml.ScalarNode && (v.Line == line || k.Line == line) {
+					cands = append(cands, cand{p, k.Value, v.Value})
+					continue
+				}
+				walk(v, p)
 			}
-			if r := keyAtLine(v, line, p); r != "" {
-				return r
-			}
-		}
-	case yaml.SequenceNode:
-		for i, c := range n.Content {
-			p := path + "[" + strconv.Itoa(i) + "]"
-			if c.Kind == yaml.ScalarNode && c.Line == line {
-				return p
-			}
-			if r := keyAtLine(c, line, p); r != "" {
-				return r
+		case yaml.SequenceNode:
+			for i, c := range n.Content {
+				p := path + "[" + strconv.Itoa(i) + "]"
+				if c.Kind == yaml.ScalarNode && c.Line == line {
+					cands = append(cands, cand{p, "", c.Value})
+					continue
+				}
+				walk(c, p)
 			}
 		}
 	}
-	return ""
+	walk(n, path)
+	if len(cands) == 0 {
+		return ""
+	}
+	if len(cands) > 1 {
+		for _, c := range cands {
+			if c.key != "" && strings.Contains(msg, strconv.Quote(c.key)) {
+				return c.path
+			}
+		}
+		for _, c := range cands {
+			if c.value != "" && (strings.Contains(msg, "`"+c.value+"`") || strings.Contains(msg, strconv.Quote(c.value))) {
+				return c.path
+			}
+		}
+	}
+	return cands[0].path
 }
 
 func joinPath(a, b string) string {
