@@ -13,7 +13,12 @@ var (
 	// NetFlow/IPFIX and sFlow flow samples: both write Filebeat's netflow
 	// shape (source/destination/network.bytes/packets, observer.ip); sFlow
 	// counter samples (sflow.counters) go to the Interfaces dashboard.
-	dvFlows = dataView{"shipper-flows", "shipper-netflow*,shipper-sflow.flow*", "shipper: flows (NetFlow, IPFIX, sFlow)", catFlows}
+	dvFlows = dataView{"shipper-flows", "shipper-netflow.log*,shipper-sflow.flow*", "shipper: flows (NetFlow, IPFIX, sFlow)", catFlows}
+	// The flow inputs' exporter_stats documents (event.kind: metric): per
+	// exporter and period, datagrams and flows received, lost (sequence
+	// gaps) and dropped (socket, queue, size). Their own view, so that they
+	// are never counted as flows.
+	dvFlowStats = dataView{"shipper-flows.exporter_stats", "shipper-netflow.exporter_stats*,shipper-sflow.exporter_stats*", "shipper: flow exporters (received, lost, dropped)", catFlows}
 	dvAll   = dataView{"shipper-all", "shipper-*", "shipper: all sources",
 		concat(catSquid, catSnort, catSNMP, catMpstat, catMeminfo, catPidstat, catFlows)}
 )
@@ -38,7 +43,7 @@ func concat(ls ...[]string) []string {
 	return out
 }
 
-var dataViews = []dataView{dvAll, dvSquid, dvSnort, dvSNMP, dvCore, dvCPU, dvMemory, dvProcess, dvFlows}
+var dataViews = []dataView{dvAll, dvSquid, dvSnort, dvSNMP, dvCore, dvCPU, dvMemory, dvProcess, dvFlows, dvFlowStats}
 
 // Dashboard ids: stable, so that `shipper setup --dashboards` overwrites.
 const (
@@ -309,7 +314,7 @@ func (p panel) withMap(layers ...mapLayer) panel {
 // network.bytes/packets: the flow's totals for NetFlow/IPFIX, the traffic a
 // sample stands for (frame length × sampling rate) for sFlow.
 func flows() dashboard {
-	dv := dvFlows
+	dv, st := dvFlows, dvFlowStats
 	bytesBy := func(title, field, dataType string, size, w, h int) panel {
 		return lens(dv, title, w, h, "lnsXY", xy("bar_horizontal", "k", "", "b"),
 			terms("k", field, dataType, size, field, "b"),
@@ -317,7 +322,7 @@ func flows() dashboard {
 	}
 	return dashboard{
 		id: idFlows, title: "[shipper] Flows",
-		desc: "NetFlow v5/v9, IPFIX and sFlow flow samples: traffic over time, top talkers and destinations by bytes, destinations on a map, protocols and ports, flows per exporter, samples dropped by sFlow agents. Datagrams lost on the way (sequence gaps) are counted on the shipper's /stats, not in the documents.",
+		desc: "NetFlow v5/v9, IPFIX and sFlow flow samples: traffic over time, top talkers and destinations by bytes, destinations on a map, protocols and ports, flows per exporter, datagrams lost on the way (sequence gaps) or dropped by the shipper (from the inputs' exporter_stats documents), samples dropped by sFlow agents.",
 		panels: []panel{
 			lens(dv, "Flows", 12, 6, "lnsMetric", metricVis("n"), count("n", "Flow records")),
 			lens(dv, "Bytes", 12, 6, "lnsMetric", metricVis("b"),
@@ -347,8 +352,26 @@ func flows() dashboard {
 				terms("d", "destination.ip", dtIP, 5, "Destination", "b"),
 				metric("b", "sum", "network.bytes", "Bytes", fmtBytes),
 				metric("p", "sum", "network.packets", "Packets", fmtNumber)),
-			lens(dv, "Flow records per exporter", 24, 12, "lnsXY", xy("bar_stacked", "x-time", "e", "n"),
-				dateHistogram(), terms("e", "observer.ip", dtIP, 10, "Exporter", "n"), count("n", "Flow records")),
+			// From the exporter_stats documents: flows received per
+			// exporter, and every way a datagram went missing. The counts
+			// are per period, so sums over a bucket are exact.
+			lens(st, "Flows per exporter", 24, 12, "lnsXY", xy("bar_stacked", "x-time", "e", "n"),
+				dateHistogram(), terms("e", "observer.ip", dtIP, 10, "Exporter", "n"),
+				metric("n", "sum", "flow.stats.flows", "Flows (records or samples)", fmtNumber)),
+			lens(st, "Lost datagrams", 24, 12, "lnsXY", xy("bar_stacked", "x-time", "", "l", "k", "q", "b", "r"),
+				dateHistogram(),
+				metric("l", "sum", "flow.stats.lost.datagrams", "Lost on the way (sequence gaps)", fmtNumber),
+				metric("k", "sum", "flow.stats.dropped.kernel", "Dropped: socket buffer full (read_buffer)", fmtNumber),
+				metric("q", "sum", "flow.stats.dropped.queue_full", "Dropped: decode queue full (output too slow)", fmtNumber),
+				metric("b", "sum", "flow.stats.dropped.too_big", "Dropped: larger than max_message_size", fmtNumber),
+				metric("r", "sum", "flow.stats.lost.flows", "Flow records lost on the way (v5, IPFIX sequence gaps)", fmtNumber)),
+			lens(st, "Received and lost per exporter", 24, 12, "lnsDatatable", table("e", "d", "n", "l", "r", "x"),
+				terms("e", "observer.ip", dtIP, 20, "Exporter", "d"),
+				metric("d", "sum", "flow.stats.datagrams", "Datagrams", fmtNumber),
+				metric("n", "sum", "flow.stats.flows", "Flows", fmtNumber),
+				metric("l", "sum", "flow.stats.lost.datagrams", "Datagrams lost", fmtNumber),
+				metric("r", "sum", "flow.stats.lost.flows", "Flow records lost", fmtNumber),
+				metric("x", "sum", "flow.stats.dropped.queue_full", "Dropped (queue full)", fmtNumber)),
 			lens(dv, "Samples dropped by sFlow agents", 24, 12, "lnsXY", xy("line", "x-time", "a", "d"),
 				dateHistogram(), terms("a", "sflow.agent.address", dtIP, 10, "Agent", "d"),
 				metric("d", "max", "sflow.sample.drops", "Dropped samples (agent's count)", fmtNumber)),
