@@ -40,6 +40,12 @@ type Encoder struct {
 	// mime type, destination, …: a few dozen combinations).
 	plans map[uint64][]*keyOrder
 	n     int
+	last  *keyOrder // the plan of the previous document: tried first
+	// The last @timestamp's date and time of day, to the second, as
+	// written ("2006-01-02T15:04:05"): a source's documents mostly share
+	// the second, and formatting it is a third of a timestamp's cost.
+	tsSec    int64
+	tsPrefix []byte
 }
 
 // maxPlans bounds the key sets an Encoder remembers; past it, it starts
@@ -96,10 +102,14 @@ func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	if len(f) > 255 {
 		return AppendJSON(dst, e)
 	}
+	if k := enc.last; k != nil && k.sameKeys(f) {
+		return k.appendPlanned(enc, dst, e)
+	}
 	h := keysHash(f)
 	for _, k := range enc.plans[h] {
 		if k.sameKeys(f) {
-			return k.appendPlanned(dst, e)
+			enc.last = k
+			return k.appendPlanned(enc, dst, e)
 		}
 	}
 	if enc.plans == nil || enc.n >= maxPlans {
@@ -113,7 +123,8 @@ func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	k.plan(f)
 	enc.plans[h] = append(enc.plans[h], k)
 	enc.n++
-	return k.appendPlanned(dst, e)
+	enc.last = k
+	return k.appendPlanned(enc, dst, e)
 }
 
 // plan records the bytes appendOrdered writes around each value of f (f
@@ -138,15 +149,53 @@ func (k *keyOrder) plan(f Fields) {
 	k.tail = buf[pos:]
 }
 
+// appendTimestamp writes t like t.UTC().AppendFormat(dst, TimestampLayout),
+// from the cached second when t falls in the same one as the last call.
+func (enc *Encoder) appendTimestamp(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	sec := t.Unix()
+	if sec != enc.tsSec || len(enc.tsPrefix) == 0 {
+		if y := t.Year(); y < 0 || y > 9999 { // a sign or a fifth digit: the general case
+			return t.AppendFormat(dst, TimestampLayout)
+		}
+		enc.tsPrefix = t.AppendFormat(enc.tsPrefix[:0], "2006-01-02T15:04:05")
+		enc.tsSec = sec
+	}
+	dst = append(dst, enc.tsPrefix...)
+	if ns := t.Nanosecond(); ns != 0 {
+		// ".999999999": up to nine digits, trailing zeros dropped
+		var b [10]byte
+		b[0] = '.'
+		for i := 9; i > 0; i-- {
+			b[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(b)
+		for b[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, b[:n]...)
+	}
+	return append(dst, 'Z')
+}
+
 // appendPlanned writes e's document with k's plan (e has k's keys).
-func (k *keyOrder) appendPlanned(dst []byte, e *Event) []byte {
+func (k *keyOrder) appendPlanned(enc *Encoder, dst []byte, e *Event) []byte {
 	dst = append(dst, `{"@timestamp":"`...)
-	dst = e.Timestamp.UTC().AppendFormat(dst, TimestampLayout)
+	dst = enc.appendTimestamp(dst, e.Timestamp)
 	dst = append(dst, '"')
 	f := e.Fields
 	for _, s := range k.steps {
 		dst = append(dst, s.frag...)
-		dst = appendValue(dst, f[s.idx].Value)
+		// the common types without appendValue's call and switch
+		switch v := f[s.idx].Value.(type) {
+		case string:
+			dst = appendString(dst, v)
+		case int64:
+			dst = strconv.AppendInt(dst, v, 10)
+		default:
+			dst = appendValue(dst, v)
+		}
 	}
 	return append(dst, k.tail...)
 }
@@ -361,12 +410,17 @@ const (
 )
 
 // safe8 reports whether the 8 bytes of s (len 8) are all written as they
-// are: ASCII, not a control character, not '"' or '\\'. (The tests for a
-// byte below 0x20 and for a zero byte after the XORs are exact for ASCII
-// bytes; a byte ≥ 0x80 fails on its own.)
+// are: ASCII, not a control character, not '"' or '\\'.
 func safe8(s string) bool {
-	w := uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
-		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+	_ = s[7]
+	return safeWord(uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56)
+}
+
+// safeWord is safe8 on the 8 bytes of w. (The tests for a byte below 0x20
+// and for a zero byte after the XORs are exact for ASCII bytes; a byte ≥
+// 0x80 fails on its own.)
+func safeWord(w uint64) bool {
 	quote := w ^ ('"' * ones)
 	bslash := w ^ ('\\' * ones)
 	return (w|((w-0x20*ones)&^w)|((quote-ones)&^quote)|((bslash-ones)&^bslash))&high == 0
@@ -379,9 +433,27 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if i+8 <= len(s) && safe8(s[i:i+8]) {
+		// 8 bytes at a time while they need no escape (one bounds check,
+		// the loads merged into one; safe8 is not inlined)
+		for len(s)-i >= 8 {
+			t := s[i : i+8]
+			if !safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56) {
+				break
+			}
 			i += 8
-			continue
+		}
+		if n := len(s) - i; n > 0 && n < 8 && len(s) >= 8 {
+			// the last n bytes, in the word that ends the string:
+			// if all of its bytes are safe, so are these
+			t := s[len(s)-8:]
+			if safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56) {
+				break
+			}
+		}
+		if i >= len(s) {
+			break
 		}
 		c := s[i]
 		if safeASCII[c] {

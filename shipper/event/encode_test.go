@@ -249,3 +249,81 @@ func TestEncoderManyKeySets(t *testing.T) {
 		}
 	}
 }
+
+// squidEvent is a document like the squid input's (36 fields, in the
+// order the input, the parser and the static fields add them).
+func squidEvent(i int) *Event {
+	e := New(time.Unix(1572202844, int64(i%1000)*1e6), 40)
+	for _, f := range []Field{
+		{"message", "1572202844.025    752 10.170.22.143 TCP_MISS/200 16801 POST http://search.example.org/robots.txt - ORIGINAL_DST/83.111.231.225 image/png"},
+		{"log.file.path", "/var/log/squid/access.log"}, {"log.offset", int64(i) * 130},
+		{"event.action", "TCP_MISS"}, {"http.response.status_code", int64(200)}, {"http.response.bytes", int64(16801)},
+		{"http.request.method", "POST"}, {"url.original", "http://search.example.org/robots.txt"},
+		{"squid.hierarchy_code", "ORIGINAL_DST"}, {"destination.address", "83.111.231.225"},
+		{"squid.content_type", "image/png"}, {"squid.request.duration", int64(752)}, {"source.ip", "10.170.22.143"},
+		{"event.kind", "event"}, {"event.module", "squid"}, {"event.dataset", "squid.access"},
+		{"destination.ip", "83.111.231.225"}, {"url.domain", "search.example.org"}, {"url.scheme", "http"},
+		{"url.path", "/robots.txt"}, {"event.duration", int64(752000000)},
+		{"related.ip", []string{"10.170.22.143", "83.111.231.225"}}, {"event.category", []string{"web", "network"}},
+		{"event.type", []string{"access"}}, {"event.outcome", "success"},
+		{"observer.vendor", "Squid"}, {"observer.product", "Squid"}, {"observer.type", "proxy"},
+		{"input.type", "squid"}, {"ecs.version", "8.11.0"}, {"host.name", "vm"},
+		{"agent.id", "4e68a30b-f37f-46be-ba02-9d30bf08c22a"}, {"agent.name", "vm"}, {"agent.type", "shipper"},
+		{"agent.version", "0.1.0-dev"},
+	} {
+		e.Fields.Add(f.Key, f.Value)
+	}
+	return e
+}
+
+// BenchmarkEncoderSquid encodes squid documents (the file output's hot
+// path); the timestamps move by a millisecond per event.
+func BenchmarkEncoderSquid(b *testing.B) {
+	evs := make([]*Event, 1000)
+	for i := range evs {
+		evs[i] = squidEvent(i)
+	}
+	var buf []byte
+	var enc Encoder
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		buf = enc.Append(buf[:0], evs[i%len(evs)])
+		i++
+	}
+	b.SetBytes(int64(len(buf)))
+}
+
+// The Encoder's cached second writes what time.AppendFormat writes: the
+// same second again, the next one, other zones, no fraction, nanoseconds,
+// and years that need a sign or a fifth digit.
+func TestEncoderTimestamp(t *testing.T) {
+	tokyo := time.FixedZone("JST", 9*3600)
+	var enc Encoder
+	for _, ts := range []time.Time{
+		time.Unix(1572202844, 25e6), time.Unix(1572202844, 60e6), time.Unix(1572202844, 0),
+		time.Unix(1572202845, 1), time.Unix(1572202845, 123456789).In(tokyo), time.Unix(1572202845, 100).In(tokyo),
+		time.Unix(1572202844, 999999999), {}, time.Date(9999, 12, 31, 23, 59, 59, 5e8, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 5e8, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 7, time.UTC), time.Unix(1572202844, 25e6),
+	} {
+		e := &Event{Timestamp: ts, Fields: Fields{{"a", 1}}}
+		if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+			t.Errorf("Encoder.Append at %v = %s, want %s", ts, got, want)
+		}
+	}
+}
+
+func FuzzEncoderTimestamp(f *testing.F) {
+	f.Add(int64(1572202844), int64(25e6), int64(1), int64(0))
+	f.Add(int64(-62135596800), int64(0), int64(-1), int64(999999999))
+	f.Fuzz(func(t *testing.T, sec, nsec, dsec, dnsec int64) {
+		var enc Encoder
+		for _, ts := range []time.Time{time.Unix(sec, nsec), time.Unix(sec+dsec, dnsec), time.Unix(sec, dnsec)} {
+			e := &Event{Timestamp: ts}
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+				t.Fatalf("Encoder.Append at %d.%09d = %s, want %s", ts.Unix(), ts.Nanosecond(), got, want)
+			}
+		}
+	})
+}
