@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/shipper-project/shipper/processors"
@@ -52,6 +53,7 @@ type client struct {
 	procErrors *monitoring.Counter
 	privs      []any
 	direct     bool // the disk queue's reader: straight to the memory queue
+	static     staticSet
 }
 
 // Connect returns a Client for one input.
@@ -62,6 +64,7 @@ func (p *Pipeline) Connect(cfg ClientConfig, m *monitoring.Registry) Client {
 	return &client{
 		p:          p,
 		cfg:        cfg,
+		static:     newStaticSet(cfg.Static),
 		published:  m.Counter(cfg.Name + ".events.published"),
 		finished:   m.Counter(cfg.Name + ".events.acked"),
 		procErrors: m.Counter(cfg.Name + ".events.processor_errors"),
@@ -73,18 +76,7 @@ func (p *Pipeline) Connect(cfg ClientConfig, m *monitoring.Registry) Client {
 type tagger interface{ Tag() string }
 
 func (c *client) Publish(ctx context.Context, e *event.Event) error {
-	for _, f := range c.cfg.Static {
-		switch {
-		case f.Key == "tags":
-			// merge: the input may have tagged the event already
-			// (_grokparsefailure…); the configured tags come first.
-			for _, t := range f.Value.([]string) {
-				e.Tag(t)
-			}
-		case !e.Fields.HasKey(f.Key):
-			e.Fields.Add(f.Key, f.Value)
-		}
-	}
+	c.static.add(e)
 	if c.cfg.Index != "" && e.Meta.Index == "" {
 		e.Meta.Index = c.cfg.Index
 	}
@@ -172,4 +164,93 @@ func sameMessage(cur any, msgs []any) bool {
 	}
 	l, ok := cur.([]any)
 	return ok && len(l) == len(msgs)
+}
+
+// staticSet is ClientConfig.Static, prepared for adding it to every event.
+type staticSet struct {
+	fields event.Fields
+	// fast: at most 64 keys, no two alike, none under "tags." (which a
+	// merge of tags could remove): the keys an event already has are
+	// then found in one pass over the event, through filter.
+	fast   bool
+	tags   bool      // fields has "tags"
+	filter [4]uint64 // bit keyBucket(k) is set for every key but "tags"
+}
+
+func newStaticSet(f event.Fields) staticSet {
+	s := staticSet{fields: f, fast: len(f) <= 64}
+	seen := map[string]bool{}
+	for _, x := range f {
+		if seen[x.Key] || strings.HasPrefix(x.Key, "tags.") {
+			s.fast = false
+		}
+		seen[x.Key] = true
+		if x.Key == "tags" {
+			s.tags = true
+			continue
+		}
+		b := keyBucket(x.Key)
+		s.filter[b>>6] |= 1 << (b & 63)
+	}
+	return s
+}
+
+// keyBucket hashes a key's length and end bytes to 0..255.
+func keyBucket(k string) uint {
+	b := uint(len(k))
+	if len(k) > 0 {
+		b = b*31 + uint(k[0])*7 + uint(k[len(k)-1])
+	}
+	return b & 255
+}
+
+// add adds the static fields to e: those e does not have yet, and the
+// configured tags merged into e's (the input may have tagged the event
+// already, _grokparsefailure…; the configured tags come first).
+func (s *staticSet) add(e *event.Event) {
+	if !s.fast {
+		addStatic(s.fields, e)
+		return
+	}
+	var have uint64 // bit j: e has the key of fields[j]
+	for i := range e.Fields {
+		k := e.Fields[i].Key
+		if b := keyBucket(k); s.filter[b>>6]&(1<<(b&63)) == 0 {
+			continue
+		}
+		for j := range s.fields {
+			if s.fields[j].Key == k {
+				have |= 1 << j
+				break
+			}
+		}
+	}
+	if have == 0 && !s.tags {
+		e.Fields = append(e.Fields, s.fields...)
+		return
+	}
+	for j, f := range s.fields {
+		switch {
+		case f.Key == "tags":
+			for _, t := range f.Value.([]string) {
+				e.Tag(t)
+			}
+		case have&(1<<j) == 0:
+			e.Fields.Add(f.Key, f.Value)
+		}
+	}
+}
+
+// addStatic is staticSet.add for any static fields, one lookup per key.
+func addStatic(static event.Fields, e *event.Event) {
+	for _, f := range static {
+		switch {
+		case f.Key == "tags":
+			for _, t := range f.Value.([]string) {
+				e.Tag(t)
+			}
+		case !e.Fields.HasKey(f.Key):
+			e.Fields.Add(f.Key, f.Value)
+		}
+	}
 }
