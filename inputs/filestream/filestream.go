@@ -89,6 +89,10 @@ type Input struct {
 	newParser NewParser
 	log       *slog.Logger
 	store     *state.Store
+	// events recycles the harvesters' events: the pipeline returns them
+	// once acknowledged (harvester.publish does not touch an event after
+	// Publish took it).
+	events *event.Pool
 
 	mu         sync.Mutex
 	harvesters map[string]*harvester // by file identity
@@ -123,6 +127,7 @@ func New(cfg Config, env inputs.Env, newParser NewParser) (*Input, error) {
 	}
 	in := &Input{
 		cfg: cfg, env: env, newParser: newParser, log: env.Log, store: env.Store,
+		events:         event.NewPool(40),
 		harvesters:     map[string]*harvester{},
 		inodes:         map[string]*harvester{},
 		readTo:         map[string]readPos{},
@@ -845,7 +850,7 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		in.linesFiltered.Add(int64(m.lines))
 		return nil
 	}
-	e := event.New(m.ts, 40)
+	e := in.events.Get(m.ts)
 	if m.fields == nil {
 		e.Fields.Add("message", string(m.content))
 		e.Fields.Add("log.file.path", h.path)
@@ -887,6 +892,7 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	keep, err := p.Parse(m.content, e)
 	if !keep && err == nil {
 		// Not an event; its bytes are covered by the next line's cursor.
+		event.Release(e)
 		return nil
 	}
 	e.Meta.ID = id

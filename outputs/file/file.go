@@ -144,6 +144,10 @@ func (o *Output) open() error {
 	return nil
 }
 
+// EventsNotRetained tells the pipeline that Publish keeps no event: the
+// documents are encoded during the call.
+func (*Output) EventsNotRetained() {}
+
 // Publish appends the batch and makes it durable before acknowledging it.
 func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 	for i := range b.Len() {

@@ -21,6 +21,8 @@ type Event struct {
 	// Private is the input's cursor (e.g. a file offset), handed back to the
 	// input when the event reached a final outcome; never serialized.
 	Private any
+
+	pool *Pool // where Release returns it; nil: not recycled
 }
 
 // Meta steers the output for one event.
@@ -71,5 +73,6 @@ func (e *Event) HasTag(tag string) bool {
 func (e *Event) Clone() *Event {
 	c := *e
 	c.Fields = append(Fields(nil), e.Fields...)
+	c.pool = nil // the copy is not the pool's
 	return &c
 }

@@ -131,6 +131,7 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 			return err
 		}
 		c.published.Inc()
+		event.Release(e) // encoded into the queue: nothing refers to it
 		return nil
 	}
 	if err := c.p.enqueue(ctx, item{ev: e, c: c, outcome: outcome}); err != nil {

@@ -106,6 +106,10 @@ func endsWithNewline(path string, size int64) bool {
 // Path returns the file's path.
 func (d *DeadLetterFile) Path() string { return d.path }
 
+// EventsNotRetained tells the pipeline that Write keeps no event: it
+// encodes the event before it returns.
+func (*DeadLetterFile) EventsNotRetained() {}
+
 // Write appends e with its rejection and fsyncs: a dead-lettered event is
 // final, so it must be on disk before its cursor moves on.
 func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error {

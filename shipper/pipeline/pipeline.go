@@ -21,6 +21,13 @@ type Output interface {
 	Close() error
 }
 
+// EventsNotRetained is implemented by outputs and dead-letter writers that
+// keep no reference to an event or its field slice once Publish (Write)
+// returned: they encode what they need during the call. With such an
+// output (and dead-letter writer), events that came from an event.Pool go
+// back to it once they are final and acknowledged.
+type EventsNotRetained interface{ EventsNotRetained() }
+
 // DeadLetterWriter stores events rejected for good, with the reason.
 type DeadLetterWriter interface {
 	Write(e *event.Event, status int, reason string) error
@@ -83,6 +90,7 @@ type Pipeline struct {
 	progress chan struct{} // pinged after every acknowledgement round
 	idle     atomic.Int32  // workers waiting for a batch
 
+	recycle bool       // the output and dead-letter writer keep no event: release them when acknowledged
 	dq      *diskQueue // nil: memory queue only
 	metrics *monitoring.Registry
 
@@ -120,7 +128,10 @@ type deadLetterLog struct {
 func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pipeline {
 	set.defaults()
 	ctx, cancel := context.WithCancel(context.Background())
+	_, outOK := out.(EventsNotRetained)
+	_, dlOK := set.DeadLetter.(EventsNotRetained)
 	return &Pipeline{
+		recycle:      outOK && (set.DeadLetter == nil || dlOK),
 		set:          set,
 		out:          out,
 		log:          log,
@@ -487,6 +498,11 @@ func (p *Pipeline) acknowledge(b *Batch) {
 			c.acked(items[start:end])
 		}
 		start = end
+	}
+	if p.recycle {
+		for i := range items {
+			event.Release(items[i].ev)
+		}
 	}
 	n := len(items)
 	for range n {
