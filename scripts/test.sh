@@ -3,7 +3,7 @@
 # need (Debian packages, VictoriaLogs as the real _bulk server), then runs
 # vet, the unit tests with the race detector, and the integration tests
 # against real programs (VictoriaLogs, snmpd, mpstat/pidstat, softflowd,
-# nfcapd/nfdump, pmacctd/sfacctd).
+# nfcapd/nfdump, pmacctd/sfacctd, tcpdump).
 #
 #   scripts/test.sh            everything
 #   SKIP_INSTALL=1 scripts/test.sh   when the tools are already there
@@ -13,7 +13,7 @@ ROOT=$PWD
 export PATH="/usr/local/go/bin:$PATH"
 
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
-  pkgs="snmpd snmp sysstat locales chromium qemu-user-static softflowd nfdump pmacct"
+  pkgs="snmpd snmp sysstat locales chromium qemu-user-static softflowd nfdump pmacct tcpdump"
   missing=""
   for p in $pkgs; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then

@@ -30,6 +30,7 @@ Usage:
   shipper test config  [-c FILE]
   shipper test output  [-c FILE]
   shipper test-pattern [--pattern NAME|EXPR] [--module squid] [FILE|-]
+  shipper test-flows [--type netflow|sflow] [--port N] [-c FILE] FILE.pcap
   shipper export config   [-c FILE]     the configuration as loaded, secrets masked
   shipper export template|ilm-policy|index-pattern [-c FILE] [-o FILE]
   shipper export dashboards
@@ -111,6 +112,8 @@ func dispatch(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return ExitUsage
 	case "test-pattern":
 		return TestPattern(args[1:], stdin, stdout, stderr)
+	case "test-flows":
+		return TestFlows(with(args[1:]), stdin, stdout, stderr)
 	case "export":
 		if len(args) >= 2 && args[1] == "config" {
 			return ExportConfig(with(args[2:]), stdout, stderr)
