@@ -143,10 +143,24 @@ func readChecked(buf []byte) (r *maxminddb.Reader, err error) {
 			r, err = nil, fmt.Errorf("reading the file failed: %v (was it modified in place?)", p)
 		}
 	}()
-	if err := checkMMDB(buf); err != nil {
+	if err := checkMapped(buf, releaseEvery, dropPages(buf)); err != nil {
 		return nil, err
 	}
 	return maxminddb.FromBytes(buf)
+}
+
+// dropPages returns a function that drops the pages of the mapping buf in
+// [lo, hi) from the process's resident set (narrowed to whole pages): they
+// stay in the page cache, and a later read maps them again.
+func dropPages(buf []byte) func(lo, hi int) {
+	page := os.Getpagesize()
+	return func(lo, hi int) {
+		lo = (lo + page - 1) &^ (page - 1)
+		hi &^= page - 1
+		if lo < hi {
+			_ = syscall.Madvise(buf[lo:hi], syscall.MADV_DONTNEED)
+		}
+	}
 }
 
 // dataSection is the data section of the database in buf, where

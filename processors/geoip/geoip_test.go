@@ -296,11 +296,12 @@ func TestReloadOnRename(t *testing.T) {
 		c, _ := run(t, p, "81.2.69.160").Fields.GetString("destination.geo.country_iso_code")
 		return c == "SE"
 	})
+	// The counter and the log line follow the swap.
+	env.waitFor("reload counted and logged", func() bool {
+		return env.counter("reloads") >= 1 && strings.Contains(env.logs.String(), "geoip database reloaded")
+	})
 	if got := env.counter("reloads"); got != 1 {
 		t.Errorf("reloads = %d, want 1", got)
-	}
-	if !strings.Contains(env.logs.String(), "geoip database reloaded") {
-		t.Errorf("no reload log line:\n%s", env.logs)
 	}
 	// The ASN database is reloaded the same way.
 	env.writeASN(geoiptest.ASN{Network: "81.2.69.0/24", Number: 64500, Org: "Moved"})

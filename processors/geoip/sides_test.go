@@ -48,6 +48,11 @@ func TestSidesShareDatabases(t *testing.T) {
 		e := enrich()
 		return country(e, "destination") == "SE" && country(e, "source") == "SE"
 	})
+	// The counters and the log line follow the swap.
+	env.waitFor("reload counted and logged", func() bool {
+		return env.metrics.Counter("input.t.geoip.source.reloads").Load() >= 1 &&
+			strings.Contains(env.logs.String(), "geoip database reloaded")
+	})
 	for _, side := range []string{"destination", "source"} {
 		if n := env.metrics.Counter("input.t.geoip." + side + ".reloads").Load(); n != 1 {
 			t.Errorf("%s reloads = %d, want 1", side, n)

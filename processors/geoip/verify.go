@@ -71,7 +71,21 @@ type metaFields struct {
 }
 
 // checkMMDB checks the structure of the MaxMind DB file held in buf.
-func checkMMDB(buf []byte) error {
+func checkMMDB(buf []byte) error { return checkMapped(buf, 0, nil) }
+
+// releaseEvery is how many bytes openDatabase's check reads between two
+// calls of its release function.
+const releaseEvery = 4 << 20
+
+// checkMapped is checkMMDB for a buf that may be a file mapping: release,
+// when not nil, is called after about every `every` bytes with the range
+// of buf the check has read since the last call and will seldom read again
+// (it reads the data section, then the search tree, in order; only
+// pointers and keys look back), so that the pages can be dropped from the
+// resident set as the check goes, instead of the whole file being resident
+// at its end (a 65 MB City database made the start-up's peak RSS 87 MiB,
+// 30 MiB with this).
+func checkMapped(buf []byte, every uint, release func(lo, hi int)) error {
 	mstart := bytes.LastIndex(buf, metadataMarker)
 	if mstart < 0 {
 		return errors.New("no metadata section (not a MaxMind DB file, or cut short)")
@@ -114,6 +128,7 @@ func checkMMDB(buf []byte) error {
 	}
 	data := buf[treeSize+16 : mstart]
 	w := newWalker(data)
+	done := uint(0) // data bytes released
 	for off := uint(0); off < uint(len(data)); {
 		w.top.set(off)
 		next, err := w.item(off, 0)
@@ -121,16 +136,26 @@ func checkMMDB(buf []byte) error {
 			return fmt.Errorf("data section: %w", err)
 		}
 		off = next
+		if release != nil && off-done >= every {
+			base := int(treeSize + 16)
+			release(base+int(done), base+int(off))
+			done = off
+		}
 	}
-	return checkTree(buf[:treeSize], m, w.top)
+	return checkTree(buf[:treeSize], m, w.top, every, release)
 }
 
 // checkTree checks every record of the search tree: another node, no data,
 // or the start of a top-level value of the data section.
-func checkTree(tree []byte, m metaFields, top bitmap) error {
+func checkTree(tree []byte, m metaFields, top bitmap, every uint, release func(lo, hi int)) error {
 	n := m.nodeCount
 	bytesPerNode := m.recordSize / 4
+	done := uint64(0) // tree bytes released
 	for i := uint64(0); i < n; i++ {
+		if at := i * bytesPerNode; release != nil && at-done >= uint64(every) {
+			release(int(done), int(at))
+			done = at
+		}
 		b := tree[i*bytesPerNode : (i+1)*bytesPerNode]
 		var left, right uint64
 		switch m.recordSize {

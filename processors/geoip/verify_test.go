@@ -2,14 +2,17 @@ package geoip
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/oschwald/geoip2-golang"
 	"github.com/oschwald/maxminddb-golang"
 	"github.com/shipper-project/shipper/processors/geoip/geoiptest"
 )
@@ -168,5 +171,98 @@ func TestCorruptLengthReloadKeepsDatabase(t *testing.T) {
 	}
 	if got := env.counter("reloads"); got != 0 {
 		t.Errorf("reloads = %d, want 0", got)
+	}
+}
+
+// TestCheckReleasesAsItGoes: with a release function, the check hands
+// back the data section and then the search tree in ascending, disjoint
+// ranges about `every` bytes long, covering each but its last stretch;
+// dropping those pages of a real mapping as it goes (what openDatabase
+// does) leaves the database readable: every generated network still
+// decodes as geoip2-golang reads it.
+func TestCheckReleasesAsItGoes(t *testing.T) {
+	cityPath, _, nets := writeGeneratedDBs(t, 5, 3000)
+	db, err := os.ReadFile(cityPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := maxminddb.FromBytes(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	treeSize := int(r.Metadata.NodeCount * r.Metadata.RecordSize / 4)
+	dataEnd := bytes.LastIndex(db, metadataMarker)
+	const every = 16 << 10
+	var got [][2]int
+	if err := checkMapped(db, every, func(lo, hi int) { got = append(got, [2]int{lo, hi}) }); err != nil {
+		t.Fatal(err)
+	}
+	// The data section's ranges, then the tree's.
+	var data, tree [][2]int
+	for i, g := range got {
+		if g[0] >= treeSize {
+			if len(tree) > 0 {
+				t.Fatalf("range %d %v of the data section after the tree's", i, g)
+			}
+			data = append(data, g)
+		} else {
+			tree = append(tree, g)
+		}
+	}
+	check := func(what string, rs [][2]int, lo, hi int) {
+		t.Helper()
+		if len(rs) == 0 {
+			t.Fatalf("no range released in the %s [%d, %d)", what, lo, hi)
+		}
+		at := lo
+		for _, g := range rs {
+			if g[0] != at || g[1] <= g[0] || g[1] > hi || g[1]-g[0] < every {
+				t.Fatalf("%s ranges %v: want contiguous from %d, each of at least %d bytes, within [%d, %d)", what, rs, lo, every, lo, hi)
+			}
+			at = g[1]
+		}
+		if hi-at > 2*every {
+			t.Errorf("%s ranges end at %d, %d bytes before the end %d", what, at, hi-at, hi)
+		}
+	}
+	check("data section", data, treeSize+16, dataEnd)
+	check("search tree", tree, 0, treeSize)
+
+	// The same on the file's mapping, dropping the pages.
+	f, err := os.Open(cityPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf, err := syscall.Mmap(int(f.Fd()), 0, len(db), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Munmap(buf)
+	if err := checkMapped(buf, every, dropPages(buf)); err != nil {
+		t.Fatal(err)
+	}
+	mr, err := maxminddb.FromBytes(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref, err := geoip2.FromBytes(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := dataSection(buf, mr)
+	for _, n := range nets {
+		off, err := mr.LookupOffset(net.IP(n.addr.AsSlice()))
+		if err != nil || off == maxminddb.NotFound {
+			continue
+		}
+		v, err := d.decodeCity(uint(off))
+		if err != nil {
+			t.Fatalf("decodeCity(%s) after the check dropped the pages: %v", n.addr, err)
+		}
+		c, _ := ref.City(net.IP(n.addr.AsSlice()))
+		if got, want := string(d[v.countryISO.off:v.countryISO.off+v.countryISO.n]), c.Country.IsoCode; got != want {
+			t.Fatalf("%s: country %q after the check dropped the pages, want %q", n.addr, got, want)
+		}
 	}
 }
