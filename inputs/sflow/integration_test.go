@@ -21,10 +21,13 @@ import (
 	"github.com/shipper-project/shipper/shipper/monitoring"
 )
 
-func startInput(t *testing.T) (*flowtest.Collector, *monitoring.Registry, string) {
+func startInput(t *testing.T, mod ...func(*Config)) (*flowtest.Collector, *monitoring.Registry, string) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Host = "127.0.0.1:0"
+	for _, f := range mod {
+		f(&cfg)
+	}
 	m := monitoring.NewRegistry()
 	in, err := New(cfg, inputs.Env{ID: "sf", Name: "input.sf", Metrics: m})
 	if err != nil {
