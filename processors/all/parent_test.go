@@ -1,6 +1,7 @@
 package all_test
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/shipper-project/shipper/processors"
@@ -61,6 +62,40 @@ func TestNoValueLostUnderScalarParent(t *testing.T) {
 			}
 			if runErr == nil && !hasMsg && failures == 0 {
 				t.Errorf("the failure is invisible: no error, no error.message, no failure counted; document %s", proctest.JSON(t, out))
+			}
+		})
+	}
+}
+
+// TestFlagsNeverReplaceAValue: dissect and truncate_fields add to
+// log.flags as Beats' AddTagsWithKey does: appended to a list of any kind,
+// and never by replacing a "log" that holds a value (a JSON log's "log":
+// "text" was replaced by {"flags": [...]}) or flags that are not a list.
+func TestFlagsNeverReplaceAValue(t *testing.T) {
+	for _, tc := range []struct{ name, conf, in, key, want string }{
+		{"dissect, log is text", `- dissect: {tokenizer: "%{x}|%{y}", field: m}`, `{"m": "a b", "log": "keep"}`, "log", `"keep"`},
+		{"dissect, flags from JSON", `- dissect: {tokenizer: "%{x}|%{y}", field: m}`, `{"m": "a b", "log": {"flags": ["multiline"]}}`, "log.flags", `["multiline","dissect_parsing_error"]`},
+		{"dissect, flags is text", `- dissect: {tokenizer: "%{x}|%{y}", field: m}`, `{"m": "a b", "log": {"flags": "keep"}}`, "log.flags", `"keep"`},
+		{"truncate_fields, log is text", `- truncate_fields: {fields: [m], max_bytes: 2}`, `{"m": "abcdef", "log": "keep"}`, "log", `"keep"`},
+		{"truncate_fields, log is text, fail_on_error false", `- truncate_fields: {fields: [m], max_bytes: 2, fail_on_error: false}`, `{"m": "abcdef", "log": "keep"}`, "log", `"keep"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := monitoring.NewRegistry()
+			ps, err := processors.Build(proctest.Sections(t, tc.conf), processors.Env{Metrics: m, Name: "p"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := proctest.Event(t, tc.in)
+			if v, ok := e.Fields.Get("log.flags"); ok { // as the JSON decoder leaves a list
+				if l, ok := v.([]any); ok {
+					e.Fields.Put("log.flags", l)
+				}
+			}
+			out, _ := ps[0].Run(e)
+			v, _ := out.Fields.Get(tc.key)
+			got, _ := json.Marshal(v)
+			if string(got) != tc.want {
+				t.Errorf("%s = %s, want %s; document %s", tc.key, got, tc.want, proctest.JSON(t, out))
 			}
 		})
 	}
