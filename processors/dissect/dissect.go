@@ -232,8 +232,18 @@ func prefixOfOther(keys []string, i int) bool {
 }
 
 // addFlag appends flag to log.flags as Beats' AddTagsWithKey (no dedup).
+// Like it, it changes nothing when log.flags is not a list or log holds
+// a value (the event still gets the failure's error.message).
 func addFlag(e *event.Event, flag string) {
-	v, _ := e.Fields.Get(flagField)
-	flags, _ := v.([]string)
-	eventpath.Put(e, flagField, append(flags[:len(flags):len(flags)], flag))
+	v, ok := eventpath.Get(e, flagField)
+	switch flags := v.(type) {
+	case []string:
+		eventpath.Put(e, flagField, append(flags[:len(flags):len(flags)], flag))
+	case []any:
+		eventpath.Put(e, flagField, append(flags[:len(flags):len(flags)], flag))
+	default:
+		if !ok {
+			_ = eventpath.PutValue(e, flagField, []string{flag})
+		}
+	}
 }

@@ -106,6 +106,11 @@ func (p *Processor) truncate(e *event.Event, field string) error {
 	if !did {
 		return nil
 	}
+	// The flag says the value was cut; where it cannot be written (log
+	// holds a value) the value is not cut either, and the failure counted.
+	if err := eventpath.CheckParents(e, "log.flags"); err != nil {
+		return fmt.Errorf("failed to add truncated flag to log.flags: %w", err)
+	}
 	if _, isBytes := v.([]byte); isBytes {
 		eventpath.Put(e, field, []byte(cut))
 	} else {
