@@ -51,6 +51,13 @@ type splitElem struct {
 	// matching of the anchored element does; capAlt is the capturing one.
 	alts   []*tokMatcher
 	capAlt int
+	// stop holds the bytes the following separator starts with (nil for
+	// the last element): the element ends at the first of them.
+	stop *[256]bool
+	// scan is tok's class when tok is a repeated class (min: its minimum
+	// length): match finds the end and checks the token in one pass.
+	scan *[256]bool
+	min  int
 }
 
 type splitSep struct {
@@ -153,11 +160,16 @@ func compileSplit(expr string, ncap int) *splitter {
 			}
 			el.re = r
 		}
-		capNo += n
-		s.elems = append(s.elems, el)
-		if p.sep != nil {
-			s.seps = append(s.seps, newSplitSep(p.sep))
+		if el.tok != nil && el.tok.class != nil && el.tok.req == "" {
+			el.scan, el.min = el.tok.class, el.tok.min
 		}
+		capNo += n
+		if p.sep != nil {
+			sep := newSplitSep(p.sep)
+			el.stop = sep.first
+			s.seps = append(s.seps, sep)
+		}
+		s.elems = append(s.elems, el)
 	}
 	if capNo-1 != ncap {
 		return nil
@@ -350,56 +362,38 @@ func (s *splitter) match(text string, loc []int) bool {
 	pos := 0
 	for i := range s.elems {
 		el := &s.elems[i]
-		end := len(text)
-		if i < len(s.seps) {
-			sep := &s.seps[i]
-			end = -1
-			for j := pos; j < len(text); j++ {
-				if sep.first[text[j]] {
-					end = j
-					break
-				}
+		var end int
+		if el.scan != nil {
+			// Skip the class; the element ends here when a separator (or
+			// the text's end, for the last one) follows. Else the token
+			// holds a byte outside the class: only the dash can match it.
+			end = pos
+			for end < len(text) && el.scan[text[end]] {
+				end++
 			}
-			if end < 0 {
+			tok := text[pos:end]
+			if el.stop == nil && end == len(text) || el.stop != nil && end < len(text) && el.stop[text[end]] {
+				switch {
+				case el.dash != "" && tok == el.dash:
+				case len(tok) >= el.min:
+					if el.whole {
+						loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
+					}
+				default:
+					return false
+				}
+			} else if end = el.end(text, end); end < 0 || el.dash == "" || text[pos:end] != el.dash {
+				return false
+			}
+		} else {
+			if end = el.end(text, pos); end < 0 {
+				return false
+			}
+			if !el.matchToken(text, pos, end, loc) {
 				return false
 			}
 		}
-		tok := text[pos:end]
-		switch {
-		case el.dash != "" && tok == el.dash:
-		case el.whole:
-			if !el.tok.match(tok) {
-				return false
-			}
-			loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
-		case el.ncap == 0:
-			if !el.tok.match(tok) {
-				return false
-			}
-		case el.alts != nil:
-			k := 0
-			for k < len(el.alts) && !el.alts[k].match(tok) {
-				k++
-			}
-			if k == len(el.alts) {
-				return false
-			}
-			if k == el.capAlt {
-				loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
-			}
-		default:
-			sub := el.re.FindStringSubmatchIndex(tok)
-			if sub == nil {
-				return false
-			}
-			for k := 1; k <= el.ncap; k++ {
-				if a := sub[2*k]; a >= 0 {
-					g := el.firstCap + k - 1
-					loc[2*g], loc[2*g+1] = pos+a, pos+sub[2*k+1]
-				}
-			}
-		}
-		if i == len(s.seps) {
+		if el.stop == nil {
 			return true
 		}
 		sep := &s.seps[i]
@@ -415,6 +409,62 @@ func (s *splitter) match(text string, loc []int) bool {
 				for pos < len(text) && sep.class[text[pos]] {
 					pos++
 				}
+			}
+		}
+	}
+	return true
+}
+
+// end returns where the element that reaches at least to j ends: at the
+// first byte a separator starts with, or at the end of the text for the last
+// element; -1 when there is none.
+func (el *splitElem) end(text string, j int) int {
+	if el.stop == nil {
+		return len(text)
+	}
+	for ; j < len(text); j++ {
+		if el.stop[text[j]] {
+			return j
+		}
+	}
+	return -1
+}
+
+// matchToken matches the element on its token text[pos:end] and records
+// its captures in loc.
+func (el *splitElem) matchToken(text string, pos, end int, loc []int) bool {
+	tok := text[pos:end]
+	switch {
+	case el.dash != "" && tok == el.dash:
+	case el.whole:
+		if !el.tok.match(tok) {
+			return false
+		}
+		loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
+	case el.ncap == 0:
+		if !el.tok.match(tok) {
+			return false
+		}
+	case el.alts != nil:
+		k := 0
+		for k < len(el.alts) && !el.alts[k].match(tok) {
+			k++
+		}
+		if k == len(el.alts) {
+			return false
+		}
+		if k == el.capAlt {
+			loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
+		}
+	default:
+		sub := el.re.FindStringSubmatchIndex(tok)
+		if sub == nil {
+			return false
+		}
+		for k := 1; k <= el.ncap; k++ {
+			if a := sub[2*k]; a >= 0 {
+				g := el.firstCap + k - 1
+				loc[2*g], loc[2*g+1] = pos+a, pos+sub[2*k+1]
 			}
 		}
 	}

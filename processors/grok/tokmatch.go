@@ -15,10 +15,11 @@ import (
 //     will do, and a branch is skipped when the token lacks a byte every
 //     match of the branch contains (':' for IPV6, '.' for IPV4).
 type tokMatcher struct {
-	re    *regexp.Regexp
-	class *[256]bool // class repeated: bytes < 0x80 accepted
-	high  bool       // the class holds every rune ≥ 0x80 (else none)
-	min   int        // 0 or 1
+	re *regexp.Regexp
+	// class repeated: the bytes accepted; bytes ≥ 0x80 are all in it when
+	// the class holds every rune ≥ 0x80, else none is.
+	class *[256]bool
+	min   int // 0 or 1
 	alts  []*tokMatcher
 	req   string            // bytes every match contains
 	fn    func(string) bool // a hand-written matcher of a stock definition
@@ -36,14 +37,7 @@ func (m *tokMatcher) match(tok string) bool {
 			return false
 		}
 		for i := 0; i < len(tok); i++ {
-			c := tok[i]
-			if c >= 0x80 {
-				if !m.high {
-					return false
-				}
-				continue
-			}
-			if !m.class[c] {
+			if !m.class[tok[i]] {
 				return false
 			}
 		}
@@ -65,7 +59,12 @@ func (m *tokMatcher) match(tok string) bool {
 func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 	m := &tokMatcher{req: string(required(re))}
 	if c, min, ok := simpleClass(re); ok {
-		m.class, m.high, m.min = c.table, c.high, min
+		m.class, m.min = c.table, min
+		if c.high {
+			for b := 0x80; b < 0x100; b++ {
+				m.class[b] = true
+			}
+		}
 		return m, nil
 	}
 	if fn := handMatchers[re.String()]; fn != nil {
