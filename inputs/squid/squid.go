@@ -129,7 +129,7 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	e.Fields.Add("event.dataset", "squid.access")
 	e.Fields.Add("event.kind", "event")
 	// One block holds the values of a line (issue 17).
-	var vals grok.Values
+	vals := grok.EventValues()
 	if p.keepOriginal {
 		e.Fields.Add("event.original", vals.String(msg))
 	}

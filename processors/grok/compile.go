@@ -295,6 +295,14 @@ func compilePattern(x *expander, src string) (*Pattern, error) {
 			s.typ = c.typ
 		}
 	}
+	for _, s := range p.fields {
+		switch s.typ {
+		case String:
+			p.strSlots++
+		case Int:
+			p.intSlots++
+		}
+	}
 	return p, nil
 }
 

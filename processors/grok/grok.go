@@ -58,6 +58,9 @@ type Pattern struct {
 	anchored bool
 	split    *splitter // the fast path, nil when it does not apply
 	lib      *Library
+	// strSlots and intSlots count the fields of each type: a match boxes
+	// them in one block of each (Values).
+	strSlots, intSlots int
 }
 
 // slot is one distinct field of a pattern and the groups that can fill it
@@ -167,6 +170,7 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values) 
 	} else if loc = p.re.FindStringSubmatchIndex(text); loc == nil {
 		return false
 	}
+	vals.reserve(p.strSlots, p.intSlots)
 	n := 0
 	for i := range p.fields {
 		s := &p.fields[i]

@@ -2,34 +2,51 @@ package grok
 
 import "unsafe"
 
-// Values boxes the field values of one event into `any` from a shared block
-// instead of one heap allocation per value.
+// Values boxes the field values of one event into `any` from a few shared
+// blocks instead of one heap allocation per value.
 //
 // Storing a string, an int64 or a []string in an interface makes the runtime
 // copy it to the heap (runtime.convTstring, convT64, convTslice): one small
 // allocation per field, about twenty per squid line, which made boxing the
 // largest cost of a squid line after matching it (issue 17). Values copies
-// the value into a block allocated once per event and makes the `any` point
+// the value into a block allocated for the event and makes the `any` point
 // there, as the runtime's own conversion points to its copy: the `any` has the
 // same dynamic type and value, so type switches, comparisons and the encoder
 // see no difference. A block stays alive while one value points into it; a
 // full block is replaced, never grown, so that no value moves.
 //
-// The zero Values is ready to use. A Values is for one goroutine, and only
-// hands out values: what it boxed must not be changed (nothing can change a
-// value inside an `any` without package unsafe).
+// The zero Values allocates small blocks as values come; EventValues starts
+// with one block that holds all the values of a squid line. A Values is for
+// one goroutine, and only hands out values: what it boxed must not be changed
+// (nothing can change a value inside an `any` without package unsafe).
 type Values struct {
-	b          *block
-	ns, nl, ni int // used entries of b's arrays
+	// The free slots of the current blocks.
+	strs  []string
+	lists [][]string
+	ints  []int64
 }
 
-// block holds the values of one event: one allocation (440 bytes) holds all
-// the values of a squid line.
-type block struct {
+// eventBlock holds the values of one squid line in one allocation (440
+// bytes): its strings, the strings and headers of related.*, its numbers.
+type eventBlock struct {
 	strs  [20]string
 	lists [3][]string
 	ints  [6]int64
 }
+
+// EventValues returns a Values whose first block, one allocation, holds
+// the values of a whole squid document.
+func EventValues() Values {
+	b := new(eventBlock)
+	return Values{strs: b.strs[:], lists: b.lists[:], ints: b.ints[:]}
+}
+
+// Sizes of the blocks allocated as values come.
+const (
+	strBlock  = 8
+	listBlock = 2
+	intBlock  = 4
+)
 
 // eface is the layout of an `any`: the dynamic type, and a pointer to the
 // value (for types that are not pointer-shaped, as string, int64, []string).
@@ -58,12 +75,12 @@ func (v *Values) String(s string) any {
 	if s == "" {
 		return "" // the runtime boxes "" without allocating
 	}
-	if v.b == nil || v.ns == len(v.b.strs) {
-		v.renew()
+	if len(v.strs) == 0 {
+		v.strs = make([]string, strBlock)
 	}
-	p := &v.b.strs[v.ns]
+	p := &v.strs[0]
 	*p = s
-	v.ns++
+	v.strs = v.strs[1:]
 	return box(stringType, unsafe.Pointer(p))
 }
 
@@ -72,12 +89,12 @@ func (v *Values) Int(n int64) any {
 	if 0 <= n && n < 256 {
 		return n // the runtime boxes these from a static table
 	}
-	if v.b == nil || v.ni == len(v.b.ints) {
-		v.renew()
+	if len(v.ints) == 0 {
+		v.ints = make([]int64, intBlock)
 	}
-	p := &v.b.ints[v.ni]
+	p := &v.ints[0]
 	*p = n
-	v.ni++
+	v.ints = v.ints[1:]
 	return box(int64Type, unsafe.Pointer(p))
 }
 
@@ -85,23 +102,31 @@ func (v *Values) Int(n int64) any {
 // length: an append by a later stage copies it.
 func (v *Values) Strings(ss ...string) any {
 	n := len(ss)
-	if n == 0 || n > 4 {
+	if n == 0 || n > strBlock {
 		return append([]string(nil), ss...)
 	}
-	if v.b == nil || v.nl == len(v.b.lists) || len(v.b.strs)-v.ns < n {
-		v.renew()
+	if len(v.strs) < n {
+		v.strs = make([]string, strBlock)
 	}
-	l := v.b.strs[v.ns : v.ns+n : v.ns+n]
+	if len(v.lists) == 0 {
+		v.lists = make([][]string, listBlock)
+	}
+	l := v.strs[:n:n]
 	copy(l, ss)
-	v.ns += n
-	p := &v.b.lists[v.nl]
+	v.strs = v.strs[n:]
+	p := &v.lists[0]
 	*p = l
-	v.nl++
+	v.lists = v.lists[1:]
 	return box(listType, unsafe.Pointer(p))
 }
 
-// renew starts a new block; the values in the old one keep it alive.
-func (v *Values) renew() {
-	v.b = new(block)
-	v.ns, v.nl, v.ni = 0, 0, 0
+// reserve makes room for strs strings and ints numbers, in one block each,
+// when there is none: a pattern sizes the blocks of its match.
+func (v *Values) reserve(strs, ints int) {
+	if len(v.strs) == 0 && strs > 0 {
+		v.strs = make([]string, strs)
+	}
+	if len(v.ints) == 0 && ints > 0 {
+		v.ints = make([]int64, ints)
+	}
 }

@@ -64,18 +64,39 @@ func TestValues(t *testing.T) {
 // TestValuesAllocs: one allocation per block, not per value.
 func TestValuesAllocs(t *testing.T) {
 	sink := make([]any, 0, 32)
-	n := testing.AllocsPerRun(100, func() {
-		var v Values
-		sink = sink[:0]
-		for range 16 {
+	f := func(name string, want float64, fill func()) {
+		t.Helper()
+		n := testing.AllocsPerRun(100, func() {
+			sink = sink[:0]
+			fill()
+		})
+		if n != want {
+			t.Errorf("%s: %v allocations, want %v", name, n, want)
+		}
+	}
+	f("EventValues", 1, func() {
+		v := EventValues()
+		for range 15 {
 			sink = append(sink, v.String("value"))
 		}
 		for i := range 6 {
 			sink = append(sink, v.Int(int64(1000+i)))
 		}
-		sink = append(sink, v.Strings("a", "b"), v.Strings("c"))
+		sink = append(sink, v.Strings("a", "b"), v.Strings("c"), v.Int(7), v.String(""))
 	})
-	if n != 1 {
-		t.Errorf("allocations per event = %v, want 1", n)
-	}
+	f("zero Values", 4, func() { // 2 string blocks, 1 of ints, 1 of lists
+		var v Values
+		for range 10 {
+			sink = append(sink, v.String("value"))
+		}
+		sink = append(sink, v.Int(1000), v.Strings("a"))
+	})
+	f("reserve", 2, func() {
+		var v Values
+		v.reserve(12, 3)
+		for range 12 {
+			sink = append(sink, v.String("value"))
+		}
+		sink = append(sink, v.Int(1000), v.Int(1001), v.Int(1002))
+	})
 }
