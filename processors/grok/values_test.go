@@ -76,10 +76,10 @@ func TestValuesAllocs(t *testing.T) {
 	}
 	f("EventValues", 1, func() {
 		v := EventValues()
-		for range 15 {
+		for range 13 {
 			sink = append(sink, v.String("value"))
 		}
-		for i := range 6 {
+		for i := range 5 {
 			sink = append(sink, v.Int(int64(1000+i)))
 		}
 		sink = append(sink, v.Strings("a", "b"), v.Strings("c"), v.Int(7), v.String(""))
