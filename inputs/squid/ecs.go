@@ -63,7 +63,11 @@ func mapECS(e *event.Event, from int, vals *grok.Values) {
 		}
 	}
 	var destIP string
-	if dest != "" {
+	if canonicalIPv4(dest) {
+		// The common case, without netip's parse and print.
+		destIP = dest
+		e.Fields.Add("destination.ip", destV)
+	} else if dest != "" {
 		if a, err := netip.ParseAddr(dest); err == nil {
 			// Usually dest is already the canonical text: keep it
 			// rather than allocate the same string again.
@@ -127,6 +131,17 @@ func mapECS(e *event.Event, from int, vals *grok.Values) {
 // parseTimestamp reads squid's "1795594303.206" (seconds.millis since the
 // epoch) or the common format's "25/Nov/2026:08:12:03 +0000".
 func parseTimestamp(s string) (time.Time, bool) {
+	// The native format's digits.digits, without strconv.
+	if i := strings.IndexByte(s, '.'); 0 < i && i <= 18 && len(s)-i-1 <= 9 {
+		sec, ok1 := digits(s[:i])
+		frac, ok2 := digits(s[i+1:])
+		if ok1 && ok2 && i+1 < len(s) {
+			for k := len(s) - i - 1; k < 9; k++ {
+				frac *= 10
+			}
+			return time.Unix(sec, frac).UTC(), true
+		}
+	}
 	if sec, frac, ok := strings.Cut(s, "."); ok || (len(s) > 0 && s[0] >= '0' && s[0] <= '9') {
 		n, err := strconv.ParseInt(sec, 10, 64)
 		if err == nil {
@@ -153,6 +168,45 @@ func parseTimestamp(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
+// digits returns the value of s when s is 1 to 18 ASCII digits.
+func digits(s string) (int64, bool) {
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	return n, true
+}
+
+// canonicalIPv4 reports whether s is an IPv4 address as netip prints it:
+// four decimal bytes without leading zeros.
+func canonicalIPv4(s string) bool {
+	for part := range 4 {
+		n, v := 0, 0
+		for n < len(s) && n < 4 && '0' <= s[n] && s[n] <= '9' {
+			v = v*10 + int(s[n]-'0')
+			n++
+		}
+		if n == 0 || n > 3 || v > 255 || n > 1 && s[0] == '0' {
+			return false
+		}
+		s = s[n:]
+		if part < 3 {
+			if len(s) == 0 || s[0] != '.' {
+				return false
+			}
+			s = s[1:]
+		}
+	}
+	return len(s) == 0
+}
+
 // urlDomain returns the host of "http://host:port/path" or of a CONNECT
 // target "host:443".
 func urlDomain(u string) string { return splitURL(u).domain }
@@ -170,31 +224,54 @@ type urlParts struct {
 func splitURL(u string) urlParts {
 	var p urlParts
 	rest := u
-	if i := strings.Index(rest, "://"); i >= 0 {
+	i := strings.Index(rest, "://")
+	if i >= 0 {
 		p.scheme = strings.ToLower(rest[:i])
 		rest = rest[i+3:]
-	} else if !strings.HasPrefix(rest, "/") && strings.ContainsAny(rest, "/?#") {
-		return urlParts{}
 	}
-	host := rest
-	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
-		host, rest = rest[:i], rest[i:]
-	} else {
-		rest = ""
+	// The host ends at the first '/', '?' or '#'; '@' and ':' in it mark
+	// the user info and the port.
+	h, at, colon := 0, -1, -1
+	for ; h < len(rest); h++ {
+		c := rest[h]
+		if c == '/' || c == '?' || c == '#' {
+			break
+		}
+		switch c {
+		case '@':
+			at, colon = h, -1
+		case ':':
+			if colon < 0 {
+				colon = h
+			}
+		}
 	}
-	if i := strings.IndexByte(rest, '#'); i >= 0 {
-		rest = rest[:i]
+	if i < 0 && h < len(rest) && rest[0] != '/' {
+		return urlParts{} // "error:..." or another text with a '/'
 	}
-	if i := strings.IndexByte(rest, '?'); i >= 0 {
-		p.path, p.query = rest[:i], rest[i+1:]
-	} else {
-		p.path = rest
+	host := rest[:h]
+	rest = rest[h:]
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '#' {
+			rest = rest[:j]
+			break
+		}
 	}
-	if i := strings.LastIndexByte(host, '@'); i >= 0 {
-		host = host[i+1:]
+	p.path = rest
+	for j := 0; j < len(rest); j++ {
+		if rest[j] == '?' {
+			p.path, p.query = rest[:j], rest[j+1:]
+			break
+		}
 	}
 	port := ""
-	if strings.HasPrefix(host, "[") {
+	if at >= 0 {
+		host = host[at+1:]
+		if colon >= 0 {
+			colon -= at + 1
+		}
+	}
+	if len(host) > 0 && host[0] == '[' {
 		i := strings.IndexByte(host, ']')
 		if i < 0 {
 			return urlParts{}
@@ -204,15 +281,24 @@ func splitURL(u string) urlParts {
 			return urlParts{}
 		}
 		port = strings.TrimPrefix(port, ":")
-	} else if i := strings.IndexByte(host, ':'); i >= 0 {
-		host, port = host[:i], host[i+1:]
+	} else if colon >= 0 {
+		host, port = host[:colon], host[colon+1:]
 	}
 	if port != "" {
-		n, err := strconv.ParseUint(port, 10, 16)
-		if err != nil || n == 0 {
+		var n int64
+		for j := 0; j < len(port); j++ {
+			c := port[j] - '0'
+			if c > 9 {
+				return urlParts{}
+			}
+			if n = n*10 + int64(c); n > 65535 {
+				return urlParts{}
+			}
+		}
+		if n == 0 {
 			return urlParts{}
 		}
-		p.port = int64(n)
+		p.port = n
 	}
 	p.domain = host
 	return p
