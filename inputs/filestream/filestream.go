@@ -165,8 +165,8 @@ type readPos struct {
 	head string
 }
 
-// ackPoint is the Private value of each event: the offset just after its
-// line in one file.
+// ackPoint is the Private value of each event (a pointer into the
+// harvester's acks): the offset just after its line in one file.
 type ackPoint struct {
 	h   *harvester
 	end int64
@@ -174,23 +174,30 @@ type ackPoint struct {
 
 // ACKed advances the cursors of acknowledged lines (called in publish order).
 func (in *Input) ACKed(privs []any) {
+	// One harvester's run of lines moves its cursor to the run's last one.
 	var last *harvester
+	var end int64
 	for _, p := range privs {
-		ap, ok := p.(ackPoint)
+		ap, ok := p.(*ackPoint)
 		if !ok {
 			continue
 		}
 		if last != nil && last != ap.h {
-			in.commit(last)
+			in.ackTo(last, end)
 		}
-		ap.h.mu.Lock()
-		ap.h.acked = ap.end
-		ap.h.mu.Unlock()
-		last = ap.h
+		last, end = ap.h, ap.end
 	}
 	if last != nil {
-		in.commit(last)
+		in.ackTo(last, end)
 	}
+}
+
+// ackTo records that h's lines up to end are acknowledged and commits it.
+func (in *Input) ackTo(h *harvester, end int64) {
+	h.mu.Lock()
+	h.acked = end
+	h.mu.Unlock()
+	in.commit(h)
 }
 
 func (in *Input) commit(h *harvester) {
@@ -557,6 +564,11 @@ type harvester struct {
 	idPfx   string   // _id prefix from the identity
 	headIDs bool     // fingerprint identity: lines before fpEnd get an _id from the bytes before them
 	file    *os.File // the open file (for headIDPrefix)
+	pathVal any      // path as a field value, boxed once
+	// acks holds the events' ackPoints, a chunk at a time: a pointer in
+	// Private instead of an ackPoint boxed per event. A chunk is freed
+	// once no event in flight points into it.
+	acks []ackPoint
 
 	mu          sync.Mutex // the acker's commit against the harvester's adoption
 	key         string
@@ -627,6 +639,7 @@ func (h *harvester) run(ctx context.Context, out pipeline.Client, fi os.FileInfo
 	h.mu.Unlock()
 	h.idPfx = docIDPrefix(in.env.ID, h.ident)
 	h.file = f
+	h.pathVal = h.path
 	// Lines in the first bytes are read under a provisional identity or
 	// the fingerprint, depending on the file's size at the time, and
 	// again from a copytruncate copy (another inode): their _id must not
@@ -853,12 +866,12 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	e := in.events.Get(m.ts)
 	if m.fields == nil {
 		e.Fields.Add("message", string(m.content))
-		e.Fields.Add("log.file.path", h.path)
+		e.Fields.Add("log.file.path", h.pathVal)
 		e.Fields.Add("log.offset", m.start)
 	} else {
 		// ndjson: the decoded keys win over log.*, as Filebeat's
 		// DeepUpdate of the message fields; `message` is the text left.
-		e.Fields.Add("log.file.path", h.path)
+		e.Fields.Add("log.file.path", h.pathVal)
 		e.Fields.Add("log.offset", m.start)
 		for _, f := range m.fields {
 			e.Fields.Put(f.Key, f.Value)
@@ -896,7 +909,11 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		return nil
 	}
 	e.Meta.ID = id
-	e.Private = ackPoint{h: h, end: m.end}
+	if len(h.acks) == cap(h.acks) {
+		h.acks = make([]ackPoint, 0, 256)
+	}
+	h.acks = append(h.acks, ackPoint{h: h, end: m.end})
+	e.Private = &h.acks[len(h.acks)-1]
 	return out.Publish(ctx, e)
 }
 

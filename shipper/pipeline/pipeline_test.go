@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -169,5 +170,55 @@ func TestDeadLetterWrittenBeforeACK(t *testing.T) {
 	defer mu.Unlock()
 	if acked != 1 || len(dlq.reasons) != 1 || m.Counter("output.events.dead_letter").Load() != 1 || m.Counter("output.events.retried").Load() != 1 {
 		t.Errorf("acked=%d dead letters=%v counter=%d retried=%d", acked, dlq.reasons, m.Counter("output.events.dead_letter").Load(), m.Counter("output.events.retried").Load())
+	}
+}
+
+// Several inputs blocked on a full queue all resume as slots are freed
+// (each one that gets a slot passes the wake-up on), and every event is
+// acknowledged once.
+func TestBlockedPublishersAllResume(t *testing.T) {
+	m := monitoring.NewRegistry()
+	out := blockedOutput{release: make(chan struct{})}
+	p := New(Settings{QueueEvents: 4, BatchSize: 2, Workers: 2, FlushTimeout: time.Millisecond}, out, slog.New(slog.DiscardHandler), m)
+	var mu sync.Mutex
+	acked := map[any]int{}
+	p.Start()
+	defer p.Close()
+	const inputs, each = 5, 40
+	var wg sync.WaitGroup
+	for in := range inputs {
+		c := p.Connect(ClientConfig{Name: fmt.Sprint("input.", in), ACK: func(privs []any) {
+			mu.Lock()
+			for _, x := range privs {
+				acked[x]++
+			}
+			mu.Unlock()
+		}}, m)
+		wg.Go(func() {
+			for i := range each {
+				e := event.New(time.Now(), 0)
+				e.Private = fmt.Sprint(in, "/", i)
+				if err := c.Publish(context.Background(), e); err != nil {
+					t.Errorf("input %d publish %d: %v", in, i, err)
+					return
+				}
+			}
+		})
+	}
+	waitUntil(t, "the queue full with inputs blocked", func() bool { return p.Pending() == 4 })
+	close(out.release)
+	wg.Wait()
+	if err := p.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(acked) != inputs*each {
+		t.Errorf("%d distinct events acknowledged, want %d", len(acked), inputs*each)
+	}
+	for x, n := range acked {
+		if n != 1 {
+			t.Errorf("event %v acknowledged %d times", x, n)
+		}
 	}
 }
