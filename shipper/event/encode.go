@@ -81,7 +81,24 @@ type keyOrder struct {
 type planStep struct {
 	frag []byte
 	idx  uint8
+	// The value last written by this step (a string or an int64) and,
+	// once the next document repeated it, frag and its encoding in one
+	// piece: a source's documents share many values (agent.*, host.name,
+	// event.module, observer.*, …), which are then one copy each instead
+	// of a copy, an escape scan and a second copy. Strings are immutable,
+	// so equal values encode to the same bytes.
+	kind  uint8 // of the last value: kindNone, kindString, kindInt64
+	str   string
+	num   int64
+	whole bool   // full holds frag and the last value's encoding
+	full  []byte // its buffer is kept when the value changes
 }
+
+const (
+	kindNone uint8 = iota
+	kindString
+	kindInt64
+)
 
 // sameKeys reports whether f has the keys of k, in the same order.
 func (k *keyOrder) sameKeys(f Fields) bool {
@@ -185,19 +202,43 @@ func (k *keyOrder) appendPlanned(enc *Encoder, dst []byte, e *Event) []byte {
 	dst = enc.appendTimestamp(dst, e.Timestamp)
 	dst = append(dst, '"')
 	f := e.Fields
-	for _, s := range k.steps {
-		dst = append(dst, s.frag...)
+	for i := range k.steps {
+		s := &k.steps[i]
 		// the common types without appendValue's call and switch
-		switch v := f[s.idx].Value.(type) {
+		val := f[s.idx].Value
+		switch v := val.(type) {
 		case string:
+			if s.kind == kindString && s.str == v {
+				dst = s.appendRepeated(dst, val)
+				continue
+			}
+			s.kind, s.str, s.whole = kindString, v, false
+			dst = append(dst, s.frag...)
 			dst = appendString(dst, v)
 		case int64:
+			if s.kind == kindInt64 && s.num == v {
+				dst = s.appendRepeated(dst, val)
+				continue
+			}
+			s.kind, s.str, s.num, s.whole = kindInt64, "", v, false
+			dst = append(dst, s.frag...)
 			dst = strconv.AppendInt(dst, v, 10)
 		default:
+			s.kind, s.str, s.whole = kindNone, "", false
+			dst = append(dst, s.frag...)
 			dst = appendValue(dst, v)
 		}
 	}
 	return append(dst, k.tail...)
+}
+
+// appendRepeated writes the step for v, the value it wrote last time.
+func (s *planStep) appendRepeated(dst []byte, v any) []byte {
+	if !s.whole {
+		s.full = appendValue(append(s.full[:0], s.frag...), v)
+		s.whole = true
+	}
+	return append(dst, s.full...)
 }
 
 // sortOrder returns the permutation that visits f in key order. Visiting

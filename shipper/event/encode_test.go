@@ -251,20 +251,23 @@ func TestEncoderManyKeySets(t *testing.T) {
 }
 
 // squidEvent is a document like the squid input's (36 fields, in the
-// order the input, the parser and the static fields add them).
+// order the input, the parser and the static fields add them): the line,
+// its offset, source and URL differ from event to event.
 func squidEvent(i int) *Event {
 	e := New(time.Unix(1572202844, int64(i%1000)*1e6), 40)
+	src := fmt.Sprintf("10.170.%d.%d", i/250%250, i%250)
+	url := fmt.Sprintf("http://search.example.org/robots%d.txt", i)
 	for _, f := range []Field{
-		{"message", "1572202844.025    752 10.170.22.143 TCP_MISS/200 16801 POST http://search.example.org/robots.txt - ORIGINAL_DST/83.111.231.225 image/png"},
+		{"message", fmt.Sprintf("1572202844.%03d    752 %s TCP_MISS/200 16801 POST %s - ORIGINAL_DST/83.111.231.225 image/png", i%1000, src, url)},
 		{"log.file.path", "/var/log/squid/access.log"}, {"log.offset", int64(i) * 130},
 		{"event.action", "TCP_MISS"}, {"http.response.status_code", int64(200)}, {"http.response.bytes", int64(16801)},
-		{"http.request.method", "POST"}, {"url.original", "http://search.example.org/robots.txt"},
+		{"http.request.method", "POST"}, {"url.original", url},
 		{"squid.hierarchy_code", "ORIGINAL_DST"}, {"destination.address", "83.111.231.225"},
-		{"squid.content_type", "image/png"}, {"squid.request.duration", int64(752)}, {"source.ip", "10.170.22.143"},
+		{"squid.content_type", "image/png"}, {"squid.request.duration", int64(752)}, {"source.ip", src},
 		{"event.kind", "event"}, {"event.module", "squid"}, {"event.dataset", "squid.access"},
 		{"destination.ip", "83.111.231.225"}, {"url.domain", "search.example.org"}, {"url.scheme", "http"},
-		{"url.path", "/robots.txt"}, {"event.duration", int64(752000000)},
-		{"related.ip", []string{"10.170.22.143", "83.111.231.225"}}, {"event.category", []string{"web", "network"}},
+		{"url.path", url[len("http://search.example.org"):]}, {"event.duration", int64(752000000)},
+		{"related.ip", []string{src, "83.111.231.225"}}, {"event.category", []string{"web", "network"}},
 		{"event.type", []string{"access"}}, {"event.outcome", "success"},
 		{"observer.vendor", "Squid"}, {"observer.product", "Squid"}, {"observer.type", "proxy"},
 		{"input.type", "squid"}, {"ecs.version", "8.11.0"}, {"host.name", "vm"},
@@ -323,6 +326,39 @@ func FuzzEncoderTimestamp(f *testing.F) {
 			e := &Event{Timestamp: ts}
 			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
 				t.Fatalf("Encoder.Append at %d.%09d = %s, want %s", ts.Unix(), ts.Nanosecond(), got, want)
+			}
+		}
+	})
+}
+
+// The Encoder's repeated values (a step's frag and value kept in one
+// piece once a value repeats) follow every change: a value that changes
+// after repeating, alternates, changes type, or is equal with other
+// storage.
+func TestEncoderRepeatedValues(t *testing.T) {
+	var enc Encoder
+	vals := []any{"a", "a", "a", "b", "b", "a", int64(1), int64(1), "1", "1", int64(2), 2, 2, []string{"x"}, []string{"x"},
+		"q\"", "q\"", strings.Repeat("é", 3), strings.Repeat("é", 3), nil, nil, int64(1), "a"}
+	for i, v := range vals {
+		e := &Event{Timestamp: time.Unix(1572202844, 0), Fields: Fields{{"k.v", v}, {"k.w", vals[len(vals)-1-i]}, {"n", int64(i % 2)}}}
+		if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+			t.Fatalf("document %d: Encoder.Append = %s, want %s", i, got, want)
+		}
+	}
+}
+
+// FuzzEncoderValues: documents of one key set whose values come from a
+// small pool, so that they repeat, alternate and change (the Encoder's
+// repeated-value path), encode as AppendJSON does.
+func FuzzEncoderValues(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 1, 0, 2, 2, 3, 3, 0})
+	f.Fuzz(func(t *testing.T, picks []byte) {
+		pool := []any{"x", "x\n", int64(7), int64(-7), "", 7, []string{"x"}, nil}
+		var enc Encoder
+		for i := 0; i+1 < len(picks); i += 2 {
+			e := &Event{Fields: Fields{{"a.b", pool[int(picks[i])%len(pool)]}, {"a.c", pool[int(picks[i+1])%len(pool)]}}}
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+				t.Fatalf("document %d: Encoder.Append = %s, want %s", i/2, got, want)
 			}
 		}
 	})
