@@ -56,7 +56,19 @@ func TestNDJSON(t *testing.T) {
 		{"expand_keys", "{expand_keys: true}", `{"a.b": 1, "a": {"c": 2}}`,
 			map[string]any{"a.b": int64(1), "a.c": int64(2)}, "", time.Time{}},
 		{"expand_keys conflict", "{expand_keys: true, add_error_key: true}", `{"a.b": 1, "a": 2}`,
-			map[string]any{"error.message": `cannot expand "a.b": found conflicting key`, "error.type": "json"}, "", time.Time{}},
+			map[string]any{"message": `{"a.b": 1, "a": 2}`, "error.message": `cannot expand "a.b": found conflicting key`, "error.type": "json"}, "", time.Time{}},
+		// Keys that collide once written as nested fields: nothing is
+		// dropped, the line stays the message (a key was silently lost,
+		// and without add_error_key the whole object; Beats loses the line
+		// with expand_keys, and Elasticsearch refuses the document without).
+		{"expand_keys conflict without add_error_key keeps the line", "{expand_keys: true}", `{"a.b": 1, "a": 2}`,
+			map[string]any{"message": `{"a.b": 1, "a": 2}`}, "", time.Time{}},
+		{"colliding keys keep the line", "{add_error_key: true}", `{"a": 1, "a.b": 2}`,
+			map[string]any{"message": `{"a": 1, "a.b": 2}`, "error.message": `cannot expand "a.b": found conflicting key`, "error.type": "json"}, "", time.Time{}},
+		{"the same key twice keeps the line", "{}", `{"a": {"b": 1}, "a.b": 2}`,
+			map[string]any{"message": `{"a": {"b": 1}, "a.b": 2}`}, "", time.Time{}},
+		{"colliding keys under a target keep the line", "{target: j}", `{"x.y": 1, "x": "keep"}`,
+			map[string]any{"message": `{"x.y": 1, "x": "keep"}`}, "", time.Time{}},
 		{"big integers stay exact", "{}", `{"n": 9007199254740993}`,
 			map[string]any{"n": int64(9007199254740993)}, "", time.Time{}},
 	} {
