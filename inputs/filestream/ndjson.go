@@ -43,6 +43,16 @@ func (p *ndjson) decode(m *message) {
 		return
 	}
 	transformNumbers(obj)
+	// Keys are written as nested fields: keys that collide then ("a" and
+	// "a.b", or "a.b" twice) would lose one silently. As for a line that is
+	// not JSON, the line stays the message (Beats loses it with
+	// expand_keys; without, Elasticsearch refuses the document).
+	if k, bad := expandConflict(obj); bad {
+		if c.AddErrorKey {
+			putJSONError(&m.fields, fmt.Sprintf("cannot expand %q: found conflicting key", k))
+		}
+		return
+	}
 	text := ""
 	if c.MessageKey != "" {
 		v, ok := obj[c.MessageKey]
@@ -78,15 +88,7 @@ func (p *ndjson) decode(m *message) {
 
 // writeKeys is jsontransform.WriteJSONKeys for target "" (the root).
 func (p *ndjson) writeKeys(m *message, obj map[string]any) {
-	c := p.c
-	if c.ExpandKeys {
-		if k, bad := expandConflict(obj); bad {
-			if c.AddErrorKey {
-				putJSONError(&m.fields, fmt.Sprintf("cannot expand %q: found conflicting key", k))
-			}
-			return
-		}
-	}
+	c := p.c // expand_keys: keys are always written nested (decode checked the conflicts)
 	if !c.OverwriteKeys {
 		delete(obj, "@timestamp")
 		delete(obj, "@metadata")
@@ -181,9 +183,13 @@ func taken(f event.Fields, key string) bool {
 }
 
 // expandConflict reports a dotted key that collides with another key once
-// expanded ({"a": 1, "a.b": 2}).
+// expanded ({"a": 1, "a.b": 2}, or {"a": {"b": 1}, "a.b": 2}).
 func expandConflict(obj map[string]any) (string, bool) {
+	if !dotted(obj) {
+		return "", false // one key per path: nothing can collide
+	}
 	leaves := map[string]bool{}
+	dup := ""
 	var walk func(prefix string, o map[string]any)
 	walk = func(prefix string, o map[string]any) {
 		for k, v := range o {
@@ -195,10 +201,16 @@ func expandConflict(obj map[string]any) (string, bool) {
 				walk(key, sub)
 				continue
 			}
+			if leaves[key] && (dup == "" || key < dup) {
+				dup = key
+			}
 			leaves[key] = true
 		}
 	}
 	walk("", obj)
+	if dup != "" {
+		return dup, true
+	}
 	keys := make([]string, 0, len(leaves))
 	for k := range leaves {
 		keys = append(keys, k)
@@ -212,6 +224,19 @@ func expandConflict(obj map[string]any) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// dotted reports whether a key of obj, or of an object in it, has a dot.
+func dotted(obj map[string]any) bool {
+	for k, v := range obj {
+		if strings.IndexByte(k, '.') >= 0 {
+			return true
+		}
+		if sub, ok := v.(map[string]any); ok && dotted(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 func next(s string, i int) int {
