@@ -167,7 +167,7 @@ func loadCustom(path string, into map[customKey]element) error {
 				errs = append(errs, fmt.Errorf("%s: %s.%s: unknown type %q (unsigned8..64, signed8..64, boolean, ipv4Address, ipv6Address, macAddress, string, octetArray, dateTimeSeconds, dateTimeMilliseconds, dateTimeMicroseconds, dateTimeNanoseconds)", path, penS, idS, def[1]))
 				continue
 			}
-			into[customKey{uint32(pen), uint16(id)}] = element{name: def[0], snake: snakeCase(def[0]), kind: k}
+			into[customKey{uint32(pen), uint16(id)}] = element{name: def[0], snake: snakeCase(def[0]), kind: k, key: "netflow." + snakeCase(def[0])}
 		}
 	}
 	return errors.Join(errs...)

@@ -35,6 +35,7 @@ type ecs struct {
 	src, dst                   netip.Addr // unmapped, for the documents
 	srcID, dstID               netip.Addr // as the record carried them, for flow.id
 	srcV4, dstV4               bool       // from an IPv4 element: preferred over IPv6 (Filebeat)
+	srcText, dstText           any        // src, dst as text, boxed (the element's value): reused for source.ip, destination.ip
 	sport, dport               uint16
 	hasSport, hasDport         bool
 	proto                      uint8
@@ -68,35 +69,72 @@ func (c *converter) created() time.Time {
 	return time.Now().UTC()
 }
 
+// Values every document of a datagram shares, boxed once (converting a
+// string, time or slice to `any` allocates).
+var (
+	categoryNetflow any = []string{"network_traffic", "network"}
+	typeFlow        any = "netflow_flow"
+	typeOptions     any = "netflow_options"
+	boxInternal     any = "internal"
+	boxExternal     any = "external"
+	boxInbound      any = "inbound"
+	boxOutbound     any = "outbound"
+	boxUnknown      any = "unknown"
+)
+
+// datagramValues are a datagram's header fields, boxed once for all its
+// records.
+type datagramValues struct {
+	created, observer, address, version, timestamp, sourceID, uptime any
+}
+
+// values boxes h's fields for its records; event.created is when the
+// datagram is decoded.
+func (c *converter) values(h header) *datagramValues {
+	return &datagramValues{
+		created:   c.created(),
+		observer:  h.from.Addr().Unmap().String(),
+		address:   h.from.String(),
+		version:   int(h.version),
+		timestamp: h.exportTime,
+		sourceID:  uint64(h.domain),
+		uptime:    uint64(h.uptime),
+	}
+}
+
 // base starts a document with the fields every netflow document has.
-func (c *converter) base(h header, typ string, n int) *event.Event {
+func (c *converter) base(h header, typ any, n int) *event.Event {
+	v := h.values
+	if v == nil {
+		v = c.values(h)
+	}
 	ev := event.New(h.exportTime, n)
 	f := &ev.Fields
 	*f = append(*f,
 		event.Field{Key: "event.kind", Value: "event"},
-		event.Field{Key: "event.category", Value: []string{"network_traffic", "network"}},
+		event.Field{Key: "event.category", Value: categoryNetflow},
 		event.Field{Key: "event.action", Value: typ},
-		event.Field{Key: "event.created", Value: c.created()},
+		event.Field{Key: "event.created", Value: v.created},
 		event.Field{Key: "event.module", Value: "netflow"},
 		event.Field{Key: "event.dataset", Value: "netflow.log"},
-		event.Field{Key: "observer.ip", Value: h.from.Addr().Unmap().String()},
+		event.Field{Key: "observer.ip", Value: v.observer},
 		event.Field{Key: "netflow.type", Value: typ},
-		event.Field{Key: "netflow.exporter.address", Value: h.from.String()},
-		event.Field{Key: "netflow.exporter.version", Value: int(h.version)},
-		event.Field{Key: "netflow.exporter.timestamp", Value: h.exportTime},
+		event.Field{Key: "netflow.exporter.address", Value: v.address},
+		event.Field{Key: "netflow.exporter.version", Value: v.version},
+		event.Field{Key: "netflow.exporter.timestamp", Value: v.timestamp},
 	)
 	if h.version != 5 {
-		*f = append(*f, event.Field{Key: "netflow.exporter.source_id", Value: uint64(h.domain)})
+		*f = append(*f, event.Field{Key: "netflow.exporter.source_id", Value: v.sourceID})
 	}
 	if h.hasUptime {
-		*f = append(*f, event.Field{Key: "netflow.exporter.uptime_millis", Value: uint64(h.uptime)})
+		*f = append(*f, event.Field{Key: "netflow.exporter.uptime_millis", Value: v.uptime})
 	}
 	return ev
 }
 
 // flow converts a v9/IPFIX data record.
 func (c *converter) flow(h header, dom *domain, values []gfnetflow.DataField) *event.Event {
-	ev := c.base(h, "netflow_flow", 24+len(values)+24)
+	ev := c.base(h, typeFlow, 24+len(values)+24)
 	x := newECS()
 	for i := range values {
 		c.element(&ev.Fields, "netflow.", &values[i], &x)
@@ -113,7 +151,7 @@ func (c *converter) flow(h header, dom *domain, values []gfnetflow.DataField) *e
 
 // v5 converts a NetFlow v5 record to the IPFIX element names Filebeat uses.
 func (c *converter) v5(h header, r *netflowlegacy.RecordsNetFlowV5) *event.Event {
-	ev := c.base(h, "netflow_flow", 48)
+	ev := c.base(h, typeFlow, 48)
 	f := &ev.Fields
 	*f = append(*f,
 		event.Field{Key: "netflow.exporter.engine_type", Value: uint64(h.engineType)},
@@ -122,13 +160,14 @@ func (c *converter) v5(h header, r *netflowlegacy.RecordsNetFlowV5) *event.Event
 	)
 	x := newECS()
 	x.src, x.dst = v4(uint32(r.SrcAddr)), v4(uint32(r.DstAddr))
+	x.srcText, x.dstText = x.src.String(), x.dst.String()
 	x.sport, x.dport, x.hasSport, x.hasDport = r.SrcPort, r.DstPort, true, true
 	x.proto, x.hasProto = r.Proto, true
 	x.bytes, x.pkts, x.bytesPrio, x.pktsPrio = uint64(r.DOctets), uint64(r.DPkts), 0, 0
 	x.startUp, x.endUp, x.hasStartUp, x.hasEndUp = uint64(r.First), uint64(r.Last), true, true
 	*f = append(*f,
-		event.Field{Key: "netflow.source_ipv4_address", Value: x.src.String()},
-		event.Field{Key: "netflow.destination_ipv4_address", Value: x.dst.String()},
+		event.Field{Key: "netflow.source_ipv4_address", Value: x.srcText},
+		event.Field{Key: "netflow.destination_ipv4_address", Value: x.dstText},
 		event.Field{Key: "netflow.ip_next_hop_ipv4_address", Value: v4(uint32(r.NextHop)).String()},
 		event.Field{Key: "netflow.ingress_interface", Value: uint64(r.Input)},
 		event.Field{Key: "netflow.egress_interface", Value: uint64(r.Output)},
@@ -154,7 +193,7 @@ func (c *converter) v5(h header, r *netflowlegacy.RecordsNetFlowV5) *event.Event
 // options under netflow.options.*. The exporter's sampling interval and
 // boot time are remembered for its flow records.
 func (c *converter) options(h header, dom *domain, r *gfnetflow.OptionsDataRecord) *event.Event {
-	ev := c.base(h, "netflow_options", 16+len(r.ScopesValues)+len(r.OptionsValues))
+	ev := c.base(h, typeOptions, 16+len(r.ScopesValues)+len(r.OptionsValues))
 	x := newECS()
 	for i := range r.ScopesValues {
 		v := &r.ScopesValues[i]
@@ -231,7 +270,11 @@ func (c *converter) element(f *event.Fields, prefix string, v *gfnetflow.DataFie
 		return
 	}
 	val := decodeValue(el.kind, b)
-	*f = append(*f, event.Field{Key: prefix + el.snake, Value: val})
+	key := el.key
+	if prefix != "netflow." || key == "" {
+		key = prefix + el.snake
+	}
+	*f = append(*f, event.Field{Key: key, Value: val})
 	if pen == penReverse {
 		switch id {
 		case 1, 85:
@@ -263,11 +306,11 @@ func (c *converter) element(f *event.Fields, prefix string, v *gfnetflow.DataFie
 		x.setCountPrio(&x.rpkts, &x.rpktsPrio, b, 2)
 	case 8, 27:
 		if a, ok := recordAddr(el.kind, b); ok && (id == 8 || !x.srcV4) {
-			x.src, x.srcID, x.srcV4 = a.Unmap(), a, id == 8
+			x.src, x.srcID, x.srcV4, x.srcText = a.Unmap(), a, id == 8, val
 		}
 	case 12, 28:
 		if a, ok := recordAddr(el.kind, b); ok && (id == 12 || !x.dstV4) {
-			x.dst, x.dstID, x.dstV4 = a.Unmap(), a, id == 12
+			x.dst, x.dstID, x.dstV4, x.dstText = a.Unmap(), a, id == 12, val
 		}
 	case 7:
 		x.sport, x.hasSport = uint16(uintOf(b)), len(b) > 0
@@ -435,46 +478,56 @@ func (c *converter) finish(ev *event.Event, h header, x *ecs) {
 	src, dst := x.src, x.dst
 	srcBytes, srcPkts := x.bytesPrio != noValue, x.pktsPrio != noValue
 	dstBytes, dstPkts := x.rbytesPrio != noValue, x.rpktsPrio != noValue
+	// The addresses as text, boxed once: the element's own value when the
+	// record carried one.
+	srcText, dstText := x.srcText, x.dstText
+	if srcText == nil && src.IsValid() {
+		srcText = src.String()
+	}
+	if dstText == nil && dst.IsValid() {
+		dstText = dst.String()
+	}
 	// A biflow whose reverse initiator is the "source" is flipped (Filebeat).
 	swap := x.hasBiflow && x.biflow == 2
-	putEnd := func(side string, a netip.Addr, port uint16, hasPort bool, mac string, bytes, pkts uint64, hasBytes, hasPkts bool) {
-		if a.IsValid() {
-			add(side+".ip", a.String())
-			add(side+".locality", c.networks.Locality(a))
-		}
-		if hasPort {
-			add(side+".port", uint64(port))
-		}
-		if mac != "" {
-			add(side+".mac", mac)
-		}
-		if hasBytes {
-			add(side+".bytes", bytes)
-		}
-		if hasPkts {
-			add(side+".packets", pkts)
-		}
-	}
-	s := [2]struct {
+	type flowEnd struct {
 		a           netip.Addr
+		text        any
 		port        uint16
 		hasPort     bool
 		mac         string
 		bytes, pkts uint64
 		hasB, hasP  bool
-	}{
-		{src, x.sport, x.hasSport, x.srcMAC, x.bytes, x.pkts, srcBytes, srcPkts},
-		{dst, x.dport, x.hasDport, x.dstMAC, x.rbytes, x.rpkts, dstBytes, dstPkts},
+	}
+	s := [2]flowEnd{
+		{src, srcText, x.sport, x.hasSport, x.srcMAC, x.bytes, x.pkts, srcBytes, srcPkts},
+		{dst, dstText, x.dport, x.hasDport, x.dstMAC, x.rbytes, x.rpkts, dstBytes, dstPkts},
 	}
 	if swap {
 		s[0], s[1] = s[1], s[0]
 	}
-	putEnd("source", s[0].a, s[0].port, s[0].hasPort, s[0].mac, s[0].bytes, s[0].pkts, s[0].hasB, s[0].hasP)
-	putEnd("destination", s[1].a, s[1].port, s[1].hasPort, s[1].mac, s[1].bytes, s[1].pkts, s[1].hasB, s[1].hasP)
+	for i, k := range &endKeys {
+		e := &s[i]
+		if e.a.IsValid() {
+			add(k.ip, e.text)
+			add(k.locality, c.locality(e.a))
+		}
+		if e.hasPort {
+			add(k.port, uint64(e.port))
+		}
+		if e.mac != "" {
+			add(k.mac, e.mac)
+		}
+		if e.hasB {
+			add(k.bytes, e.bytes)
+		}
+		if e.hasP {
+			add(k.packets, e.pkts)
+		}
+	}
 
 	if x.hasProto {
-		add("network.transport", flow.Transport(x.proto))
-		add("network.iana_number", flow.IANANumbers[x.proto])
+		add("network.transport", transports[x.proto])
+		add("network.iana_number", ianaNumbers[x.proto])
 	}
 	if srcBytes {
 		add("network.bytes", x.bytes+x.rbytes)
@@ -482,13 +535,13 @@ func (c *converter) finish(ev *event.Event, h header, x *ecs) {
 	if srcPkts {
 		add("network.packets", x.pkts+x.rpkts)
 	}
-	dir := "unknown"
+	dir := boxUnknown
 	if x.hasDirection {
 		switch x.direction {
 		case 0:
-			dir = "inbound"
+			dir = boxInbound
 		case 1:
-			dir = "outbound"
+			dir = boxOutbound
 		}
 	}
 	add("network.direction", dir)
@@ -516,9 +569,9 @@ func (c *converter) finish(ev *event.Event, h header, x *ecs) {
 		idd = fd
 	}
 	add("flow.id", flow.FlowID(ids, idd, x.sport, x.dport, x.proto))
-	loc := "external"
+	loc := boxExternal
 	if c.networks.Internal(fs) && c.networks.Internal(fd) {
-		loc = "internal"
+		loc = boxInternal
 	}
 	add("flow.locality", loc)
 
@@ -538,17 +591,40 @@ func (c *converter) finish(ev *event.Event, h header, x *ecs) {
 	}
 	switch {
 	case src.IsValid() && dst.IsValid() && src != dst:
-		a, b := src.String(), dst.String()
+		a, b := srcText.(string), dstText.(string)
 		if b < a {
 			a, b = b, a
 		}
 		add("related.ip", []string{a, b})
 	case src.IsValid():
-		add("related.ip", []string{src.String()})
+		add("related.ip", []string{srcText.(string)})
 	case dst.IsValid():
-		add("related.ip", []string{dst.String()})
+		add("related.ip", []string{dstText.(string)})
 	}
 
+}
+
+// endKeys are the keys of a flow's two ends, spelled out: a concatenation
+// per document costs an allocation.
+var endKeys = [2]struct{ ip, locality, port, mac, bytes, packets string }{
+	{"source.ip", "source.locality", "source.port", "source.mac", "source.bytes", "source.packets"},
+	{"destination.ip", "destination.locality", "destination.port", "destination.mac", "destination.bytes", "destination.packets"},
+}
+
+// transports and ianaNumbers are network.transport and network.iana_number
+// of every protocol number, boxed once.
+var transports, ianaNumbers = func() (t, n [256]any) {
+	for i := range t {
+		t[i], n[i] = flow.Transport(uint8(i)), flow.IANANumbers[i]
+	}
+	return
+}()
+
+func (c *converter) locality(a netip.Addr) any {
+	if c.networks.Internal(a) {
+		return boxInternal
+	}
+	return boxExternal
 }
 
 // uptimeTime converts an uptime in milliseconds to a time: against the

@@ -28,6 +28,7 @@ type header struct {
 	hasUptime  bool
 	domain     uint32 // v9 source id, IPFIX observation domain
 	received   time.Time
+	values     *datagramValues // the fields above, boxed once for the datagram's records
 	// v5 only
 	engineType, engineID uint8
 	sampling             uint16
@@ -259,6 +260,7 @@ func (d *Decoder) decodeV5(dg flow.Datagram, emit func(*event.Event) error) erro
 		uptime:     p.SysUptime, hasUptime: true,
 		engineType: p.EngineType, engineID: p.EngineId, sampling: p.SamplingInterval,
 	}
+	h.values = d.conv.values(h)
 	dom := e.domain(5, uint32(p.EngineType)<<8|uint32(p.EngineId))
 	d.sequence(e, dom, h, p.FlowSequence, p.FlowSequence+uint32(len(p.Records)))
 	d.recordGap(dom, h, p.FlowSequence, uint32(len(p.Records)), uint32(len(p.Records)), true)
@@ -317,6 +319,7 @@ func (d *Decoder) decodeTemplated(dg flow.Datagram, version uint16, emit func(*e
 	if dom == nil {
 		return nil // not even the header decoded
 	}
+	h.values = d.conv.values(h)
 
 	// IPFIX counts data records: the next message's sequence number is this
 	// one's plus its records. Records in sets without a template cannot be

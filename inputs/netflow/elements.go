@@ -33,6 +33,7 @@ type element struct {
 	name  string
 	snake string
 	kind  kind
+	key   string // "netflow." + snake, built once (a concatenation per value costs an allocation)
 }
 
 // Element IDs of the IANA registry whose abstract type is not an unsigned
@@ -73,7 +74,7 @@ func buildIANA() {
 		if n == "" || strings.ContainsAny(n, " ") || n == "Reserved" {
 			continue
 		}
-		iana[id] = element{name: n, snake: snakeCase(n)}
+		iana[id] = element{name: n, snake: snakeCase(n), key: "netflow." + snakeCase(n)}
 	}
 	set := func(ids []uint16, k kind) {
 		for _, id := range ids {
