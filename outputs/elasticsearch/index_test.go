@@ -165,3 +165,21 @@ func BenchmarkCheckIndexName(b *testing.B) {
 		}
 	}
 }
+
+// TestIndexFieldNotAString: a number or boolean in %{[field]} is written
+// as Beats' format string writes it (logs-2024), not as the missing-field
+// fallback "generic", which sent the documents to another index.
+func TestIndexFieldNotAString(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Index = "logs-%{[n]}-%{[b]}"
+	out, err := New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := event.New(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2)
+	e.Fields.Add("n", int64(2024))
+	e.Fields.Add("b", true)
+	if got, want := string(out.index.render(nil, e)), "logs-2024-true"; got != want {
+		t.Errorf("render = %q, want %q", got, want)
+	}
+}
