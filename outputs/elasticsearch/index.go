@@ -58,18 +58,15 @@ func jodaToGo(f string) string {
 	return r.Replace(f)
 }
 
-// render returns the index of e; a missing field renders as "generic".
+// render returns the index of e; a missing field renders as "generic"
+// (see fieldText).
 // Field values are lower-cased (as Beats does): Elasticsearch index names
 // are lower-case. The result is not checked here: see checkIndexName.
 func (s indexSel) render(dst []byte, e *event.Event) []byte {
 	for _, p := range s {
 		switch {
 		case p.field != "":
-			v, ok := e.Fields.GetString(p.field)
-			if !ok || v == "" {
-				v = "generic"
-			}
-			dst = appendLower(dst, v)
+			dst = appendLower(dst, fieldText(e, p.field))
 		case p.date != "":
 			dst = e.Timestamp.UTC().AppendFormat(dst, p.date)
 		default:
@@ -77,6 +74,32 @@ func (s indexSel) render(dst []byte, e *event.Event) []byte {
 		}
 	}
 	return dst
+}
+
+// fieldText is the text of a field in an index name: a string as it is,
+// a number or boolean formatted (as Beats' format strings do), else —
+// missing, empty, an object or a list — "generic".
+func fieldText(e *event.Event, key string) string {
+	v, _ := e.Fields.Get(key)
+	switch x := v.(type) {
+	case string:
+		if x != "" {
+			return x
+		}
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	return "generic"
 }
 
 // appendLower appends v lower-cased: ASCII in place, anything else through
