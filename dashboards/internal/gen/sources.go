@@ -19,7 +19,7 @@ var (
 	// gaps) and dropped (socket, queue, size). Their own view, so that they
 	// are never counted as flows.
 	dvFlowStats = dataView{"shipper-flows.exporter_stats", "shipper-netflow.exporter_stats*,shipper-sflow.exporter_stats*", "shipper: flow exporters (received, lost, dropped)", catFlows}
-	dvAll   = dataView{"shipper-all", "shipper-*", "shipper: all sources",
+	dvAll       = dataView{"shipper-all", "shipper-*", "shipper: all sources",
 		concat(catSquid, catSnort, catSNMP, catMpstat, catMeminfo, catPidstat, catFlows)}
 )
 
