@@ -86,3 +86,25 @@ func TestFlowMappingErrorsNameTheirKey(t *testing.T) {
 		t.Errorf("Decode error =\n%v\nwant\n%s", err, want)
 	}
 }
+
+// TestOverrideListItem: -E reaches into a list by index as Beats' go-ucfg
+// does (filebeat.inputs.0.enabled=false); it was "cannot unmarshal !!map
+// into []config.Section". An index past the end adds an item.
+func TestOverrideListItem(t *testing.T) {
+	yml := "filebeat.inputs:\n  - {type: squid, id: a, paths: [x]}\n  - {type: squid, id: b, paths: [y]}\noutput.console: {}\n"
+	c, err := LoadBytes([]byte(yml), "shipper.yml", []string{"filebeat.inputs.1.paths=[z]", "filebeat.inputs.0.id=first", "filebeat.inputs.2={type: squid, id: c, paths: [w]}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := c.Shipper.Inputs
+	if len(in) != 3 || in[0].String("id") != "first" || in[1].String("id") != "b" || in[2].String("id") != "c" {
+		t.Fatalf("inputs = %d, ids %q %q", len(in), in[0].String("id"), in[1].String("id"))
+	}
+	if p := in[1].Lookup("paths"); p == nil || len(p.Content) != 1 || p.Content[0].Value != "z" {
+		t.Errorf("inputs[1].paths = %v", p)
+	}
+	_, err = LoadBytes([]byte(yml), "shipper.yml", []string{"filebeat.inputs.5.id=x"})
+	if err == nil || !strings.Contains(err.Error(), "-E filebeat.inputs.5.id=x") {
+		t.Errorf("index far past the end: error %v, want one naming the -E", err)
+	}
+}
