@@ -269,6 +269,10 @@ func setKey(n, k, v *yaml.Node, file, path string) error {
 			}
 			return errors.Join(errs...)
 		}
+		if k.Line < 0 && ev.Kind == yaml.SequenceNode && v.Kind == yaml.MappingNode && indexKeys(v) {
+			// -E list.0.key=value: into the list's item, as go-ucfg does
+			return setItems(ev, v, file, joinPath(path, k.Value))
+		}
 		if k.Line < 0 { // from -E: replaces the file's value
 			n.Content[i+1] = v
 			return nil
@@ -278,4 +282,42 @@ func setKey(n, k, v *yaml.Node, file, path string) error {
 	}
 	n.Content = append(n.Content, k, v)
 	return nil
+}
+
+// indexKeys reports whether every key of mapping m is a list index.
+func indexKeys(m *yaml.Node) bool {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if _, err := strconv.ParseUint(m.Content[i].Value, 10, 31); err != nil {
+			return false
+		}
+	}
+	return len(m.Content) > 0
+}
+
+// setItems applies an -E mapping of list indexes to list l: an item's
+// mappings merge, anything else replaces the item; the index just past the
+// end adds one.
+func setItems(l, m *yaml.Node, file, path string) error {
+	var errs []error
+	for j := 0; j+1 < len(m.Content); j += 2 {
+		k, v := m.Content[j], m.Content[j+1]
+		i, _ := strconv.Atoi(k.Value)
+		p := fmt.Sprintf("%s[%d]", path, i)
+		switch {
+		case i < len(l.Content) && l.Content[i].Kind == yaml.MappingNode && v.Kind == yaml.MappingNode:
+			for c := 0; c+1 < len(v.Content); c += 2 {
+				if err := setKey(l.Content[i], v.Content[c], v.Content[c+1], file, p); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		case i < len(l.Content):
+			l.Content[i] = v
+		case i == len(l.Content):
+			l.Content = append(l.Content, v)
+		default:
+			errs = append(errs, &Error{File: file, Line: k.Line, Path: p,
+				Msg: fmt.Sprintf("index %d is past the end of the list (%d items; the next one is %d)", i, len(l.Content), len(l.Content))})
+		}
+	}
+	return errors.Join(errs...)
 }

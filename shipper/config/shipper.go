@@ -164,7 +164,7 @@ func Load(path string, overrides []string, opts ...Option) (*Config, error) {
 func LoadBytes(data []byte, file string, overrides []string, opts ...Option) (*Config, error) {
 	root, err := Parse(data, file, overrides, opts...)
 	if err != nil {
-		return nil, err
+		return nil, BlameOverrides(err, overrides)
 	}
 	rs := Section{Node: root, File: file}
 	var errs []error
