@@ -26,6 +26,11 @@
 //     each input the Private values of its events in publish order
 //     (inputs.Cursorer). The input advances its cursor in shipper/state,
 //     which writes at most once per registry.flush interval and on shutdown.
+//   - Only then, when nothing refers to them any more, events that came from
+//     an event.Pool (the file inputs' harvesters) go back to it for the next
+//     lines: after the acknowledgement, and only with an output and a
+//     dead-letter writer that keep no event past Publish (EventsNotRetained);
+//     with queue.disk as soon as Publish encoded the event into the queue.
 //
 // A crash therefore loses nothing: an event whose cursor was committed was
 // indexed; anything after the committed cursor is read again on restart, and
