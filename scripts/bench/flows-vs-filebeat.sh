@@ -149,8 +149,8 @@ trial() {
 	echo "phase=$phase peer=$peer $line" >>"$W/runs"
 	echo "$line" | awk -v peer="$peer" -v phase="$phase" '{
 		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-		printf "%-10s %-8s %-5s offered %7d flows/s: %7d/%7d flows, lost %6.2f%%, %7.0f flows/s, %6.2f CPU-µs/flow, %5.1f MiB\n",
-			phase, peer, v["proto"], v["rate"], v["received"], v["flows"], 100 * v["lost_flows"] / v["flows"],
+		printf "%-10s %-8s %-5s offered %7d flows/s: %7d/%7d flows, lost %6.2f%% (kernel %d dg), %7.0f flows/s, %6.2f CPU-µs/flow, %5.1f MiB\n",
+			phase, peer, v["proto"], v["rate"], v["received"], v["flows"], 100 * v["lost_flows"] / v["flows"], v["udp_rcvbuf_errors"],
 			v["flows_per_s"], v["cpu_us_per_flow"], v["rss_kb"] / 1024 }'
 }
 

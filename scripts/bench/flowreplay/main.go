@@ -87,7 +87,7 @@ func run(args []string) error {
 		return err
 	}
 	if *waitListen > 0 {
-		if err := waitBound(addr.Port, *waitListen); err != nil {
+		if err := waitBound(addr.Port, *pid, *waitListen); err != nil {
 			return err
 		}
 	}

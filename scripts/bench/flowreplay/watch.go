@@ -184,8 +184,9 @@ func rcvbufErrors() int64 {
 }
 
 // waitBound waits until a UDP socket is bound to port (/proc/net/udp,
-// /proc/net/udp6): the collector is up.
-func waitBound(port int, limit time.Duration) error {
+// /proc/net/udp6): the collector is up. With pid ≠ 0 it gives up as soon as
+// that process is gone (the collector failed to start).
+func waitBound(port, pid int, limit time.Duration) error {
 	hex := fmt.Sprintf(":%04X ", port)
 	deadline := time.Now().Add(limit)
 	for {
@@ -196,6 +197,11 @@ func waitBound(port int, limit time.Duration) error {
 				if len(f) > 2 && strings.HasSuffix(f[1]+" ", hex) {
 					return nil
 				}
+			}
+		}
+		if pid != 0 {
+			if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err != nil {
+				return fmt.Errorf("process %d exited before binding port %d", pid, port)
 			}
 		}
 		if time.Now().After(deadline) {
