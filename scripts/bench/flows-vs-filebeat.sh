@@ -84,6 +84,9 @@ cleanup() {
 	[ "$keep" = 1 ] || rm -rf "$W"
 }
 trap cleanup EXIT
+# The commit the shipper is built from (the tree may move during the run).
+commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ -z "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$W/shipper" ./shipper &&
 	go build -trimpath -o "$W/flowreplay" ./scripts/bench/flowreplay)
 
@@ -222,8 +225,6 @@ for proto in $protos; do
 	fi
 done
 
-commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
 echo
 awk -v date="$(date -u +%F)" -v commit="$commit" -v secs="$secs" -v k="$k" -v fbv="$fbversion" -v rbuf="${rbuf:-system default}" -v cpus="$(nproc)" '
 function median(a, n,   i, j, t) {  # sorts a[1..n] in place
