@@ -128,7 +128,7 @@ chmod 600 "$W/shipper.yml" "$W/filebeat.yml"
 
 fbversion=""
 if [ "$peers" != shipper ]; then
-	fbversion=$("$FB" version 2>/dev/null | head -1 | sed 's/ (.*//')
+	fbversion=$("$FB" version 2>/dev/null | head -1 | sed 's/ (.*//; s/ version / /')
 fi
 
 # trial PEER PROTO RATE PHASE: one run; appends "phase=… peer=… key=value…"
@@ -220,7 +220,7 @@ for proto in $protos; do
 		for _ in $(seq 1 "$pairs"); do for p in $peers; do trial "$p" "$proto" "$rate" equal; done; done
 	fi
 	if [ "$search" = 1 ] && [ -n "${maxok[filebeat]:-}" ] && [ "${maxok[filebeat]}" -gt 0 ]; then
-		echo "== $proto: the shipper at 3× Filebeat's max lossless rate ($((maxok[filebeat] * 3)) flows/s)"
+		echo "== $proto: the shipper at 3× Filebeat's max sustained lossless rate ($((maxok[filebeat] * 3)) flows/s)"
 		for _ in $(seq 1 "$pairs"); do trial shipper "$proto" $((maxok[filebeat] * 3)) triple; done
 	fi
 done
@@ -287,7 +287,7 @@ END {
 			printf "| **shipper / filebeat** | **%.2f×** (%.2f–%.2f) | **%.2f×** (%.2f–%.2f) | **%s** | **%s** | |\n", r1, l1, h1, r2, l2, h2, m3,
 				(r3 == "" ? "—" : sprintf("%.2f× (%.2f–%.2f)", r3, l3, h3))
 		}
-		if (pr in tri) printf "\nThe shipper at 3× Filebeat'"'"'s max lossless rate (%d flows/s offered): %d of %d flows lost over %d runs; last document at most %.1f s after the last datagram.\n", tri[pr], trilost[pr], trisent[pr], trin[pr], trilag[pr]
+		if (pr in tri) printf "\nThe shipper at 3× Filebeat'"'"'s max sustained lossless rate (%d flows/s offered): %d of %d flows lost over %d runs; last document at most %.1f s after the last datagram.\n", tri[pr], trilost[pr], trisent[pr], trin[pr], trilag[pr]
 		print ""
 	}
 }' "$W/runs"
