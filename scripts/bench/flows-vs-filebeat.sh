@@ -273,7 +273,7 @@ END {
 		for (q = 1; q <= 2; q++) {
 			pe = po[q]
 			if (!(pe in peers)) continue
-			printf "| %s | %.0f (lost %.1f%%) | %.2f | %s | %s | %.1f |\n", (pe == "shipper" ? "shipper (netflow input)" : fbname " (netflow input)"),
+			printf "| %s | %.0f (lost ≤ %.1f%%) | %.2f | %s | %s | %.1f |\n", (pe == "shipper" ? "shipper (netflow input)" : fbname " (netflow input)"),
 				med("flows_per_s", "sat", pr, pe), lossmax("sat", pr, pe), med("cpu_us_per_flow", "sat", pr, pe),
 				((pr, pe) in maxok ? maxok[pr, pe] : "—"),
 				(eqrate[pr] ? sprintf("%.2f (%.2f%%)", med("cpu_us_per_flow", "equal", pr, pe), lossmax("equal", pr, pe)) : "—"),
