@@ -36,6 +36,9 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 		"shipper.yml:4: path.data: environment variable SHIPPER_TEST_UNSET_VAR is not set (use ${SHIPPER_TEST_UNSET_VAR:default} for a default)")
 	f("bad level", base+"output.console: {}\nlogging.level: loud\n",
 		`shipper.yml:4: logging.level: unknown level "loud" (want debug, info, warning or error)`)
+	f("size that is not a size", base+"output.console: {}\nlogging.to_files: true\nlogging.files.rotateeverybytes: big\nqueue.mem.events: lots\n",
+		`shipper.yml:5: logging.files.rotateeverybytes: invalid size "big" (want a number with an optional unit: 512KiB, 10MiB, 1GiB)`,
+		"shipper.yml:6: queue.mem.events: cannot unmarshal !!str `lots` into int")
 }
 
 func TestLoadExpandsEnvDottedKeysAndOverrides(t *testing.T) {

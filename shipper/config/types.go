@@ -20,11 +20,13 @@ const (
 	GiB ByteSize = 1 << 30
 )
 
-// UnmarshalYAML parses a human size.
+// UnmarshalYAML parses a human size. A bad one is a *yaml.TypeError, as a
+// wrong type is, so that the loader names the key and decoding goes on to
+// the other keys (a plain error named only the section's first line).
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
 	}
 	*b = v
 	return nil
