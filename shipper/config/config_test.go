@@ -36,9 +36,13 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 		"shipper.yml:4: path.data: environment variable SHIPPER_TEST_UNSET_VAR is not set (use ${SHIPPER_TEST_UNSET_VAR:default} for a default)")
 	f("bad level", base+"output.console: {}\nlogging.level: loud\n",
 		`shipper.yml:4: logging.level: unknown level "loud" (want debug, info, warning or error)`)
+	f("memory limit too small", base+"output.console: {}\nmemory_limit: 1MiB\n",
+		"shipper.yml:4: memory_limit: must be 0 (no limit) or at least 8MiB, got 1048576 bytes")
 	f("size that is not a size", base+"output.console: {}\nlogging.to_files: true\nlogging.files.rotateeverybytes: big\nqueue.mem.events: lots\n",
 		`shipper.yml:5: logging.files.rotateeverybytes: invalid size "big" (want a number with an optional unit: 512KiB, 10MiB, 1GiB)`,
 		"shipper.yml:6: queue.mem.events: cannot unmarshal !!str `lots` into int")
+	f("memory limit not a size", base+"output.console: {}\nmemory_limit: lots\n",
+		`shipper.yml:4: memory_limit: invalid size "lots" (want a number with an optional unit: 512KiB, 10MiB, 1GiB)`)
 }
 
 func TestLoadExpandsEnvDottedKeysAndOverrides(t *testing.T) {
@@ -54,6 +58,26 @@ func TestLoadExpandsEnvDottedKeysAndOverrides(t *testing.T) {
 	if s := c.Shipper.Inputs[0]; s.String("type") != "squid" || s.Path != "shipper.inputs[0]" {
 		t.Errorf("input section = %q at %q", s.String("type"), s.Path)
 	}
+}
+
+// TestMemoryLimit: memory_limit defaults to DefaultMemoryLimit, takes a
+// size with a unit, and 0 turns the limit off (issue 17).
+func TestMemoryLimit(t *testing.T) {
+	f := func(line string, want ByteSize) {
+		t.Helper()
+		yml := "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\noutput.console: {}\n" + line
+		c, err := LoadBytes([]byte(yml), "shipper.yml", nil)
+		if err != nil {
+			t.Fatalf("LoadBytes(%q): %v", line, err)
+		}
+		if c.MemoryLimit != want {
+			t.Errorf("LoadBytes(%q).MemoryLimit = %d, want %d", line, c.MemoryLimit, want)
+		}
+	}
+	f("", DefaultMemoryLimit)
+	f("memory_limit: 48MiB\n", 48*MiB)
+	f("memory_limit: 0\n", 0)
+	f("memory_limit: 8MiB\n", MinMemoryLimit)
 }
 
 func TestSecretIsRedacted(t *testing.T) {

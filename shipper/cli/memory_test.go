@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+// TestMain marks GOMEMLIMIT as set for the commands that run in this
+// process: `run` would otherwise give the test binary memory_limit's
+// default, 24MiB, which a test binary's heap (larger under -race) exceeds.
+// TestRunAppliesMemoryLimit clears it again.
+func TestMain(m *testing.M) {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		os.Setenv("GOMEMLIMIT", "off")
+	}
+	os.Exit(m.Run())
+}
+
+// TestRunAppliesMemoryLimit: `run` sets the Go runtime's soft memory limit
+// from memory_limit (0: none), GOMEMLIMIT in the environment wins and is
+// said to, and --memprofile writes a heap profile (issue 17).
+func TestRunAppliesMemoryLimit(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	dir := t.TempDir()
+	log := filepath.Join(dir, "access.log")
+	os.WriteFile(log, []byte("1572202844.025    752 10.170.22.143 TCP_MISS/200 16801 GET http://example.org/ - ORIGINAL_DST/83.111.231.225 text/html\n"), 0o600)
+	runWith := func(limit string) (int, string) {
+		t.Helper()
+		cfgFile := filepath.Join(dir, "shipper.yml")
+		os.RemoveAll(filepath.Join(dir, "data"))
+		os.WriteFile(cfgFile, []byte(fmt.Sprintf(`path.data: %q
+shipper.inputs:
+  - {type: squid, id: a, paths: [%q]}
+output.file: {path: %q, filename: out.ndjson}
+logging.metrics.enabled: false
+memory_limit: %s
+`, filepath.Join(dir, "data"), log, filepath.Join(dir, "out"), limit)), 0o600)
+		code, out, errs := cmd(t, "", "run", "--once", "-c", cfgFile, "--memprofile", filepath.Join(dir, "heap.pprof"))
+		if code != ExitOK {
+			t.Fatalf("run --once with memory_limit: %s: exit %d\n%s%s", limit, code, out, errs)
+		}
+		return code, errs
+	}
+
+	t.Setenv("GOMEMLIMIT", "")
+	runWith("40MiB")
+	if got := debug.SetMemoryLimit(-1); got != 40<<20 {
+		t.Errorf("after run with memory_limit: 40MiB, the memory limit is %d, want %d", got, 40<<20)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "heap.pprof")); err != nil || !bytes.HasPrefix(b, []byte{0x1f, 0x8b}) {
+		t.Errorf("--memprofile wrote no gzipped profile: %v, %d bytes", err, len(b))
+	}
+	runWith("0")
+	if got := debug.SetMemoryLimit(-1); got != math.MaxInt64 {
+		t.Errorf("after run with memory_limit: 0, the memory limit is %d, want none (%d)", got, int64(math.MaxInt64))
+	}
+
+	t.Setenv("GOMEMLIMIT", "64MiB")
+	debug.SetMemoryLimit(64 << 20) // as the runtime read it at start
+	_, errs := runWith("40MiB")
+	if got := debug.SetMemoryLimit(-1); got != 64<<20 {
+		t.Errorf("with GOMEMLIMIT=64MiB and memory_limit: 40MiB, the memory limit is %d, want GOMEMLIMIT's %d", got, 64<<20)
+	}
+	if !strings.Contains(errs, "GOMEMLIMIT from the environment wins over memory_limit") {
+		t.Errorf("GOMEMLIMIT winning is not logged; stderr:\n%s", errs)
+	}
+}
