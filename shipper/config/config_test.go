@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +135,47 @@ func TestOverrideListItem(t *testing.T) {
 	_, err = LoadBytes([]byte(yml), "shipper.yml", []string{"filebeat.inputs.5.id=x"})
 	if err == nil || !strings.Contains(err.Error(), "-E filebeat.inputs.5.id=x") {
 		t.Errorf("index far past the end: error %v, want one naming the -E", err)
+	}
+}
+
+type twoKeys struct {
+	Timeout time.Duration `yaml:"timeout"`
+	Worker  int           `yaml:"worker"`
+	Backoff struct {
+		Init time.Duration `yaml:"init"`
+	} `yaml:"backoff"`
+}
+
+func (c *twoKeys) Validate() error {
+	var errs []error
+	if c.Worker <= 0 {
+		errs = append(errs, fmt.Errorf("worker: must be > 0, got %d", c.Worker))
+	}
+	if c.Backoff.Init <= 0 {
+		errs = append(errs, fmt.Errorf("backoff.init: must be > 0, got %s", c.Backoff.Init))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("timeout: must be > 0, got %s", c.Timeout))
+	}
+	return errors.Join(errs...)
+}
+
+// TestDecodeReportsValidationBesideTypeErrors: a type error in one key no
+// longer hides Validate's errors about the others ("all of them at once");
+// Validate's errors about a key that failed to decode (judging a default)
+// are still left out.
+func TestDecodeReportsValidationBesideTypeErrors(t *testing.T) {
+	root, err := Parse([]byte("x:\n  timeout: abc\n  worker: 0\n  backoff.init: 0s\n"), "f.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := twoKeys{Timeout: time.Second, Worker: 1}
+	v.Backoff.Init = time.Second
+	err = Section{Node: root.Content[1], File: "f.yml", Path: "x"}.Decode(&v)
+	want := "f.yml:2: x.timeout: invalid duration \"abc\" (want seconds as a number, or a duration: 90s, 5m, 1h30m, 250ms)\n" +
+		"f.yml:3: x.worker: must be > 0, got 0\n" +
+		"f.yml:4: x.backoff.init: must be > 0, got 0s"
+	if err == nil || err.Error() != want {
+		t.Errorf("Decode error =\n%v\nwant\n%s", err, want)
 	}
 }
