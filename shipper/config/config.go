@@ -139,17 +139,44 @@ func (s Section) Decode(v any, skip ...string) error {
 	if err := coerce(s.Node, reflect.TypeOf(v)).Decode(v); err != nil {
 		errs = append(errs, s.typeError(err))
 	}
-	if len(errs) > 0 {
-		// Validate would judge defaults standing in for the keys that
-		// failed: its errors would be noise.
-		return errors.Join(errs...)
-	}
 	if val, ok := v.(interface{ Validate() error }); ok {
 		if err := val.Validate(); err != nil {
-			return s.validationError(err)
+			// Every problem at once: Validate's errors about the other
+			// keys too. Those about a key that failed (or a key above or
+			// below it) judge a default standing in for it: left out.
+			for _, ve := range unjoin(s.validationError(err)) {
+				if len(errs) == 0 || !aboutFailedKey(ve, errs) {
+					errs = append(errs, ve)
+				}
+			}
 		}
 	}
-	return nil
+	return errors.Join(errs...)
+}
+
+// aboutFailedKey reports whether err's key is, or is above or below, the
+// key of one of failed.
+func aboutFailedKey(err error, failed []error) bool {
+	var ve *Error
+	if !errors.As(err, &ve) {
+		return true
+	}
+	for _, f := range failed {
+		for _, fe := range unjoin(f) {
+			var ce *Error
+			if !errors.As(fe, &ce) {
+				return true // unlocated: keep only the decode errors
+			}
+			a, b := ce.Path, ve.Path
+			if len(a) > len(b) {
+				a, b = b, a
+			}
+			if a == b || strings.HasPrefix(b, a) && (b[len(a)] == '.' || b[len(a)] == '[') {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // DecodeLax is Decode without the unknown-key check, for the framework
