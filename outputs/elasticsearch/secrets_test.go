@@ -107,3 +107,24 @@ func TestSecretsNeverInLogsOrErrors(t *testing.T) {
 		t.Errorf("config error %v: want an error without the password", err)
 	}
 }
+
+// TestHostQueryNotShown: a query in a host URL (a token some proxies take)
+// is masked where the hosts are shown — errors, logs, test output, the
+// status page — as export config masks it; it was printed as written.
+func TestHostQueryNotShown(t *testing.T) {
+	cfg := elasticsearch.DefaultConfig()
+	cfg.Hosts = []string{"http://127.0.0.1:1/es?token=S3cretQ"}
+	out, err := elasticsearch.New(cfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := strings.Join(out.Hosts(), ",")
+	if strings.Contains(shown, "S3cretQ") || !strings.Contains(shown, "127.0.0.1:1/es?token=") {
+		t.Errorf("Hosts() = %q, want the host with its query values masked", shown)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := out.Publish(ctx, pipeline.NewTestBatch()); err != nil && strings.Contains(err.Error(), "S3cretQ") {
+		t.Errorf("Publish error shows the query: %v", err)
+	}
+}
