@@ -26,6 +26,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,10 +100,11 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	idx, _ := parseIndex(cfg.Index)
-	var addrs []string
+	var addrs, shown []string
 	for _, h := range cfg.Hosts {
 		u, _ := hostURL(h, cfg.Protocol, cfg.Path)
 		addrs = append(addrs, u.String())
+		shown = append(shown, maskQuery(*u))
 	}
 	tr, err := transport(cfg, log)
 	if err != nil {
@@ -134,7 +136,7 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
 	o := &Output{
-		cfg: cfg, client: client, index: idx, log: log, hosts: addrs,
+		cfg: cfg, client: client, index: idx, log: log, hosts: shown,
 		bytesOut:  m.Counter("output.write.bytes"),
 		requests:  m.Counter("output.requests"),
 		failovers: m.Counter("output.requests.failover"),
@@ -156,7 +158,21 @@ func apiKey(k string) string {
 // fills in the host, credentials and TLS of the configuration.
 func (o *Output) Client() *es.BaseClient { return o.client }
 
-// Hosts returns the normalised host URLs.
+// maskQuery is u as shown in messages: its query values (a token some
+// proxies take) masked, as export config masks them.
+func maskQuery(u url.URL) string {
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			q.Set(k, "[redacted]")
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Hosts returns the normalised host URLs, query values masked (for
+// messages and dialing: the client holds the URLs as configured).
 func (o *Output) Hosts() []string { return o.hosts }
 
 // Close releases idle connections.
