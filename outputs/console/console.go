@@ -73,5 +73,9 @@ func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 	return nil
 }
 
+// EventsNotRetained tells the pipeline that Publish keeps no event: the
+// documents are encoded and written during the call.
+func (*Output) EventsNotRetained() {}
+
 // Close flushes.
 func (o *Output) Close() error { return o.w.Flush() }

@@ -178,6 +178,11 @@ func (o *Output) Hosts() []string { return o.hosts }
 // Close releases idle connections.
 func (o *Output) Close() error { return nil }
 
+// EventsNotRetained tells the pipeline that Publish keeps no event: the
+// bulk body is a copy, and the refusal strikes live only while their
+// event is in flight (see refusals).
+func (*Output) EventsNotRetained() {}
+
 func (o *Output) bulkRequest(ctx context.Context, body []byte) *http.Request {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/_bulk", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-ndjson")

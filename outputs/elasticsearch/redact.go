@@ -76,4 +76,5 @@ func (o *Output) deadLetter(b *pipeline.Batch, i, status int, why string) {
 		e.Meta.Index = string(o.index.render(nil, e))
 	}
 	b.DeadLetter(i, status, redactString(why, o.secrets))
+	o.forget(e) // final: its pointer may be recycled
 }

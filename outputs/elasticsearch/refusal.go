@@ -50,6 +50,16 @@ const (
 )
 
 // refusals remembers the documents a proxy refused alone, across attempts.
+//
+// strikes is keyed by the event, which is unique among the events in
+// flight but recycled once final (event.Pool): an entry must live exactly
+// while its event is in flight, or the next event given the same pointer
+// would inherit its strikes. So every final outcome this output gives an
+// event removes its entry: passed (a 2xx answer, before judge marks the
+// items) and deadLetter (every path to the dead-letter file). The other
+// outcomes (Retry, an error) keep the event in flight. The pipeline gives
+// no final outcome of its own (it only turns a dead letter it cannot
+// write back into a retry, which then starts from no strikes).
 type refusals struct {
 	mu      sync.Mutex
 	strikes map[*event.Event]int // refused alone, how many times
@@ -77,6 +87,18 @@ func (o *Output) passed(b *pipeline.Batch, idx []int) {
 		delete(r.strikes, b.Event(i))
 	}
 	r.active.Store(len(r.strikes) > 0)
+}
+
+// forget drops e's strikes: the output gave it a final outcome.
+func (o *Output) forget(e *event.Event) {
+	r := &o.refused
+	if !r.active.Load() {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.strikes, e)
+	r.active.Store(len(r.strikes) > 0 || r.inARow > 0)
 }
 
 func (o *Output) tripped() bool {
@@ -133,10 +155,8 @@ func (o *Output) refusedAlone(b *pipeline.Batch, i, status int, resp []byte) err
 	}
 	n++
 	tripped := r.inARow > maxRefusedInARow
-	if n >= poisonAttempts && !tripped {
-		delete(r.strikes, e)
-	} else {
-		r.strikes[e] = n
+	if n < poisonAttempts || tripped {
+		r.strikes[e] = n // deadLetter below drops it otherwise
 	}
 	r.active.Store(true)
 	r.mu.Unlock()
