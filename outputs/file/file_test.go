@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,5 +75,47 @@ func TestConfigErrors(t *testing.T) {
 	want := "path: the directory to write to is required\nfilename: must be a plain file name, got \"../x\"\npermissions: want an octal mode like 0600, got \"rw\""
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate() =\n%v\nwant\n%s", err, want)
+	}
+}
+
+// A process killed in the middle of a write(2) leaves a torn last line (the
+// kernel stops a write at a page when SIGKILL is pending). The next run's
+// first document must not be glued to it: that document is the first one
+// the registry had not acknowledged, possibly the torn one itself, and a
+// reader would lose its only whole copy.
+func TestTornLastLineIsEndedBeforeAppending(t *testing.T) {
+	dir := t.TempDir()
+	cfg := DefaultConfig()
+	cfg.Path = dir
+	path := filepath.Join(dir, "shipper.ndjson")
+	if err := os.WriteFile(path, []byte("{\"message\":\"1\"}\n{\"message\":\"2 torn"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := monitoring.NewRegistry()
+	o, err := New(cfg, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := event.New(time.Unix(1, 0), 1)
+	e.Fields.Add("message", "2")
+	if err := o.Publish(context.Background(), pipeline.NewTestBatch(e)); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	b, _ := os.ReadFile(path)
+	got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(got) != 3 || got[1] != `{"message":"2 torn` || !strings.Contains(got[2], `"message":"2"`) || !strings.HasPrefix(got[2], "{") {
+		t.Fatalf("file after the restart:\n%s", b)
+	}
+	if n := m.Counter("output.file.torn_lines").Load(); n != 1 {
+		t.Errorf("output.file.torn_lines = %d, want 1", n)
+	}
+	// A file that ends with its newline is left alone.
+	if o, err = New(cfg, m); err != nil {
+		t.Fatal(err)
+	}
+	o.Close()
+	if b2, _ := os.ReadFile(path); string(b2) != string(b) || m.Counter("output.file.torn_lines").Load() != 1 {
+		t.Errorf("a whole file was changed:\n%s", b2)
 	}
 }
