@@ -97,6 +97,7 @@ type Output struct {
 	enc        event.Encoder
 	bytes      *monitoring.Counter
 	rotatedOut *monitoring.Counter // documents deleted with the oldest file
+	torn       *monitoring.Counter // torn last lines ended at open (a crash mid-write)
 	// docs[i] is how many documents this process wrote to generation i
 	// (0: the current file), -1 when the file predates the process; the
 	// oldest one's count is what a rotation deletes.
@@ -110,7 +111,7 @@ func New(cfg Config, m *monitoring.Registry) (*Output, error) {
 	}
 	mode, _ := strconv.ParseUint(cfg.Permissions, 8, 32)
 	o := &Output{cfg: cfg, mode: os.FileMode(mode), bytes: m.Counter("output.write.bytes"),
-		rotatedOut: m.Counter("output.file.events_rotated_out")}
+		rotatedOut: m.Counter("output.file.events_rotated_out"), torn: m.Counter("output.file.torn_lines")}
 	if err := os.MkdirAll(cfg.Path, 0o750); err != nil {
 		return nil, fmt.Errorf("output.file: create %s: %w", cfg.Path, err)
 	}
@@ -141,6 +142,31 @@ func (o *Output) open() error {
 	}
 	o.f, o.size = f, fi.Size()
 	o.w = bufio.NewWriterSize(f, int(o.cfg.BufferSize))
+	// A process killed during a write(2) leaves a torn last line: the
+	// kernel stops a write at a page boundary once SIGKILL is pending. Its
+	// document was not acknowledged and comes again; end the torn line so
+	// that it stays one unparsable line instead of swallowing the next
+	// document (the first unacknowledged one, perhaps the torn one itself).
+	if o.size > 0 {
+		last := make([]byte, 1)
+		r, err := os.Open(o.name())
+		if err == nil {
+			_, err = r.ReadAt(last, o.size-1)
+			r.Close()
+		}
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("output.file: read the end of %s: %w", o.name(), err)
+		}
+		if last[0] != '\n' {
+			if _, err := f.Write([]byte{'\n'}); err != nil {
+				f.Close()
+				return fmt.Errorf("output.file: end the torn last line of %s: %w", o.name(), err)
+			}
+			o.size++
+			o.torn.Inc()
+		}
+	}
 	return nil
 }
 

@@ -95,6 +95,9 @@ func (e *tailEnv) start() *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
+	// A test that fails while this run is up must not leave it running
+	// (its directory is removed after the test: it would spin on it).
+	e.t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd
 }
 
