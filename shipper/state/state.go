@@ -51,6 +51,25 @@ type Store struct {
 
 	writes *monitoring.Counter
 	bytes  *monitoring.Counter
+	errs   *monitoring.Counter // failed writes (retried)
+	// pause waits d or until ctx is done: the pause after a failed write.
+	pause func(ctx context.Context, d time.Duration)
+}
+
+// The pause after a failed registry write doubles from minRetryPause up to
+// maxRetryPause: a failing disk is retried, never in a loop.
+const (
+	minRetryPause = 100 * time.Millisecond
+	maxRetryPause = 10 * time.Second
+)
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Open loads the registry under dataDir, creating the directory, and takes
@@ -75,6 +94,8 @@ func Open(dataDir string, flush time.Duration, m *monitoring.Registry) (*Store, 
 		kick:    make(chan struct{}, 1),
 		writes:  m.Counter("registry.writes"),
 		bytes:   m.Counter("registry.bytes_written"),
+		errs:    m.Counter("registry.write_errors"),
+		pause:   sleepCtx,
 	}
 	b, err := os.ReadFile(s.path())
 	switch {
@@ -170,6 +191,7 @@ func (s *Store) signal() {
 // writes a last time.
 func (s *Store) Run(ctx context.Context) error {
 	var last time.Time
+	retry := minRetryPause
 	for {
 		select {
 		case <-ctx.Done():
@@ -186,9 +208,15 @@ func (s *Store) Run(ctx context.Context) error {
 			}
 		}
 		if err := s.Flush(); err != nil {
-			// The cursors stay in memory and dirty; the next flush retries.
-			// Nothing is lost but progress on disk.
+			// The cursors stay in memory and dirty; the next flush retries
+			// after a pause that grows while the writes fail. Nothing is
+			// lost but progress on disk.
+			s.errs.Inc()
 			s.signal()
+			s.pause(ctx, retry)
+			retry = min(2*retry, maxRetryPause)
+		} else {
+			retry = minRetryPause
 		}
 		last = time.Now()
 	}

@@ -119,3 +119,45 @@ func TestFlushZeroWritesBeforeSetReturns(t *testing.T) {
 		t.Errorf("registry file after Set with flush 0: %s", b)
 	}
 }
+
+// A registry that cannot be written (path.data removed, flash full or
+// read-only) is retried with a growing pause, never in a loop: with
+// registry.flush 0 the retry used to follow the failure at once, a core
+// spinning on the failing write.
+func TestFailedWritesBackOff(t *testing.T) {
+	dir := t.TempDir()
+	m := monitoring.NewRegistry()
+	s, err := Open(dir, 0, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var waits []time.Duration
+	ctx, cancel := context.WithCancel(context.Background())
+	s.pause = func(ctx context.Context, d time.Duration) {
+		waits = append(waits, d)
+		if len(waits) == 8 {
+			cancel()
+		}
+	}
+	os.RemoveAll(dir)
+	if err := s.Set("k", 1); err == nil {
+		t.Fatal("Set wrote into a removed directory")
+	}
+	s.signal()
+	s.Run(ctx)
+	if len(waits) < 8 {
+		t.Fatalf("Run ended after %d pauses", len(waits))
+	}
+	for i, d := range waits {
+		if d <= 0 || i > 0 && d < waits[i-1] {
+			t.Fatalf("pauses after failed writes %v: want positive and growing", waits)
+		}
+	}
+	if waits[len(waits)-1] <= waits[0] || waits[len(waits)-1] > maxRetryPause {
+		t.Errorf("pauses %v: want growing up to %v", waits, maxRetryPause)
+	}
+	if n := m.Counter("registry.write_errors").Load(); n < 8 {
+		t.Errorf("registry.write_errors = %d, want ≥ 8", n)
+	}
+}
