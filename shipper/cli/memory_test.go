@@ -3,12 +3,15 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"github.com/shipper-project/shipper/shipper/config"
 )
 
 // TestMain marks GOMEMLIMIT as set for the commands that run in this
@@ -70,5 +73,38 @@ memory_limit: %s
 	}
 	if !strings.Contains(errs, "GOMEMLIMIT from the environment wins over memory_limit") {
 		t.Errorf("GOMEMLIMIT winning is not logged; stderr:\n%s", errs)
+	}
+}
+
+// The default limit grows by what the flow inputs' decode queues may hold
+// (queue_size × max_message_size): a burst fills them, and a limit below
+// that made the collector run without pause at a third of the decode speed.
+// An explicit memory_limit stays as written.
+func TestDefaultMemoryLimitCoversFlowQueues(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	t.Setenv("GOMEMLIMIT", "")
+	const base = `path.data: /tmp/x
+output.console: {}
+shipper.inputs:
+  - {type: netflow, id: nf, queue_size: 1000}
+  - {type: sflow, id: sf}
+  - {type: netflow, id: off, enabled: false, host: "localhost:2056"}
+`
+	for _, c := range []struct {
+		extra string
+		want  int64
+	}{
+		{"", 24<<20 + 1000*10<<10 + 8192*10<<10},
+		{"memory_limit: 24MiB\n", 24 << 20},
+		{"memory_limit: 0\n", math.MaxInt64},
+	} {
+		cfg, err := config.LoadBytes([]byte(base+c.extra), "shipper.yml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := applyMemoryLimit(cfg, slog.New(slog.DiscardHandler)); got != c.want || debug.SetMemoryLimit(-1) != c.want {
+			t.Errorf("%q: limit %d, want %d", c.extra, got, c.want)
+		}
 	}
 }
