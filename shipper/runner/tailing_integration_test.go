@@ -313,12 +313,32 @@ func TestCrashKill9ResumesWithBoundedDuplicates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for kills < 15 {
 		cmd := e.start()
-		// Kill mid-delivery: once this run delivered something (on a
-		// loaded machine start-up alone can take longer than any fixed
-		// delay), then after a random pause.
-		before := e.outOff
-		waitCond(t, "a run delivering before its SIGKILL", func() bool { e.numbers(); return e.outOff > before })
-		time.Sleep(time.Duration(rng.IntN(250)) * time.Millisecond) // when the fault strikes, not a wait for work
+		// Kill mid-delivery, after a random amount of progress (up to
+		// 1 MiB of output, by the file's size: parsing it would lag the
+		// shipper), not after a random pause: how much a pause lets
+		// through depends on the machine's speed (a quiet machine once
+		// finished the file in 2 kills).
+		size := func() int64 {
+			fi, err := os.Stat(filepath.Join(e.out, "out.ndjson"))
+			if err != nil {
+				return 0
+			}
+			return fi.Size()
+		}
+		before := size()
+		step := int64(rng.IntN(1<<20) + 1)
+		last := int64(-1)
+		waitCond(t, "a run delivering before its SIGKILL", func() bool {
+			n := size()
+			if n >= before+step {
+				return true
+			}
+			if n == last { // not growing: perhaps everything is delivered
+				return len(e.numbers()) >= total
+			}
+			last = n
+			return false
+		})
 		cmd.Process.Kill()
 		cmd.Wait()
 		kills++
