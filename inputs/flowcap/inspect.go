@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"io"
 	"log/slog"
-	"sort"
 	"strings"
 
 	"github.com/shipper-project/shipper/inputs/internal/flow"
@@ -158,14 +157,4 @@ func (s *Summary) finish(pr *Reader, m *monitoring.Registry) {
 			s.Counters[k] = v
 		}
 	}
-}
-
-// SortedKeys returns m's keys in order.
-func SortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

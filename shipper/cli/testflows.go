@@ -1,14 +1,13 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -73,15 +72,9 @@ func TestFlows(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		opt.Ports = append(opt.Ports, uint16(n))
 	}
-	indent := false
-	switch *format {
-	case "auto":
-		indent = testPatternIsTerminal(stdout)
-	case "json":
-		indent = true
-	case "ndjson":
-	default:
-		fmt.Fprintf(stderr, "shipper test-flows: --format %q: want auto, json or ndjson\n", *format)
+	docs, err := newDocPrinter("test-flows", *format, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return ExitUsage
 	}
 	configGiven := false
@@ -110,24 +103,13 @@ func TestFlows(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer f.Close()
 		in, name = f, a
 	}
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	var buf, ind bytes.Buffer
 	sum, err := flowcap.Inspect(in, opt, func(e *event.Event) error {
 		if *summaryOnly {
 			return nil
 		}
-		b := event.AppendJSON(buf.Bytes()[:0], e)
-		if indent {
-			ind.Reset()
-			if json.Indent(&ind, b, "", "  ") == nil {
-				b = ind.Bytes()
-			}
-		}
-		out.Write(b)
-		return out.WriteByte('\n')
+		return docs.print(e)
 	})
-	out.Flush()
+	docs.flush()
 	printFlowSummary(stderr, sum)
 	if err != nil {
 		fmt.Fprintf(stderr, "shipper test-flows: %s: %v\n", name, err)
@@ -192,7 +174,7 @@ func printFlowSummary(w io.Writer, s flowcap.Summary) {
 	fmt.Fprintf(w, "%d packets, %d documents\n", s.Packets, s.Documents)
 	if len(s.Datagrams) > 0 {
 		var parts []string
-		for _, k := range flowcap.SortedKeys(s.Datagrams) {
+		for _, k := range slices.Sorted(maps.Keys(s.Datagrams)) {
 			label := k
 			switch k {
 			case "other":
@@ -204,18 +186,18 @@ func printFlowSummary(w io.Writer, s flowcap.Summary) {
 		}
 		fmt.Fprintf(w, "UDP datagrams: %s\n", strings.Join(parts, ", "))
 	}
-	for _, k := range flowcap.SortedKeys(s.Skipped) {
+	for _, k := range slices.Sorted(maps.Keys(s.Skipped)) {
 		fmt.Fprintf(w, "skipped %d packets: %s\n", s.Skipped[k], k)
 	}
 	if len(s.Exporters) > 0 {
 		fmt.Fprintln(w, "exporters (datagrams):")
-		for _, k := range flowcap.SortedKeys(s.Exporters) {
+		for _, k := range slices.Sorted(maps.Keys(s.Exporters)) {
 			fmt.Fprintf(w, "  %s %d\n", k, s.Exporters[k])
 		}
 	}
 	if len(s.Counters) > 0 {
 		fmt.Fprintln(w, "decoder counters (the input's /stats names):")
-		for _, k := range flowcap.SortedKeys(s.Counters) {
+		for _, k := range slices.Sorted(maps.Keys(s.Counters)) {
 			fmt.Fprintf(w, "  %s %d\n", k, s.Counters[k])
 		}
 	}

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -113,15 +111,9 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		in, name = f, a
 	}
-	indent := false
-	switch *pretty {
-	case "auto":
-		indent = testPatternIsTerminal(stdout)
-	case "json":
-		indent = true
-	case "ndjson":
-	default:
-		fmt.Fprintf(stderr, "shipper test-pattern: --format %q: want auto, json or ndjson\n", *pretty)
+	docs, err := newDocPrinter("test-pattern", *pretty, stdout)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
 		return ExitUsage
 	}
 	var bar *progress
@@ -132,15 +124,13 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	r := bufio.NewReaderSize(in, 64<<10)
 	st := newPatternStats(g)
 	produced := map[string]bool{} // every key of the documents printed
-	out := bufio.NewWriter(stdout)
-	defer out.Flush()
-	var buf, ind bytes.Buffer
+	defer docs.flush()
 	var read int64
 	var unexplained int // failed lines past --max-failures
 	for n := 1; ; n++ {
 		if r.Buffered() == 0 {
 			// About to wait for input (typed or slow): show what is done.
-			out.Flush()
+			docs.flush()
 		}
 		line, err := r.ReadString('\n')
 		if line == "" && err != nil {
@@ -160,7 +150,7 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 				unexplained++
 				continue
 			}
-			out.Flush()
+			docs.flush()
 			if bar != nil {
 				bar.clear() // the explanation starts on a clean line
 			}
@@ -173,20 +163,12 @@ func TestPattern(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		for _, f := range e.Fields {
 			produced[f.Key] = true
 		}
-		b := event.AppendJSON(buf.Bytes()[:0], e)
-		if indent {
-			ind.Reset()
-			if json.Indent(&ind, b, "", "  ") == nil {
-				b = ind.Bytes()
-			}
-		}
-		out.Write(b)
-		out.WriteByte('\n')
+		docs.print(e)
 		if bar != nil {
 			bar.update(read)
 		}
 	}
-	out.Flush()
+	docs.flush()
 	if bar != nil {
 		bar.done()
 	}
