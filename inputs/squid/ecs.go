@@ -133,8 +133,8 @@ func mapECS(e *event.Event, from int, vals *grok.Values) {
 func parseTimestamp(s string) (time.Time, bool) {
 	// The native format's digits.digits, without strconv.
 	if i := strings.IndexByte(s, '.'); 0 < i && i <= 18 && len(s)-i-1 <= 9 {
-		sec, ok1 := digits(s[:i])
-		frac, ok2 := digits(s[i+1:])
+		sec, ok1 := grok.Digits(s[:i])
+		frac, ok2 := grok.Digits(s[i+1:])
 		if ok1 && ok2 && i+1 < len(s) {
 			for k := len(s) - i - 1; k < 9; k++ {
 				frac *= 10
@@ -166,22 +166,6 @@ func parseTimestamp(s string) (time.Time, bool) {
 		return t, true
 	}
 	return time.Time{}, false
-}
-
-// digits returns the value of s when s is 1 to 18 ASCII digits.
-func digits(s string) (int64, bool) {
-	if len(s) == 0 || len(s) > 18 {
-		return 0, false
-	}
-	var n int64
-	for i := 0; i < len(s); i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			return 0, false
-		}
-		n = n*10 + int64(c)
-	}
-	return n, true
 }
 
 // canonicalIPv4 reports whether s is an IPv4 address as netip prints it:

@@ -210,7 +210,7 @@ func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
 func convert(s string, typ Type, vals *Values) (any, bool) {
 	switch typ {
 	case Int:
-		if n, ok := atoi(s); ok {
+		if n, ok := Digits(s); ok {
 			return vals.Int(n), true
 		}
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -231,8 +231,9 @@ func convert(s string, typ Type, vals *Values) (any, bool) {
 	return vals.String(s), true
 }
 
-// atoi is the fast path for short unsigned decimals.
-func atoi(s string) (int64, bool) {
+// Digits returns the value of s when s is 1 to 18 ASCII digits: the fast
+// path for short unsigned decimals (grok's int conversion, squid's epoch).
+func Digits(s string) (int64, bool) {
 	if len(s) == 0 || len(s) > 18 {
 		return 0, false
 	}

@@ -86,7 +86,7 @@ func splitSquid(line string, dst *event.Fields) bool {
 		return false
 	}
 	dst.Add("timestamp", tok[0])
-	if v, ok := atoi(tok[1]); ok {
+	if v, ok := Digits(tok[1]); ok {
 		dst.Add("squid.request.duration", v)
 	}
 	if tok[2] != "-" {
@@ -94,10 +94,10 @@ func splitSquid(line string, dst *event.Fields) bool {
 	}
 	action, status, _ := strings.Cut(tok[3], "/")
 	dst.Add("event.action", action)
-	if v, ok := atoi(status); ok && v != 0 {
+	if v, ok := Digits(status); ok && v != 0 {
 		dst.Add("http.response.status_code", v)
 	}
-	if v, ok := atoi(tok[4]); ok {
+	if v, ok := Digits(tok[4]); ok {
 		dst.Add("http.response.bytes", v)
 	}
 	dst.Add("http.request.method", tok[5])
