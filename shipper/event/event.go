@@ -40,28 +40,60 @@ func New(ts time.Time, n int) *Event {
 }
 
 // Tag appends tag to the event's "tags" list unless it is already there.
+// As Beats' AddTags, it appends to a []string or a []any (a decoded JSON
+// list), never in place (the list may be shared), and leaves a "tags"
+// that is not a list (text, an object) as it is: the event's own value
+// is never replaced.
 func (e *Event) Tag(tag string) {
 	v, ok := e.Fields.Get("tags")
-	if !ok {
-		e.Fields.Put("tags", []string{tag})
-		return
-	}
-	tags, _ := v.([]string)
-	for _, t := range tags {
-		if t == tag {
-			return
+	switch tags := v.(type) {
+	case []string:
+		for _, t := range tags {
+			if t == tag {
+				return
+			}
+		}
+		e.Fields.Put("tags", append(tags[:len(tags):len(tags)], tag))
+	case []any:
+		for _, t := range tags {
+			if s, isStr := t.(string); isStr && s == tag {
+				return
+			}
+		}
+		e.Fields.Put("tags", append(tags[:len(tags):len(tags)], tag))
+	default:
+		if !ok && !e.hasBelow("tags") {
+			e.Fields.Put("tags", []string{tag})
 		}
 	}
-	e.Fields.Put("tags", append(tags[:len(tags):len(tags)], tag))
+}
+
+// hasBelow reports whether a key below key ("tags.env") is set.
+func (e *Event) hasBelow(key string) bool {
+	for i := range e.Fields {
+		k := e.Fields[i].Key
+		if len(k) > len(key) && k[len(key)] == '.' && k[:len(key)] == key {
+			return true
+		}
+	}
+	return false
 }
 
 // HasTag reports whether tag is in the event's "tags".
 func (e *Event) HasTag(tag string) bool {
 	v, _ := e.Fields.Get("tags")
-	tags, _ := v.([]string)
-	for _, t := range tags {
-		if t == tag {
-			return true
+	switch tags := v.(type) {
+	case []string:
+		for _, t := range tags {
+			if t == tag {
+				return true
+			}
+		}
+	case []any:
+		for _, t := range tags {
+			if s, isStr := t.(string); isStr && s == tag {
+				return true
+			}
 		}
 	}
 	return false
