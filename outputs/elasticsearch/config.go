@@ -54,7 +54,7 @@ type SSLConfig struct {
 func DefaultConfig() Config {
 	c := Config{
 		Hosts:            []string{"http://localhost:9200"},
-		Index:            "shipper-%{[event.dataset]}",
+		Index:            "shipper-%{[event.dataset]:generic}",
 		BulkMaxSize:      1600,
 		BulkMaxBytes:     10 * config.MiB,
 		Worker:           1,

@@ -391,7 +391,10 @@ func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 	if e.Meta.Index != "" {
 		buf = append(buf, e.Meta.Index...)
 	} else {
-		buf = o.index.render(buf, e)
+		var why string
+		if buf, why = o.index.render(buf, e); why != "" {
+			return buf, why
+		}
 	}
 	if why := checkIndexName(buf[at:]); why != "" {
 		name := buf[at:]

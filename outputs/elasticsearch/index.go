@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/shipper-project/shipper/shipper/event"
@@ -17,6 +18,12 @@ type indexPart struct {
 	lit   string
 	field string // %{[a.b]} or %{[a][b]}
 	date  string // Go layout of %{+yyyy.MM.dd}
+	// %{[a.b]:default}: written when the field is missing, empty or not
+	// text (Beats' format strings); without one (required) such an event
+	// has no index.
+	def      string
+	required bool
+	expr     string // as configured, for the dead-letter reason
 }
 
 func parseIndex(s string) (indexSel, error) {
@@ -40,17 +47,59 @@ func parseIndex(s string) (indexSel, error) {
 			out = append(out, indexPart{date: jodaToGo(expr[1:])})
 			continue
 		}
-		if strings.HasPrefix(expr, "[") && strings.HasSuffix(expr, "]") {
-			f := strings.ReplaceAll(expr[1:len(expr)-1], "][", ".")
-			if f == "" {
+		if strings.HasPrefix(expr, "[") {
+			p, ok := parseFieldExpr(expr)
+			if !ok {
+				return nil, fmt.Errorf("unsupported %%{%s}: use %%{[field]}, %%{[field]:default} or %%{+yyyy.MM.dd}", expr)
+			}
+			if p.field == "" {
 				return nil, fmt.Errorf("empty field reference in %q", s)
 			}
-			out = append(out, indexPart{field: f})
+			out = append(out, p)
 			continue
 		}
-		return nil, fmt.Errorf("unsupported %%{%s}: use %%{[field]} or %%{+yyyy.MM.dd}", expr)
+		return nil, fmt.Errorf("unsupported %%{%s}: use %%{[field]}, %%{[field]:default} or %%{+yyyy.MM.dd}", expr)
+	}
+	// As Beats' format strings: a field written once without a default
+	// is required everywhere it is written.
+	for i := range out {
+		for j := range out {
+			if out[j].field == out[i].field && out[j].required {
+				out[i].required = true
+			}
+		}
 	}
 	return out, nil
+}
+
+// parseFieldExpr parses "[a][b.c]" or "[a.b]:default" (Beats' fmtstr):
+// the path is the bracketed names joined by dots.
+func parseFieldExpr(expr string) (indexPart, bool) {
+	p := indexPart{expr: "%{" + expr + "}", required: true}
+	var names []string
+	rest := expr
+	for strings.HasPrefix(rest, "[") {
+		j := strings.IndexByte(rest, ']')
+		if j < 0 {
+			return p, false
+		}
+		names = append(names, rest[1:j])
+		rest = rest[j+1:]
+	}
+	switch {
+	case rest == "":
+	case rest[0] == ':':
+		p.def, p.required = rest[1:], false
+	default:
+		return p, false
+	}
+	for _, n := range names {
+		if n == "" {
+			return p, true // p.field empty: the caller says so
+		}
+	}
+	p.field = strings.Join(names, ".")
+	return p, true
 }
 
 func jodaToGo(f string) string {
@@ -58,48 +107,91 @@ func jodaToGo(f string) string {
 	return r.Replace(f)
 }
 
-// render returns the index of e; a missing field renders as "generic"
-// (see fieldText).
-// Field values are lower-cased (as Beats does): Elasticsearch index names
-// are lower-case. The result is not checked here: see checkIndexName.
-func (s indexSel) render(dst []byte, e *event.Event) []byte {
+// render appends the index of e, as Beats' format strings write it:
+// field values lower-cased (as Beats does: Elasticsearch index names are
+// lower-case), an empty or missing value of %{[field]:default} as the
+// default. When a required %{[field]} has no value that can be written
+// (missing, an object, a list), Beats gives the event no index and
+// Elasticsearch refuses it: render returns why, and the event goes to the
+// dead-letter file, never to another index. The result is not checked
+// here: see checkIndexName.
+func (s indexSel) render(dst []byte, e *event.Event) ([]byte, string) {
 	for _, p := range s {
 		switch {
 		case p.field != "":
-			dst = appendLower(dst, fieldText(e, p.field))
+			v, ok := e.Fields.Get(p.field)
+			text, isText := fieldText(v)
+			switch {
+			case !ok && p.required:
+				return dst, fmt.Sprintf("no index (not sent): the event has no %s for %s", p.field, p.expr)
+			case ok && !isText && p.required:
+				return dst, fmt.Sprintf("no index (not sent): %s is %s, not text, for %s", p.field, kindOf(v), p.expr)
+			case text == "" && !p.required:
+				text = p.def
+			}
+			dst = appendLower(dst, text)
 		case p.date != "":
 			dst = e.Timestamp.UTC().AppendFormat(dst, p.date)
 		default:
 			dst = append(dst, p.lit...)
 		}
 	}
-	return dst
+	return dst, ""
 }
 
-// fieldText is the text of a field in an index name: a string as it is,
-// a number or boolean formatted (as Beats' format strings do), else —
-// missing, empty, an object or a list — "generic".
-func fieldText(e *event.Event, key string) string {
-	v, _ := e.Fields.Get(key)
+// fieldText is a field value as text, as Beats' format strings convert it
+// (fmtstr tryConvString): a string as it is, numbers and booleans
+// formatted (floats as 'g'), a time as Beats writes one, anything with a
+// String method through it; an object, a list or nil is not text.
+func fieldText(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
-		if x != "" {
-			return x
-		}
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int:
-		return strconv.Itoa(x)
-	case int32:
-		return strconv.FormatInt(int64(x), 10)
-	case uint64:
-		return strconv.FormatUint(x, 10)
-	case float64:
-		return strconv.FormatFloat(x, 'f', -1, 64)
+		return x, true
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.000Z"), true
+	case fmt.Stringer:
+		return x.String(), true
 	case bool:
-		return strconv.FormatBool(x)
+		return strconv.FormatBool(x), true
+	case int:
+		return strconv.Itoa(x), true
+	case int8:
+		return strconv.FormatInt(int64(x), 10), true
+	case int16:
+		return strconv.FormatInt(int64(x), 10), true
+	case int32:
+		return strconv.FormatInt(int64(x), 10), true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint8:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint16:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint32:
+		return strconv.FormatUint(uint64(x), 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float32:
+		return strconv.FormatFloat(float64(x), 'g', -1, 32), true
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64), true
 	}
-	return "generic"
+	return "", false
+}
+
+// kindOf names a value that is not text, for a dead-letter reason.
+func kindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any, []string:
+		return "a list"
+	}
+	return fmt.Sprintf("a %T", v)
 }
 
 // appendLower appends v lower-cased: ASCII in place, anything else through

@@ -73,7 +73,10 @@ func redactString(s string, secrets []string) string {
 func (o *Output) deadLetter(b *pipeline.Batch, i, status int, why string) {
 	e := b.Event(i)
 	if e.Meta.Index == "" {
-		e.Meta.Index = string(o.index.render(nil, e))
+		// Unless it has none: replay renders it again.
+		if idx, why := o.index.render(nil, e); why == "" {
+			e.Meta.Index = string(idx)
+		}
 	}
 	b.DeadLetter(i, status, redactString(why, o.secrets))
 	o.forget(e) // final: its pointer may be recycled
