@@ -98,6 +98,10 @@ type Output struct {
 	bytes      *monitoring.Counter
 	rotatedOut *monitoring.Counter // documents deleted with the oldest file
 	torn       *monitoring.Counter // torn last lines ended at open (a crash mid-write)
+	// broken: a write, flush or fsync failed. bufio.Writer keeps its
+	// first error, and the file may end inside a document: the next
+	// Publish reopens the file, which ends that torn line.
+	broken bool
 	// docs[i] is how many documents this process wrote to generation i
 	// (0: the current file), -1 when the file predates the process; the
 	// oldest one's count is what a rotation deletes.
@@ -175,7 +179,25 @@ func (o *Output) open() error {
 func (*Output) EventsNotRetained() {}
 
 // Publish appends the batch and makes it durable before acknowledging it.
+// After a failure (a full disk) the pipeline sends the batch again, and
+// it is written once the disk has room.
 func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
+	if o.broken {
+		o.f.Close() // the error that broke it is the one that was returned
+		if err := o.open(); err != nil {
+			return err
+		}
+		o.broken = false
+	}
+	if err := o.publish(b); err != nil {
+		o.broken = true
+		return err
+	}
+	b.AckAll()
+	return nil
+}
+
+func (o *Output) publish(b *pipeline.Batch) error {
 	for i := range b.Len() {
 		o.buf = o.enc.Append(o.buf[:0], b.Event(i))
 		o.buf = append(o.buf, '\n')
@@ -202,7 +224,6 @@ func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 			return fmt.Errorf("output.file: fsync %s: %w", o.name(), err)
 		}
 	}
-	b.AckAll()
 	return nil
 }
 
