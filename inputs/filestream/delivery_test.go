@@ -1,12 +1,14 @@
 package filestream
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -117,7 +119,7 @@ func (c *collector) ids() []string {
 	defer c.mu.Unlock()
 	var out []string
 	for _, e := range c.evs {
-		out = append(out, e.Meta.ID)
+		out = append(out, e.Meta.DocID())
 	}
 	return out
 }
@@ -383,5 +385,54 @@ func TestHeadLinesKeepTheirIDsInACopy(t *testing.T) {
 	in.Run(context.Background(), c3)
 	if got := c3.ids(); len(got) != 2 || got[0] != c.ids()[0] || got[1] == c.ids()[1] {
 		t.Errorf("c.log _ids %q vs a.log %q: want the same first (same bytes from the start), another second", got, c.ids())
+	}
+}
+
+// The _id rendered on demand (issue 17: output.file never asks for it) is
+// the _id of issue 18: docID of the line's bytes, '\r' included when
+// line_terminator: auto cut it off, for plain, CRLF, empty and truncated
+// lines; a decoded line (other bytes than its message) gets it at once.
+func TestLazyIDIsTheLineID(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		encoding string
+		lines    []string
+	}{
+		{"plain", "plain", []string{"a plain line\n", "a CRLF line\r\n", "\r\n", "\n", strings.Repeat("x", 50) + "\n", "last\n"}},
+		{"decoded", "windows-1252", []string{"caf\xe9 \x80 line\n", "ascii line\n"}}, // ASCII: not decoded
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newScenario(t)
+			s.write("a.log", tc.lines...)
+			cfg := s.config("a.log")
+			cfg.Encoding = encoding(tc.encoding)
+			cfg.MaxBytes = 40
+			in, c := s.input(cfg, true)
+			if err := in.Run(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(s.path("a.log"))
+			if len(c.evs) != len(tc.lines) {
+				t.Fatalf("%d events, want %d", len(c.evs), len(tc.lines))
+			}
+			for i, e := range c.evs {
+				off, _ := e.Fields.Get("log.offset")
+				start := off.(int64)
+				raw := data[start:]
+				raw = raw[:bytes.IndexByte(raw, '\n')]
+				if len(raw) > int(cfg.MaxBytes) {
+					raw = raw[:cfg.MaxBytes]
+				}
+				id := e.Meta.DocID()
+				pfx := id[:max(0, len(id)-len(strconv.FormatInt(start, 36))-12)]
+				if want := docID(pfx, start, raw); id != want {
+					t.Errorf("line %d %q: _id %q, want %q", i, raw, id, want)
+				}
+				want := tc.encoding == "plain" || !bytes.ContainsFunc(raw, func(r rune) bool { return r >= 0x80 })
+				if lazy := e.Meta.ID == "" && e.Meta.IDFrom != nil; lazy != want {
+					t.Errorf("line %d %q: rendered on demand %v, want %v", i, raw, lazy, want)
+				}
+			}
+		})
 	}
 }

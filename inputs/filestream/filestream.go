@@ -29,6 +29,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -170,6 +171,7 @@ type readPos struct {
 type ackPoint struct {
 	h   *harvester
 	end int64
+	id  lazyID // the event's _id, when it is rendered on demand
 }
 
 // ACKed advances the cursors of acknowledged lines (called in publish order).
@@ -864,8 +866,10 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		return nil
 	}
 	e := in.events.Get(m.ts)
+	var msg string
 	if m.fields == nil {
-		e.Fields.Add("message", string(m.content))
+		msg = string(m.content)
+		e.Fields.Add("message", msg)
 		e.Fields.Add("log.file.path", h.pathVal)
 		e.Fields.Add("log.offset", m.start)
 	} else {
@@ -899,7 +903,8 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		pfx = h.headIDPrefix(m.start)
 	}
 	id := m.id
-	if id == "" {
+	lazy := id == "" && m.fields == nil && msgIsLine(m.content, m.raw)
+	if id == "" && !lazy {
 		id = docID(pfx, m.start, m.raw) // before Parse, which may reuse the line
 	}
 	keep, err := p.Parse(m.content, e)
@@ -908,13 +913,37 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		event.Release(e)
 		return nil
 	}
-	e.Meta.ID = id
 	if len(h.acks) == cap(h.acks) {
 		h.acks = make([]ackPoint, 0, 256)
 	}
 	h.acks = append(h.acks, ackPoint{h: h, end: m.end})
-	e.Private = &h.acks[len(h.acks)-1]
+	ap := &h.acks[len(h.acks)-1]
+	if lazy {
+		ap.id = lazyID{pfx: pfx, start: m.start, msg: msg, cr: len(m.raw) > len(m.content)}
+		e.Meta.IDFrom = &ap.id
+	} else {
+		e.Meta.ID = id
+	}
+	e.Private = ap
 	return out.Publish(ctx, e)
+}
+
+// msgIsLine reports whether the bytes of line are those of content, or
+// those and a '\r' (cut off by line_terminator: auto): then the message
+// string is all the lazy _id needs. It is not with another encoding, or
+// with ndjson, whose message is what is left of the line.
+func msgIsLine(content, line []byte) bool {
+	switch len(line) - len(content) {
+	case 0:
+	case 1:
+		if line[len(line)-1] != '\r' {
+			return false
+		}
+	default:
+		return false
+	}
+	// content is line itself, or a copy (a decoded line).
+	return len(content) == 0 || unsafe.SliceData(content) == unsafe.SliceData(line)
 }
 
 var (

@@ -95,8 +95,8 @@ func TestNDJSON(t *testing.T) {
 					t.Errorf("%s = %#v, want %#v (all: %v)", k, got[k], v, got)
 				}
 			}
-			if tc.id != "" && e.Meta.ID != tc.id {
-				t.Errorf("_id %q, want %q", e.Meta.ID, tc.id)
+			if tc.id != "" && e.Meta.DocID() != tc.id {
+				t.Errorf("_id %q, want %q", e.Meta.DocID(), tc.id)
 			}
 			if !e.Timestamp.Equal(tc.ts) {
 				t.Errorf("timestamp %v, want %v", e.Timestamp, tc.ts)

@@ -404,9 +404,9 @@ func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 		return buf, fmt.Sprintf("invalid_index_name_exception (not sent): %s: %q", why, name)
 	}
 	buf = append(buf, '"')
-	if e.Meta.ID != "" {
+	if id := e.Meta.DocID(); id != "" {
 		buf = append(buf, `,"_id":`...)
-		buf = event.AppendString(buf, e.Meta.ID)
+		buf = event.AppendString(buf, id)
 	}
 	pipe := e.Meta.Pipeline
 	if pipe == "" {

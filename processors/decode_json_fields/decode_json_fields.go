@@ -125,7 +125,7 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 			errs = append(errs, "failed to add target to root")
 		}
 		if id != "" {
-			e.Meta.ID = id
+			e.Meta.SetID(id)
 		}
 	}
 	if len(errs) > 0 {
@@ -217,7 +217,7 @@ func (p *Processor) writeKeys(e *event.Event, keys map[string]any) {
 // pipeline); shipper has no free-form metadata.
 func setMeta(e *event.Event, m map[string]any) {
 	if s, ok := m["_id"].(string); ok {
-		e.Meta.ID = s
+		e.Meta.SetID(s)
 	}
 	if s, ok := m["index"].(string); ok {
 		e.Meta.Index = s

@@ -32,7 +32,29 @@ type Meta struct {
 	// ID is a deterministic document _id, so that a retried bulk item or a
 	// re-read line after a crash cannot create a second document.
 	ID string
+	// IDFrom renders the _id when ID is empty: an input whose _id costs a
+	// hash of the line (filestream) defers it to the outputs that write
+	// one, and output.file never pays it (issue 17). Read the _id with
+	// DocID, set it with SetID.
+	IDFrom IDSource
 }
+
+// IDSource renders a document _id on demand. It must return the same _id
+// on every call and be safe to call from any goroutine.
+type IDSource interface {
+	DocID() string
+}
+
+// DocID returns the document _id: ID, else what IDFrom renders, else "".
+func (m *Meta) DocID() string {
+	if m.ID == "" && m.IDFrom != nil {
+		return m.IDFrom.DocID()
+	}
+	return m.ID
+}
+
+// SetID sets the document _id, replacing one rendered on demand ("" : none).
+func (m *Meta) SetID(id string) { m.ID, m.IDFrom = id, nil }
 
 // New returns an event stamped ts with room for n fields.
 func New(ts time.Time, n int) *Event {

@@ -25,7 +25,7 @@ import (
 func appendEventRecord(dst []byte, e *event.Event) []byte {
 	dst = append(dst, '[')
 	dst = appendTime(dst, e.Timestamp)
-	for _, s := range [...]string{e.Meta.Index, e.Meta.ID, e.Meta.Pipeline} {
+	for _, s := range [...]string{e.Meta.Index, e.Meta.DocID(), e.Meta.Pipeline} {
 		dst = append(dst, ',')
 		dst = event.AppendString(dst, s)
 	}

@@ -128,7 +128,7 @@ func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error 
 	b = append(b, `,"index":`...)
 	b = event.AppendString(b, e.Meta.Index)
 	b = append(b, `,"id":`...)
-	b = event.AppendString(b, e.Meta.ID)
+	b = event.AppendString(b, e.Meta.DocID())
 	b = append(b, `,"event":`...)
 	b = event.AppendJSON(b, e)
 	b = append(b, "}\n"...)

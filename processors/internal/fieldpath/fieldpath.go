@@ -96,7 +96,7 @@ func PutMeta(e *event.Event, key string, v any) bool {
 	s, _ := v.(string)
 	switch strings.TrimPrefix(key, Metadata+".") {
 	case "_id":
-		e.Meta.ID = s
+		e.Meta.SetID(s)
 	case "index":
 		e.Meta.Index = s
 	case "pipeline":
