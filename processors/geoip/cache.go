@@ -1,49 +1,89 @@
 package geoip
 
-import "sync"
+import (
+	"math/bits"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+)
 
-// cache is a fixed-size LRU from a key to the fields a lookup produced (nil
-// fields: the address is in no database). The processor keeps two: one by
-// address (a squid log repeats the same few hundred destinations, and a hit
-// must cost next to nothing) and one by record (the database offsets of an
-// address's records: the addresses of one network share them, so a miss by
-// address often still finds the decoded record). Nodes live in one slice
-// and link by index, so that a warm cache allocates nothing.
-type cache[K comparable] struct {
-	mu    sync.Mutex
-	index map[K]int32
-	nodes []cacheNode[K]
-	head  int32  // most recently used, -1 when empty
-	tail  int32  // least recently used
-	gen   uint64 // bumped by purge; a put from an older generation is dropped
+// cache maps a key to the fields a lookup produced (nil fields: the
+// address is in no database). The processor keeps two: one by address (a
+// squid log repeats the same few hundred destinations, and a hit must cost
+// next to nothing) and one by record (the database offsets of an address's
+// records: the addresses of one network share them, so a miss by address
+// often still finds the decoded record).
+//
+// It is set-associative: a key's hash picks a set of up to cacheWays
+// entries, kept in least-recently-used order, each set under its own lock.
+// (It was one LRU list behind a map and one lock: with a real database and
+// addresses that seldom repeat, the map's lookup, insert and delete on
+// every miss cost as much as the tree walk, issue 17.) A cache of at most
+// cacheWays entries is one set: an exact LRU. Entries are stored in place:
+// a get or put allocates nothing.
+type cache[K cacheKey] struct {
+	sets  []cacheSet[K]
+	shift uint          // 64 - log2(len(sets)): a hash's top bits pick the set
+	ways  int           // entries per set
+	gen   atomic.Uint64 // bumped by purge; a put from an older generation is dropped
 }
 
-type cacheNode[K comparable] struct {
-	key        K
-	res        *result
-	prev, next int32
+// cacheWays is the associativity: 4 entries are one or two cache lines to
+// scan, and make collisions between a log's busy addresses rare.
+const cacheWays = 4
+
+type cacheKey interface {
+	comparable
+	hash() uint64
 }
 
-func newCache[K comparable](size int) *cache[K] {
+type cacheSet[K cacheKey] struct {
+	mu sync.Mutex
+	n  int // entries in use
+	e  [cacheWays]cacheNode[K]
+}
+
+type cacheNode[K cacheKey] struct {
+	key K
+	res *result
+}
+
+// newCache returns a cache of at most size entries, nil (always missing)
+// when size is 0.
+func newCache[K cacheKey](size int) *cache[K] {
 	if size <= 0 {
 		return nil
 	}
-	return &cache[K]{index: make(map[K]int32, size), nodes: make([]cacheNode[K], 0, size), head: -1, tail: -1}
+	ways := min(size, cacheWays)
+	sets := 1 << (bits.Len(uint(size/ways)) - 1) // a power of two, sets*ways <= size
+	return &cache[K]{sets: make([]cacheSet[K], sets), shift: uint(64 - bits.TrailingZeros(uint(sets))), ways: ways}
 }
 
-// get returns the cached result for a. A nil cache always misses.
-func (c *cache[K]) get(a K) (*result, bool) {
+func (c *cache[K]) set(k K) *cacheSet[K] {
+	if len(c.sets) == 1 {
+		return &c.sets[0]
+	}
+	return &c.sets[k.hash()>>c.shift]
+}
+
+// get returns the cached result for k. A nil cache always misses.
+func (c *cache[K]) get(k K) (*result, bool) {
 	if c == nil {
 		return nil, false
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	i, ok := c.index[a]
-	if !ok {
-		return nil, false
+	s := c.set(k)
+	s.mu.Lock()
+	for i := range s.n {
+		if s.e[i].key == k {
+			n := s.e[i]
+			copy(s.e[1:i+1], s.e[:i])
+			s.e[0] = n
+			s.mu.Unlock()
+			return n.res, true
+		}
 	}
-	c.moveToFront(i)
-	return c.nodes[i].res, true
+	s.mu.Unlock()
+	return nil, false
 }
 
 // generation returns the current generation, to pass to put.
@@ -51,40 +91,37 @@ func (c *cache[K]) generation() uint64 {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
+	return c.gen.Load()
 }
 
-// put stores res for a, evicting the least recently used entry when full.
-// gen is the generation read before the lookup: a result computed from a
-// database that was replaced meanwhile is not stored.
-func (c *cache[K]) put(a K, res *result, gen uint64) {
+// put stores res for k, evicting the set's least recently used entry when
+// it is full. gen is the generation read before the lookup: a result
+// computed from a database that was replaced meanwhile is not stored.
+func (c *cache[K]) put(k K, res *result, gen uint64) {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if gen != c.gen {
+	s := c.set(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Read under the set's lock: purge bumps gen before it empties the
+	// sets, so either this sees the new generation or purge empties the
+	// set after this put.
+	if gen != c.gen.Load() {
 		return
 	}
-	if i, ok := c.index[a]; ok {
-		c.nodes[i].res = res
-		c.moveToFront(i)
-		return
+	i := 0
+	for i < s.n && s.e[i].key != k {
+		i++
 	}
-	var i int32
-	if len(c.nodes) < cap(c.nodes) {
-		i = int32(len(c.nodes))
-		c.nodes = append(c.nodes, cacheNode[K]{prev: -1, next: -1})
-	} else {
-		i = c.tail
-		c.unlink(i)
-		delete(c.index, c.nodes[i].key)
+	if i == s.n { // absent: take a free entry, or the least recently used
+		if s.n < c.ways {
+			s.n++
+		}
+		i = s.n - 1
 	}
-	c.nodes[i].key, c.nodes[i].res = a, res
-	c.index[a] = i
-	c.pushFront(i)
+	copy(s.e[1:i+1], s.e[:i])
+	s.e[0] = cacheNode[K]{k, res}
 }
 
 // purge empties the cache (after a database reload).
@@ -92,54 +129,53 @@ func (c *cache[K]) purge() {
 	if c == nil {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	clear(c.index)
-	c.nodes = c.nodes[:0]
-	c.head, c.tail = -1, -1
+	c.gen.Add(1)
+	for i := range c.sets {
+		s := &c.sets[i]
+		s.mu.Lock()
+		s.n, s.e = 0, [cacheWays]cacheNode[K]{}
+		s.mu.Unlock()
+	}
 }
 
 func (c *cache[K]) len() int {
 	if c == nil {
 		return 0
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.index)
+	n := 0
+	for i := range c.sets {
+		s := &c.sets[i]
+		s.mu.Lock()
+		n += s.n
+		s.mu.Unlock()
+	}
+	return n
 }
 
-func (c *cache[K]) moveToFront(i int32) {
-	if c.head == i {
-		return
+// addrKey is a looked-up address (unmapped, without zone: lookupAddr's
+// result) as its 128 bits: cheaper to hash and compare than a
+// netip.Addr, which carries its zone.
+type addrKey struct{ hi, lo uint64 }
+
+func keyOf(a netip.Addr) addrKey {
+	b := a.As16()
+	return addrKey{
+		hi: uint64(b[0])<<56 | uint64(b[1])<<48 | uint64(b[2])<<40 | uint64(b[3])<<32 |
+			uint64(b[4])<<24 | uint64(b[5])<<16 | uint64(b[6])<<8 | uint64(b[7]),
+		lo: uint64(b[8])<<56 | uint64(b[9])<<48 | uint64(b[10])<<40 | uint64(b[11])<<32 |
+			uint64(b[12])<<24 | uint64(b[13])<<16 | uint64(b[14])<<8 | uint64(b[15]),
 	}
-	c.unlink(i)
-	c.pushFront(i)
 }
 
-func (c *cache[K]) unlink(i int32) {
-	n := &c.nodes[i]
-	if n.prev >= 0 {
-		c.nodes[n.prev].next = n.next
-	} else {
-		c.head = n.next
-	}
-	if n.next >= 0 {
-		c.nodes[n.next].prev = n.prev
-	} else {
-		c.tail = n.prev
-	}
-	n.prev, n.next = -1, -1
-}
+func (k addrKey) hash() uint64 { return mix(k.hi, k.lo) }
 
-func (c *cache[K]) pushFront(i int32) {
-	n := &c.nodes[i]
-	n.prev, n.next = -1, c.head
-	if c.head >= 0 {
-		c.nodes[c.head].prev = i
-	}
-	c.head = i
-	if c.tail < 0 {
-		c.tail = i
-	}
+// recordKey identifies the records an address resolves to: the data
+// offsets of its City and ASN records (maxminddb.NotFound when absent).
+type recordKey struct{ city, asn uintptr }
+
+func (k recordKey) hash() uint64 { return mix(uint64(k.city), uint64(k.asn)) }
+
+// mix hashes two words; the top bits pick a set.
+func mix(a, b uint64) uint64 {
+	return (a*0x9E3779B97F4A7C15 ^ b) * 0xC2B2AE3D27D4EB4F
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net"
+
 	"net/netip"
 	"os"
 	"runtime"
@@ -42,6 +42,7 @@ type database struct {
 	r      *maxminddb.Reader
 	mapped []byte   // the file, mapped read-only; r reads it
 	data   mmdbData // its data section, read by decodeCity and decodeASN
+	tree   tree     // its search tree, walked by offset
 	intern *internTable
 	fi     fs.FileInfo // identity of the loaded file, to notice a replacement
 	typ    string      // metadata database_type, e.g. "GeoLite2-City"
@@ -116,12 +117,14 @@ func openDatabase(path string, k kind) (*database, error) {
 		}
 		return nil, fmt.Errorf("geoip database %s is a %q database; database needs a City or Country database (an ASN database goes in asn_database)", path, typ)
 	}
+	data := dataSection(buf, r)
 	return &database{
 		path:   path,
 		kind:   k,
 		r:      r,
 		mapped: buf,
-		data:   dataSection(buf, r),
+		data:   data,
+		tree:   newTree(buf, r, len(data)),
 		intern: new(internTable),
 		fi:     fi,
 		typ:    typ,
@@ -194,29 +197,9 @@ func (d *database) close() {
 }
 
 // offset returns the data-section offset of a's record, or
-// maxminddb.NotFound.
-//
-// The file is memory-mapped: if someone truncates or rewrites it in place
-// (cp over it) instead of renaming a new file over it, reading the mapping
-// faults with SIGBUS, which would kill the shipper. SetPanicOnFault turns
-// that into a panic we recover here (and in decode), so the event is
-// shipped without enrichment and the watcher loads the new file once it is
-// complete. Decoding garbage can also trip a bounds check in the decoder;
-// same cure.
-func (d *database) offset(a netip.Addr) (off uintptr, err error) {
-	prev := debug.SetPanicOnFault(true)
-	defer d.recoverFault(prev, &err)
-	var ip net.IP
-	var b4 [4]byte
-	var b16 [16]byte
-	if a.Is4() {
-		b4 = a.As4()
-		ip = net.IP(b4[:])
-	} else {
-		b16 = a.As16()
-		ip = net.IP(b16[:])
-	}
-	off, err = d.r.LookupOffset(ip)
+// maxminddb.NotFound. The caller guards against faults (lookupDB).
+func (d *database) offset(a netip.Addr) (uintptr, error) {
+	off, err := d.tree.lookup(a)
 	if err != nil {
 		return 0, fmt.Errorf("look up %s in %s: %w", a, d.path, err)
 	}
@@ -224,32 +207,39 @@ func (d *database) offset(a netip.Addr) (off uintptr, err error) {
 }
 
 // decodeCity reads the City record at off (from offset).
-func (d *database) decodeCity(off uintptr) (v cityVals, err error) {
-	prev := debug.SetPanicOnFault(true)
-	defer d.recoverFault(prev, &err)
-	if v, err = d.data.decodeCity(uint(off)); err != nil {
+func (d *database) decodeCity(off uintptr) (cityVals, error) {
+	v, err := d.data.decodeCity(uint(off))
+	if err != nil {
 		return v, fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
 	}
 	return v, nil
 }
 
 // decodeASN reads the ASN record at off (from offset).
-func (d *database) decodeASN(off uintptr) (v asnVals, err error) {
-	prev := debug.SetPanicOnFault(true)
-	defer d.recoverFault(prev, &err)
-	if v, err = d.data.decodeASN(uint(off)); err != nil {
+func (d *database) decodeASN(off uintptr) (asnVals, error) {
+	v, err := d.data.decodeASN(uint(off))
+	if err != nil {
 		return v, fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
 	}
 	return v, nil
 }
 
-func (d *database) recoverFault(prev bool, err *error) {
+// recoverFault, deferred after debug.SetPanicOnFault(true) (whose result
+// is prev), turns a fault or a runtime error while reading the mapped
+// databases dbs (nil ones ignored) into *err.
+func recoverFault(prev bool, err *error, dbs ...*database) {
 	debug.SetPanicOnFault(prev)
 	if r := recover(); r != nil {
 		if _, ok := r.(runtime.Error); !ok {
 			panic(r)
 		}
-		*err = fmt.Errorf("read geoip database %s: %v (was the file modified in place?)", d.path, r)
+		var paths []string
+		for _, d := range dbs {
+			if d != nil {
+				paths = append(paths, d.path)
+			}
+		}
+		*err = fmt.Errorf("read geoip database %s: %v (was the file modified in place?)", strings.Join(paths, " or "), r)
 	}
 }
 

@@ -2,6 +2,7 @@ package geoip
 
 import (
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,7 +14,8 @@ import (
 
 // FuzzOpenDatabase opens arbitrary bytes as a database the way
 // openDatabase does (checkMMDB, then maxminddb.FromBytes) and looks up a
-// few addresses in what passes, decoding the records as the processor does
+// few addresses in what passes (tree.go's walker must find what
+// maxminddb's LookupOffset finds), decoding the records as the processor does
 // and as a generic value. Property: no panic (the checker runs without
 // readChecked's recover here), and no allocation out of proportion to the
 // input, which is what a corrupt length does (issue 14, item 5). The seeds
@@ -63,8 +65,13 @@ func FuzzOpenDatabase(f *testing.F) {
 			return
 		}
 		data := dataSection(db, r)
+		tr := newTree(db, r, len(data))
 		for _, ip := range addrs {
 			off, err := r.LookupOffset(ip)
+			a, _ := netip.AddrFromSlice(ip)
+			if got, gotErr := tr.lookup(a); (gotErr != nil) != (err != nil) || (err == nil && got != off) {
+				t.Fatalf("tree lookup(%s) = %d, %v; maxminddb %d, %v", ip, got, gotErr, off, err)
+			}
 			if err != nil || off == maxminddb.NotFound {
 				continue
 			}

@@ -4,14 +4,15 @@
 // the DB-IP lite equivalents) read offline on the shipper's host (issue 7).
 //
 // Addresses in special ranges (private, loopback, link-local, CGNAT,
-// multicast, documentation, …) are not looked up. Results are kept in a small
-// LRU cache. The database files are watched and reloaded when replaced (by
+// multicast, documentation, …) are not looked up. Results are kept in two
+// small caches (cache.go), by address and by record. The database files are watched and reloaded when replaced (by
 // geoipupdate's atomic rename); a bad new file is reported and the loaded
 // one kept. A database older than max_age is reported in the log, in the
 // `<name>.database_age_seconds` gauge and by DatabaseInfo.
 //
-// The search tree is walked by github.com/oschwald/maxminddb-golang, the
-// reader geoip2-golang is built on; the records are read by decode.go,
+// github.com/oschwald/maxminddb-golang, the reader geoip2-golang is built
+// on, reads the metadata; tree.go walks the search tree (tested against
+// maxminddb's walk); the records are read by decode.go,
 // which reads only the values the document holds, straight from the
 // mapped file and without allocating for values seen before. geoip2's
 // City struct decodes every language's names into maps (about 80
@@ -27,6 +28,7 @@ import (
 	"net"
 	"net/netip"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -132,8 +134,8 @@ type Processor struct {
 	cfg     Config
 	log     *slog.Logger
 	keys    keys
-	cache   *cache[netip.Addr] // results by address
-	records *cache[recordKey]  // results by record: shared by a network's addresses
+	cache   *cache[addrKey]   // results by address
+	records *cache[recordKey] // results by record: shared by a network's addresses
 
 	dbs *dbSet // the databases, shared with the processors built by share
 
@@ -238,7 +240,7 @@ func newProcessor(cfg Config, env processors.Env) *Processor {
 		cfg:          cfg,
 		log:          log,
 		keys:         newKeys(cfg.Target),
-		cache:        newCache[netip.Addr](cfg.CacheSize),
+		cache:        newCache[addrKey](cfg.CacheSize),
 		records:      newCache[recordKey](cfg.CacheSize),
 		lookups:      m.Counter(n + ".lookups"),
 		hits:         m.Counter(n + ".cache_hits"),
@@ -343,14 +345,11 @@ func toAddr(v any) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// recordKey identifies the records an address resolves to: the data
-// offsets of its City and ASN records (maxminddb.NotFound when absent).
-type recordKey struct{ city, asn uintptr }
-
 // lookup returns the result for a public address, from the address cache,
 // else from the record cache after the tree walk, else decoded.
 func (p *Processor) lookup(a netip.Addr) *result {
-	if res, ok := p.cache.get(a); ok {
+	ak := keyOf(a)
+	if res, ok := p.cache.get(ak); ok {
 		p.hits.Inc()
 		return res
 	}
@@ -370,19 +369,28 @@ func (p *Processor) lookup(a netip.Addr) *result {
 	if res.fields == nil {
 		p.notFound.Inc()
 	}
-	p.cache.put(a, res, gen)
+	p.cache.put(ak, res, gen)
 	return res
 }
 
 // lookupDB finds a's records and their result; the caller holds p.dbs.mu
 // for reading.
-func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
+//
+// The files are memory-mapped: if someone truncates or rewrites one in
+// place (cp over it) instead of renaming a new file over it, reading the
+// mapping faults with SIGBUS, which would kill the shipper.
+// SetPanicOnFault turns that into a panic recovered here, so the event is
+// shipped without enrichment and the watcher loads the new file once it
+// is complete. Decoding garbage can also trip a bounds check in the
+// decoder; same cure.
+func (p *Processor) lookupDB(a netip.Addr) (res *result, err error) {
 	city, asn := p.dbs.city, p.dbs.asn
 	if city == nil { // closed
 		return noRecord, nil
 	}
+	prev := debug.SetPanicOnFault(true)
+	defer recoverFault(prev, &err, city, asn)
 	key := recordKey{city: maxminddb.NotFound, asn: maxminddb.NotFound}
-	var err error
 	if key.city, err = city.offset(a); err != nil {
 		return nil, err
 	}
@@ -399,8 +407,7 @@ func (p *Processor) lookupDB(a netip.Addr) (*result, error) {
 		return res, nil
 	}
 	gen := p.records.generation()
-	res, err := p.decode(key)
-	if err != nil {
+	if res, err = p.decode(key); err != nil {
 		return nil, err
 	}
 	p.records.put(key, res, gen)

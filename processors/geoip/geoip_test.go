@@ -255,8 +255,8 @@ func TestRecordCache(t *testing.T) {
 }
 
 func TestCacheLRU(t *testing.T) {
-	c := newCache[netip.Addr](3)
-	a := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{1, 0, 0, byte(i)}) }
+	c := newCache[addrKey](3)
+	a := func(i int) addrKey { return keyOf(netip.AddrFrom4([4]byte{1, 0, 0, byte(i)})) }
 	res := func(i int) *result { return &result{fields: []event.Field{{Key: "k", Value: i}}} }
 	for i := range 3 {
 		c.put(a(i), res(i), c.generation())
