@@ -44,6 +44,7 @@ type database struct {
 	data   mmdbData // its data section, read by decodeCity and decodeASN
 	tree   tree     // its search tree, walked by offset
 	intern *internTable
+	named  *namedCache // decodeCity's shared maps
 	fi     fs.FileInfo // identity of the loaded file, to notice a replacement
 	typ    string      // metadata database_type, e.g. "GeoLite2-City"
 	built  time.Time   // metadata build_epoch
@@ -126,6 +127,7 @@ func openDatabase(path string, k kind) (*database, error) {
 		data:   data,
 		tree:   newTree(buf, r, len(data)),
 		intern: new(internTable),
+		named:  new(namedCache),
 		fi:     fi,
 		typ:    typ,
 		built:  time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
@@ -208,7 +210,7 @@ func (d *database) offset(a netip.Addr) (uintptr, error) {
 
 // decodeCity reads the City record at off (from offset).
 func (d *database) decodeCity(off uintptr) (cityVals, error) {
-	v, err := d.data.decodeCity(uint(off))
+	v, err := d.data.decodeCity(uint(off), d.named)
 	if err != nil {
 		return v, fmt.Errorf("decode record at %d in %s: %w", off, d.path, err)
 	}

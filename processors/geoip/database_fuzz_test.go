@@ -76,7 +76,7 @@ func FuzzOpenDatabase(f *testing.F) {
 				continue
 			}
 			var v any
-			_, _ = data.decodeCity(uint(off))
+			_, _ = data.decodeCity(uint(off), new(namedCache))
 			_, _ = data.decodeASN(uint(off))
 			_ = r.Decode(off, &v)
 		}

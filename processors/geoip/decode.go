@@ -300,8 +300,9 @@ type cityVals struct {
 	lat, lon               float64
 }
 
-// decodeCity reads the City record at off.
-func (d mmdbData) decodeCity(off uint) (v cityVals, err error) {
+// decodeCity reads the City record at off. nc, when not nil, keeps the
+// code and name of the maps reached through pointers (see namedCache).
+func (d mmdbData) decodeCity(off uint, nc *namedCache) (v cityVals, err error) {
 	size, k, _, err := d.mapAt(off, "the record")
 	if err != nil {
 		return v, err
@@ -313,13 +314,13 @@ func (d mmdbData) decodeCity(off uint) (v cityVals, err error) {
 		}
 		switch string(key) {
 		case "continent":
-			k, err = d.named(k, "code", &v.contCode, &v.contName)
+			k, err = d.named(k, namedCode, &v.contCode, &v.contName, nc)
 		case "country":
-			k, err = d.named(k, "iso_code", &v.countryISO, &v.countryNam)
+			k, err = d.named(k, namedISO, &v.countryISO, &v.countryNam, nc)
 		case "city":
-			k, err = d.named(k, "", nil, &v.cityName)
+			k, err = d.named(k, namedOnly, nil, &v.cityName, nc)
 		case "subdivisions":
-			k, err = d.subdivisions(k, &v)
+			k, err = d.subdivisions(k, &v, nc)
 		case "location":
 			k, err = d.location(k, &v)
 		default:
@@ -332,23 +333,53 @@ func (d mmdbData) decodeCity(off uint) (v cityVals, err error) {
 	return v, nil
 }
 
-// named reads a map holding a code (under codeKey, unless empty) and
-// names, of which it keeps "en".
-func (d mmdbData) named(off uint, codeKey string, code, name *strRef) (uint, error) {
-	size, k, end, err := d.mapAt(off, "the value")
+// namedKind is what named reads besides the names: the key of the code.
+type namedKind uint8
+
+const (
+	namedCode namedKind = iota // "code" (continent)
+	namedISO                   // "iso_code" (country, subdivision)
+	namedOnly                  // no code (city)
+)
+
+var codeKeys = [...]string{namedCode: "code", namedISO: "iso_code"}
+
+// unset marks a strRef named has not read.
+var unset = strRef{off: ^uint(0)}
+
+// named reads a map holding a code (the key kind names, unless namedOnly)
+// and names, of which it keeps "en". It writes *code and *name only for
+// the keys present, so that a repeated key wins field by field.
+func (d mmdbData) named(off uint, kind namedKind, code, name *strRef, nc *namedCache) (uint, error) {
+	it, end, err := d.value(off)
 	if err != nil {
 		return 0, err
 	}
-	for range size {
+	if it.typ != tMap {
+		return 0, fmt.Errorf("the value at %d is not a map (type %d)", off, it.typ)
+	}
+	// A map reached through a pointer is shared (a database stores each
+	// continent, country, subdivision and city once): its values are
+	// cached by its offset. An inline one is read where it is.
+	shared := end != 0 && nc != nil
+	c, n := unset, unset
+	if shared {
+		if c, n, ok := nc.get(it.data, kind); ok {
+			setNamed(code, name, c, n)
+			return end, nil
+		}
+	}
+	k := it.data
+	for range it.size {
 		var key []byte
 		if key, k, err = d.key(k); err != nil {
 			return 0, err
 		}
 		switch {
-		case codeKey != "" && string(key) == codeKey:
-			k, err = d.str(k, code, codeKey)
+		case kind != namedOnly && string(key) == codeKeys[kind]:
+			k, err = d.str(k, &c, codeKeys[kind])
 		case string(key) == "names":
-			k, err = d.names(k, name)
+			k, err = d.names(k, &n)
 		default:
 			k, err = d.skip(k)
 		}
@@ -356,10 +387,99 @@ func (d mmdbData) named(off uint, codeKey string, code, name *strRef) (uint, err
 			return 0, err
 		}
 	}
+	if shared {
+		nc.put(it.data, kind, c, n)
+	}
+	setNamed(code, name, c, n)
 	if end == 0 {
 		end = k
 	}
 	return end, nil
+}
+
+func setNamed(code, name *strRef, c, n strRef) {
+	if c != unset && code != nil {
+		*code = c
+	}
+	if n != unset {
+		*name = n
+	}
+}
+
+// namedCache keeps what named read from the maps reached through
+// pointers, by the map's offset: a record's continent, country,
+// subdivisions and often its city are shared with other records, and
+// their names maps (8 languages in GeoLite2, about 40 of a City record's
+// 50 keys) need not be walked again (issue 17). It is direct-mapped, of
+// fixed size, and lock-free: each slot is a sequence lock over three
+// words, so that a lookup allocates nothing; a reader that meets a write
+// in progress, or a writer that meets another, just misses.
+// TestDecoderMatchesGeoip2 (through the processor, so with it) and
+// FuzzDecode (with and without it) hold it to the uncached decode.
+type namedCache struct {
+	slots [namedSlots]namedSlot
+}
+
+// namedSlots: 2048 slots of 32 bytes, 64 KiB per City database.
+const namedSlots = 1 << 11
+
+type namedSlot struct {
+	seq             atomic.Uint32 // odd while a write is in progress
+	key, code, name atomic.Uint64
+}
+
+// packRef packs an unset or read strRef into a word (0: unset); ok is
+// false when it does not fit (a section over 1 TiB, a string over 8 MiB).
+func packRef(r strRef) (w uint64, ok bool) {
+	if r == unset {
+		return 0, true
+	}
+	if r.off >= 1<<40 || r.n >= 1<<23 {
+		return 0, false
+	}
+	return 1<<63 | uint64(r.n)<<40 | uint64(r.off), true
+}
+
+func unpackRef(w uint64) strRef {
+	if w == 0 {
+		return unset
+	}
+	return strRef{off: uint(w & (1<<40 - 1)), n: uint(w >> 40 & (1<<23 - 1))}
+}
+
+func (nc *namedCache) slot(off uint, kind namedKind) (*namedSlot, uint64) {
+	key := uint64(off)<<2 | uint64(kind) + 1 // never 0: an empty slot matches nothing
+	return &nc.slots[(key*0x9E3779B97F4A7C15)>>(64-11)], key
+}
+
+func (nc *namedCache) get(off uint, kind namedKind) (code, name strRef, ok bool) {
+	s, key := nc.slot(off, kind)
+	q := s.seq.Load()
+	if q&1 != 0 || s.key.Load() != key {
+		return code, name, false
+	}
+	c, n := s.code.Load(), s.name.Load()
+	if s.seq.Load() != q {
+		return code, name, false
+	}
+	return unpackRef(c), unpackRef(n), true
+}
+
+func (nc *namedCache) put(off uint, kind namedKind, code, name strRef) {
+	c, ok1 := packRef(code)
+	n, ok2 := packRef(name)
+	if !ok1 || !ok2 || uint64(off) >= 1<<61 {
+		return
+	}
+	s, key := nc.slot(off, kind)
+	q := s.seq.Load()
+	if q&1 != 0 || !s.seq.CompareAndSwap(q, q+1) {
+		return
+	}
+	s.key.Store(key)
+	s.code.Store(c)
+	s.name.Store(n)
+	s.seq.Store(q + 2)
 }
 
 // names reads a names map, keeping "en".
@@ -391,7 +511,7 @@ func (d mmdbData) names(off uint, en *strRef) (uint, error) {
 // subdivisions reads the subdivisions array: every element, keeping the
 // first (maxminddb decodes the array into a new slice, so a second
 // subdivisions key replaces the first).
-func (d mmdbData) subdivisions(off uint, v *cityVals) (uint, error) {
+func (d mmdbData) subdivisions(off uint, v *cityVals, nc *namedCache) (uint, error) {
 	it, end, err := d.value(off)
 	if err != nil {
 		return 0, err
@@ -403,7 +523,7 @@ func (d mmdbData) subdivisions(off uint, v *cityVals) (uint, error) {
 	k := it.data
 	for i := range it.size {
 		var iso, name strRef
-		if k, err = d.named(k, "iso_code", &iso, &name); err != nil {
+		if k, err = d.named(k, namedISO, &iso, &name, nc); err != nil {
 			return 0, err
 		}
 		if i == 0 {

@@ -353,7 +353,7 @@ func TestDecoderDuplicateKeys(t *testing.T) {
 		s("continent"), m(1, s("code"), s("EU")),
 	)
 	d := mmdbData(rec)
-	v, err := d.decodeCity(0)
+	v, err := d.decodeCity(0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -371,7 +371,7 @@ func TestDecoderDuplicateKeys(t *testing.T) {
 func TestDecoderWrongTypes(t *testing.T) {
 	f := func(rec []byte, wantErr bool) {
 		t.Helper()
-		_, err := mmdbData(rec).decodeCity(0)
+		_, err := mmdbData(rec).decodeCity(0, nil)
 		if (err != nil) != wantErr {
 			t.Errorf("decodeCity(% x) error = %v, want error %v", rec, err, wantErr)
 		}
@@ -384,7 +384,8 @@ func TestDecoderWrongTypes(t *testing.T) {
 
 // FuzzDecode runs the City and ASN decoders over arbitrary bytes at every
 // offset, without the check openDatabase runs first. Property: no panic,
-// and a result or an error.
+// and a result or an error; the City decoder gives the same with its
+// namedCache (twice over: misses, then hits) as without.
 func FuzzDecode(f *testing.F) {
 	cityPath, asnPath, _ := writeGeneratedDBs(f, 3, 200)
 	for _, p := range []string{cityPath, asnPath} {
@@ -404,8 +405,18 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d := mmdbData(data)
 		var tab internTable
+		nc := new(namedCache)
+		for pass := range 2 {
+			for off := range uint(min(len(data), 512)) {
+				v0, err0 := d.decodeCity(off, nil)
+				v1, err1 := d.decodeCity(off, nc)
+				if v0 != v1 || (err0 == nil) != (err1 == nil) {
+					t.Fatalf("pass %d: decodeCity(%d) = %+v, %v without the named cache, %+v, %v with it", pass, off, v0, err0, v1, err1)
+				}
+			}
+		}
 		for off := range uint(min(len(data), 512)) {
-			if v, err := d.decodeCity(off); err == nil {
+			if v, err := d.decodeCity(off, nc); err == nil {
 				for _, r := range []strRef{v.contCode, v.contName, v.countryISO, v.countryNam, v.subISO, v.subName, v.cityName, v.timeZone} {
 					if r.n != 0 {
 						_ = tab.str(d, r)

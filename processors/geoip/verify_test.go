@@ -256,7 +256,7 @@ func TestCheckReleasesAsItGoes(t *testing.T) {
 		if err != nil || off == maxminddb.NotFound {
 			continue
 		}
-		v, err := d.decodeCity(uint(off))
+		v, err := d.decodeCity(uint(off), nil)
 		if err != nil {
 			t.Fatalf("decodeCity(%s) after the check dropped the pages: %v", n.addr, err)
 		}
