@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -173,52 +174,78 @@ func TestDeadLetterWrittenBeforeACK(t *testing.T) {
 	}
 }
 
-// Several inputs blocked on a full queue all resume as slots are freed
-// (each one that gets a slot passes the wake-up on), and every event is
-// acknowledged once.
+// gatedOutput acknowledges one batch per value received on gate.
+type gatedOutput struct{ gate chan struct{} }
+
+func (o gatedOutput) Publish(ctx context.Context, b *Batch) error {
+	select {
+	case <-o.gate:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	b.AckAll()
+	return nil
+}
+func (gatedOutput) Close() error { return nil }
+
+// Several inputs blocked on a full queue all resume as slots are freed:
+// an acknowledgement frees a batch's slots with one wake-up, and each
+// input that gets a slot passes the wake-up on while slots are left. Each
+// input publishes one event, so the one woken cannot take the other freed
+// slots itself: without the hand-off they stay empty while inputs wait
+// (until the next acknowledgement). In a synctest bubble, "everyone that
+// can move has moved" is synctest.Wait, not a guess at a duration.
 func TestBlockedPublishersAllResume(t *testing.T) {
-	m := monitoring.NewRegistry()
-	out := blockedOutput{release: make(chan struct{})}
-	p := New(Settings{QueueEvents: 4, BatchSize: 2, Workers: 2, FlushTimeout: time.Millisecond}, out, slog.New(slog.DiscardHandler), m)
-	var mu sync.Mutex
-	acked := map[any]int{}
-	p.Start()
-	defer p.Close()
-	const inputs, each = 5, 40
-	var wg sync.WaitGroup
-	for in := range inputs {
-		c := p.Connect(ClientConfig{Name: fmt.Sprint("input.", in), ACK: func(privs []any) {
-			mu.Lock()
-			for _, x := range privs {
-				acked[x]++
-			}
-			mu.Unlock()
-		}}, m)
-		wg.Go(func() {
-			for i := range each {
-				e := event.New(time.Now(), 0)
-				e.Private = fmt.Sprint(in, "/", i)
-				if err := c.Publish(context.Background(), e); err != nil {
-					t.Errorf("input %d publish %d: %v", in, i, err)
-					return
+	synctest.Test(t, func(t *testing.T) {
+		const slots, inputs = 4, 14
+		m := monitoring.NewRegistry()
+		out := gatedOutput{gate: make(chan struct{})}
+		p := New(Settings{QueueEvents: slots, BatchSize: slots, Workers: 1, FlushTimeout: time.Millisecond}, out, slog.New(slog.DiscardHandler), m)
+		var mu sync.Mutex
+		acked := map[any]int{}
+		var wg sync.WaitGroup
+		defer wg.Wait() // after Close: a failed test leaves inputs blocked
+		p.Start()
+		defer p.Close()
+		for in := range inputs {
+			c := p.Connect(ClientConfig{Name: fmt.Sprint("input.", in), ACK: func(privs []any) {
+				mu.Lock()
+				for _, x := range privs {
+					acked[x]++
 				}
-			}
-		})
-	}
-	waitUntil(t, "the queue full with inputs blocked", func() bool { return p.Pending() == 4 })
-	close(out.release)
-	wg.Wait()
-	if err := p.Drain(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(acked) != inputs*each {
-		t.Errorf("%d distinct events acknowledged, want %d", len(acked), inputs*each)
-	}
-	for x, n := range acked {
-		if n != 1 {
-			t.Errorf("event %v acknowledged %d times", x, n)
+				mu.Unlock()
+			}}, m)
+			wg.Go(func() {
+				e := event.New(time.Now(), 0)
+				e.Private = in
+				if err := c.Publish(context.Background(), e); err != nil && !t.Failed() {
+					t.Errorf("input %d: publish: %v", in, err)
+				}
+			})
 		}
-	}
+		published := m.Counter("pipeline.events.published")
+		for round := 0; ; round++ {
+			synctest.Wait() // every input that can get a slot has one
+			waiting := inputs - published.Load()
+			if waiting > 0 && p.Pending() != slots {
+				t.Fatalf("after %d acknowledged batches: %d inputs wait for a slot while %d of %d slots are taken (the wake-up was not passed on)",
+					round, waiting, p.Pending(), slots)
+			}
+			if p.Pending() == 0 {
+				break
+			}
+			out.gate <- struct{}{} // acknowledge the batch in flight
+		}
+		wg.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(acked) != inputs {
+			t.Errorf("%d distinct events acknowledged, want %d", len(acked), inputs)
+		}
+		for x, n := range acked {
+			if n != 1 {
+				t.Errorf("event of input %v acknowledged %d times", x, n)
+			}
+		}
+	})
 }
