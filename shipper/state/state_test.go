@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,6 +125,12 @@ func TestFlushZeroWritesBeforeSetReturns(t *testing.T) {
 // read-only) is retried with a growing pause, never in a loop: with
 // registry.flush 0 the retry used to follow the failure at once, a core
 // spinning on the failing write.
+//
+// The pause is a fake that records its argument and returns at once, so
+// the test waits for no clock. Each failed write is counted
+// (registry.write_errors) before its pause: more failures than pauses
+// + 1 means a retry without a pause, and the test stops Run and fails
+// instead of hanging in the loop it checks.
 func TestFailedWritesBackOff(t *testing.T) {
 	dir := t.TempDir()
 	m := monitoring.NewRegistry()
@@ -132,23 +139,55 @@ func TestFailedWritesBackOff(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	const want = 8
+	var mu sync.Mutex
 	var waits []time.Duration
-	ctx, cancel := context.WithCancel(context.Background())
+	pauses := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(waits)
+	}
 	s.pause = func(ctx context.Context, d time.Duration) {
+		mu.Lock()
 		waits = append(waits, d)
-		if len(waits) == 8 {
-			cancel()
-		}
+		mu.Unlock()
 	}
 	os.RemoveAll(dir)
 	if err := s.Set("k", 1); err == nil {
 		t.Fatal("Set wrote into a removed directory")
 	}
+	errs := m.Counter("registry.write_errors")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx) }()
 	s.signal()
-	s.Run(ctx)
-	if len(waits) < 8 {
-		t.Fatalf("Run ended after %d pauses", len(waits))
+	stop := func() {
+		cancel()
+		<-done
 	}
+	// Wait on progress, not on a clock: failed writes or pauses must keep
+	// coming; nothing moving for 30 s means Run is stuck.
+	last, lastMove := int64(-1), time.Now()
+	for {
+		n, p := errs.Load(), pauses()
+		if n > int64(p)+1 {
+			stop()
+			t.Fatalf("%d failed registry writes but only %d pauses: a failed write was retried without a pause", n, p)
+		}
+		if p >= want {
+			break
+		}
+		if progress := n + int64(p); progress != last {
+			last, lastMove = progress, time.Now()
+		} else if time.Since(lastMove) > 30*time.Second {
+			stop()
+			t.Fatalf("no failed write counted (registry.write_errors) and no pause for 30 s (at %d and %d): Run is stuck, or retries without counting or pausing", n, p)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
 	for i, d := range waits {
 		if d <= 0 || i > 0 && d < waits[i-1] {
 			t.Fatalf("pauses after failed writes %v: want positive and growing", waits)
@@ -157,7 +196,7 @@ func TestFailedWritesBackOff(t *testing.T) {
 	if waits[len(waits)-1] <= waits[0] || waits[len(waits)-1] > maxRetryPause {
 		t.Errorf("pauses %v: want growing up to %v", waits, maxRetryPause)
 	}
-	if n := m.Counter("registry.write_errors").Load(); n < 8 {
-		t.Errorf("registry.write_errors = %d, want ≥ 8", n)
+	if n := errs.Load(); n < want {
+		t.Errorf("registry.write_errors = %d, want ≥ %d", n, want)
 	}
 }
