@@ -29,218 +29,6 @@ func AppendJSON(dst []byte, e *Event) []byte {
 	return appendOrdered(dst, e, order)
 }
 
-// Encoder encodes documents like AppendJSON and remembers, per key set,
-// the key order and the bytes between the values: events of one source
-// carry the same keys in the same order, so the sort and the nesting are
-// worked out once, not per event. Not safe for concurrent use; an output
-// keeps one per worker.
-type Encoder struct {
-	// Key sets by a hash of their keys: a source's documents differ in
-	// their optional fields (a squid line with or without user.name,
-	// mime type, destination, …: a few dozen combinations).
-	plans map[uint64][]*keyOrder
-	n     int
-	last  *keyOrder // the plan of the previous document: tried first
-	// The last @timestamp's date and time of day, to the second, as
-	// written ("2006-01-02T15:04:05"): a source's documents mostly share
-	// the second, and formatting it is a third of a timestamp's cost.
-	tsSec    int64
-	tsPrefix []byte
-}
-
-// maxPlans bounds the key sets an Encoder remembers; past it, it starts
-// over (a source whose key sets never repeat costs a sort per event, as
-// without the cache).
-const maxPlans = 256
-
-// keysHash hashes the keys' lengths and end bytes: cheap, and the key
-// sets it confuses are told apart by sameKeys.
-func keysHash(f Fields) uint64 {
-	h := uint64(14695981039346656037)
-	for i := range f {
-		k := f[i].Key
-		x := uint64(len(k))
-		if len(k) > 0 {
-			x |= uint64(k[0])<<32 | uint64(k[len(k)-1])<<40 | uint64(k[len(k)/2])<<48
-		}
-		h = (h ^ x) * 1099511628211
-	}
-	return h
-}
-
-type keyOrder struct {
-	keys  []string
-	order []uint8
-	// The document's bytes around the values, for this key set: steps[n]
-	// writes frag (commas, closing and opening objects, the key) and then
-	// the value of field idx; tail closes the objects still open.
-	steps []planStep
-	tail  []byte
-}
-
-type planStep struct {
-	frag []byte
-	idx  uint8
-	// The value last written by this step (a string or an int64) and,
-	// once the next document repeated it, frag and its encoding in one
-	// piece: a source's documents share many values (agent.*, host.name,
-	// event.module, observer.*, …), which are then one copy each instead
-	// of a copy, an escape scan and a second copy. Strings are immutable,
-	// so equal values encode to the same bytes.
-	kind  uint8 // of the last value: kindNone, kindString, kindInt64
-	str   string
-	num   int64
-	whole bool   // full holds frag and the last value's encoding
-	full  []byte // its buffer is kept when the value changes
-}
-
-const (
-	kindNone uint8 = iota
-	kindString
-	kindInt64
-)
-
-// sameKeys reports whether f has the keys of k, in the same order.
-func (k *keyOrder) sameKeys(f Fields) bool {
-	if len(f) != len(k.keys) {
-		return false
-	}
-	for i := range f {
-		if f[i].Key != k.keys[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// Append appends the document of e to dst.
-func (enc *Encoder) Append(dst []byte, e *Event) []byte {
-	f := e.Fields
-	if len(f) > 255 {
-		return AppendJSON(dst, e)
-	}
-	if k := enc.last; k != nil && k.sameKeys(f) {
-		return k.appendPlanned(enc, dst, e)
-	}
-	h := keysHash(f)
-	for _, k := range enc.plans[h] {
-		if k.sameKeys(f) {
-			enc.last = k
-			return k.appendPlanned(enc, dst, e)
-		}
-	}
-	if enc.plans == nil || enc.n >= maxPlans {
-		enc.plans, enc.n = make(map[uint64][]*keyOrder), 0
-	}
-	k := &keyOrder{keys: make([]string, len(f))}
-	for i := range f {
-		k.keys[i] = f[i].Key
-	}
-	k.order = sortOrder(nil, f)
-	k.plan(f)
-	enc.plans[h] = append(enc.plans[h], k)
-	enc.n++
-	enc.last = k
-	return k.appendPlanned(enc, dst, e)
-}
-
-// plan records the bytes appendOrdered writes around each value of f (f
-// has k's keys): the same walk, with the values' positions noted.
-func (k *keyOrder) plan(f Fields) {
-	k.steps = k.steps[:0]
-	var buf []byte
-	last := 0
-	buf = walkOrdered(buf, f, k.order, func(dst []byte, i int) []byte {
-		k.steps = append(k.steps, planStep{frag: dst[last:len(dst):len(dst)], idx: uint8(i)})
-		last = len(dst)
-		return dst
-	})
-	// The fragments alias buf, which later appends may have moved: copy
-	// them out of the final buffer by their lengths.
-	pos := 0
-	for n := range k.steps {
-		l := len(k.steps[n].frag)
-		k.steps[n].frag = buf[pos : pos+l : pos+l]
-		pos += l
-	}
-	k.tail = buf[pos:]
-}
-
-// appendTimestamp writes t like t.UTC().AppendFormat(dst, TimestampLayout),
-// from the cached second when t falls in the same one as the last call.
-func (enc *Encoder) appendTimestamp(dst []byte, t time.Time) []byte {
-	t = t.UTC()
-	sec := t.Unix()
-	if sec != enc.tsSec || len(enc.tsPrefix) == 0 {
-		if y := t.Year(); y < 0 || y > 9999 { // a sign or a fifth digit: the general case
-			return t.AppendFormat(dst, TimestampLayout)
-		}
-		enc.tsPrefix = t.AppendFormat(enc.tsPrefix[:0], "2006-01-02T15:04:05")
-		enc.tsSec = sec
-	}
-	dst = append(dst, enc.tsPrefix...)
-	if ns := t.Nanosecond(); ns != 0 {
-		// ".999999999": up to nine digits, trailing zeros dropped
-		var b [10]byte
-		b[0] = '.'
-		for i := 9; i > 0; i-- {
-			b[i] = byte('0' + ns%10)
-			ns /= 10
-		}
-		n := len(b)
-		for b[n-1] == '0' {
-			n--
-		}
-		dst = append(dst, b[:n]...)
-	}
-	return append(dst, 'Z')
-}
-
-// appendPlanned writes e's document with k's plan (e has k's keys).
-func (k *keyOrder) appendPlanned(enc *Encoder, dst []byte, e *Event) []byte {
-	dst = append(dst, `{"@timestamp":"`...)
-	dst = enc.appendTimestamp(dst, e.Timestamp)
-	dst = append(dst, '"')
-	f := e.Fields
-	for i := range k.steps {
-		s := &k.steps[i]
-		// the common types without appendValue's call and switch
-		val := f[s.idx].Value
-		switch v := val.(type) {
-		case string:
-			if s.kind == kindString && s.str == v {
-				dst = s.appendRepeated(dst, val)
-				continue
-			}
-			s.kind, s.str, s.whole = kindString, v, false
-			dst = append(dst, s.frag...)
-			dst = appendString(dst, v)
-		case int64:
-			if s.kind == kindInt64 && s.num == v {
-				dst = s.appendRepeated(dst, val)
-				continue
-			}
-			s.kind, s.str, s.num, s.whole = kindInt64, "", v, false
-			dst = append(dst, s.frag...)
-			dst = strconv.AppendInt(dst, v, 10)
-		default:
-			s.kind, s.str, s.whole = kindNone, "", false
-			dst = append(dst, s.frag...)
-			dst = appendValue(dst, v)
-		}
-	}
-	return append(dst, k.tail...)
-}
-
-// appendRepeated writes the step for v, the value it wrote last time.
-func (s *planStep) appendRepeated(dst []byte, v any) []byte {
-	if !s.whole {
-		s.full = appendValue(append(s.full[:0], s.frag...), v)
-		s.whole = true
-	}
-	return append(dst, s.full...)
-}
-
 // sortOrder returns the permutation that visits f in key order. Visiting
 // through it, rather than sorting the Field values, avoids moving pointers
 // (and paying GC write barriers for every swap).
@@ -465,6 +253,33 @@ func safeWord(w uint64) bool {
 	quote := w ^ ('"' * ones)
 	bslash := w ^ ('\\' * ones)
 	return (w|((w-0x20*ones)&^w)|((quote-ones)&^quote)|((bslash-ones)&^bslash))&high == 0
+}
+
+// allSafe reports whether every byte of s is written as it is (safe8 for
+// all of them).
+func allSafe(s string) bool {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		t := s[i : i+8]
+		if !safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56) {
+			return false
+		}
+	}
+	if i == len(s) {
+		return true
+	}
+	if len(s) >= 8 { // the rest, in the word that ends s
+		t := s[len(s)-8:]
+		return safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56)
+	}
+	for ; i < len(s); i++ {
+		if !safeASCII[s[i]] {
+			return false
+		}
+	}
+	return true
 }
 
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as

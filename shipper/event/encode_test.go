@@ -363,3 +363,57 @@ func FuzzEncoderValues(f *testing.F) {
 		}
 	})
 }
+
+// A string value inside the document's message is copied without the
+// escape scan only when the message needs no escape: substrings of a
+// message with and without escapes, a value outside it, and the very same
+// boxed []string with its elements changed in between (a step that repeats
+// a box compares a list's elements).
+func TestEncoderMessageSubstringsAndSharedBoxes(t *testing.T) {
+	var enc Encoder
+	list := []string{"web", "network"}
+	var shared any = list
+	for i, msg := range []string{
+		`1572202844.025 752 10.0.0.1 TCP_MISS/200 GET http://x.example/a?b=c`,
+		"1572202844.025 752 10.0.0.1 TCP_MISS/200 GET \"http://x.example/a\"\n\xff",
+		`short`,
+		`1572202844.025 752 10.0.0.1 TCP_MISS/200 GET http://x.example/a?b=c`,
+		"tab\there and a quote \" here, long enough to scan words",
+	} {
+		if i == 3 {
+			list[1] = "changed\n"
+		}
+		e := &Event{Timestamp: time.Unix(1572202844, 25e6), Fields: Fields{
+			{"message", msg}, {"a.first", msg[:len(msg)/2]}, {"a.last", msg[len(msg)/3:]},
+			{"b.list", []string{msg[1:4], msg[2:]}}, {"c", shared}, {"d", "\"outside\""},
+		}}
+		for round := range 3 {
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+				t.Fatalf("message %d round %d: Encoder.Append = %s, want %s", i, round, got, want)
+			}
+		}
+	}
+}
+
+// FuzzEncoderSubstrings: values cut from the message (which may need
+// escapes anywhere) encode as AppendJSON does.
+func FuzzEncoderSubstrings(f *testing.F) {
+	f.Add("1572202844.025 752 10.0.0.1 TCP_MISS/200 GET http://x.example/", uint8(3), uint8(9), uint8(20))
+	f.Add("a\"b\\c\x01d\xffe€f\u2028g and some more text", uint8(1), uint8(5), uint8(2))
+	f.Fuzz(func(t *testing.T, msg string, a, b, c uint8) {
+		cut := func(i, j uint8) string {
+			if len(msg) == 0 {
+				return ""
+			}
+			x, y := int(i)%len(msg), int(j)%len(msg)
+			return msg[min(x, y):max(x, y)]
+		}
+		var enc Encoder
+		for _, m := range []string{msg, msg + " tail", msg} {
+			e := &Event{Fields: Fields{{"z", cut(b, c)}, {"message", m}, {"a", cut(a, b)}, {"r", []string{cut(a, c), cut(c, b)}}}}
+			if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+				t.Fatalf("Encoder.Append = %s, want %s", got, want)
+			}
+		}
+	})
+}
