@@ -417,3 +417,36 @@ func FuzzEncoderSubstrings(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncoderSharedBoxes: documents of six fields whose values come from
+// a few shared boxes (as constants and static fields are), repeated and
+// changed at any step, and a shared []string that changes its elements
+// under the same box: each document encodes as AppendJSON does.
+func FuzzEncoderSharedBoxes(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 2, 3, 4, 5, 6, 1, 9, 3, 4, 5, 6, 8})
+	f.Fuzz(func(t *testing.T, picks []byte) {
+		list := []string{"web", "network"}
+		pool := []any{"x", "x\n", int64(7), int64(-7), list, "", 7, nil, "y", []string{"z"}}
+		keys := []string{"a.b", "a.c", "b", "c.d.e", "c.f", "z"}
+		var enc Encoder
+		for n := 0; len(picks) > 0; n++ {
+			fs := make(Fields, len(keys))
+			for i, k := range keys {
+				fs[i] = Field{Key: k, Value: pool[int(picks[0])%len(pool)]}
+				if picks[0] >= 200 { // change the shared list's elements under its box
+					list[picks[0]%2] = strconv.Itoa(n)
+				}
+				if picks = picks[1:]; len(picks) == 0 {
+					break
+				}
+			}
+			for range 3 { // documents in a row with the same values
+				e := &Event{Fields: fs}
+				if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {
+					t.Fatalf("document %d: Encoder.Append = %s, want %s", n, got, want)
+				}
+			}
+		}
+	})
+}
