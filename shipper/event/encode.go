@@ -249,37 +249,47 @@ func safe8(s string) bool {
 // safeWord is safe8 on the 8 bytes of w. (The tests for a byte below 0x20
 // and for a zero byte after the XORs are exact for ASCII bytes; a byte ≥
 // 0x80 fails on its own.)
-func safeWord(w uint64) bool {
+func safeWord(w uint64) bool { return unsafeBits(w)&high == 0 }
+
+// unsafeBits is nonzero when a byte of w is not written as it is: the
+// high bit of such a byte is set (safeWord is unsafeBits(w)&high == 0).
+// Borrows only mark bytes above a byte that is marked itself, so the bits
+// of several words can be OR-ed and tested once.
+func unsafeBits(w uint64) uint64 {
 	quote := w ^ ('"' * ones)
 	bslash := w ^ ('\\' * ones)
-	return (w|((w-0x20*ones)&^w)|((quote-ones)&^quote)|((bslash-ones)&^bslash))&high == 0
+	return w | ((w-0x20*ones)&^w) | ((quote-ones)&^quote) | ((bslash-ones)&^bslash)
+}
+
+// word is the 8 bytes of s from i, little-endian (one load).
+func word(s string, i int) uint64 {
+	t := s[i : i+8]
+	return uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+		uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
 }
 
 // allSafe reports whether every byte of s is written as it is (safe8 for
 // all of them).
 func allSafe(s string) bool {
-	i := 0
-	for ; len(s)-i >= 8; i += 8 {
-		t := s[i : i+8]
-		if !safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56) {
-			return false
+	if len(s) < 8 {
+		for i := 0; i < len(s); i++ {
+			if !safeASCII[s[i]] {
+				return false
+			}
 		}
-	}
-	if i == len(s) {
 		return true
 	}
-	if len(s) >= 8 { // the rest, in the word that ends s
-		t := s[len(s)-8:]
-		return safeWord(uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56)
+	// 16 bytes a round, then the last word (which may overlap the
+	// bytes already checked)
+	var bad uint64
+	i := 0
+	for ; len(s)-i >= 16; i += 16 {
+		bad |= unsafeBits(word(s, i)) | unsafeBits(word(s, i+8))
 	}
-	for ; i < len(s); i++ {
-		if !safeASCII[s[i]] {
-			return false
-		}
+	if len(s)-i >= 8 {
+		bad |= unsafeBits(word(s, i))
 	}
-	return true
+	return (bad|unsafeBits(word(s, len(s)-8)))&high == 0
 }
 
 // appendString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD, as

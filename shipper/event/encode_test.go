@@ -450,3 +450,19 @@ func FuzzEncoderSharedBoxes(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAllSafe: allSafe is true exactly when every byte is safeASCII.
+func FuzzAllSafe(f *testing.F) {
+	f.Add("plain ascii text, long enough for two words and a tail")
+	f.Add("0123456789abcde\"")
+	f.Add("\x7f")
+	f.Fuzz(func(t *testing.T, s string) {
+		want := true
+		for i := 0; i < len(s); i++ {
+			want = want && safeASCII[s[i]]
+		}
+		if got := allSafe(s); got != want {
+			t.Fatalf("allSafe(%q) = %v, want %v", s, got, want)
+		}
+	})
+}
