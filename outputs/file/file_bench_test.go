@@ -23,7 +23,9 @@ func squidLines(n int) []string {
 	pick := func(xs ...string) string { return xs[r.IntN(len(xs))] }
 	hosts := []string{"media.example.org", "www.example.com", "cdn.static.example.net", "api.example.io", "login.example.com"}
 	paths := []string{"/", "/index.html", "/uploads/image/%x.png", "/api/v1/items/%d", "/api/v2/search?q=term%d&page=2", "/robots.txt"}
-	ip := func() string { return fmt.Sprintf("%d.%d.%d.%d", 11+r.IntN(150), r.IntN(256), r.IntN(256), 1+r.IntN(254)) }
+	ip := func() string {
+		return fmt.Sprintf("%d.%d.%d.%d", 11+r.IntN(150), r.IntN(256), r.IntN(256), 1+r.IntN(254))
+	}
 	lines := make([]string, n)
 	ms := int64(1572202844000)
 	for i := range lines {

@@ -258,7 +258,7 @@ func safeWord(w uint64) bool { return unsafeBits(w)&high == 0 }
 func unsafeBits(w uint64) uint64 {
 	quote := w ^ ('"' * ones)
 	bslash := w ^ ('\\' * ones)
-	return w | ((w-0x20*ones)&^w) | ((quote-ones)&^quote) | ((bslash-ones)&^bslash)
+	return w | ((w - 0x20*ones) &^ w) | ((quote - ones) &^ quote) | ((bslash - ones) &^ bslash)
 }
 
 // word is the 8 bytes of s from i, little-endian (one load).
