@@ -28,8 +28,14 @@ import (
 // be exactly its own line's (message, offset, tags, parsed fields: nothing
 // left from the event the struct held before), every line not dropped must
 // end indexed or dead-lettered, and a dropped line is never sent. Run it
-// with -race.
+// with -race. With queue.disk the events are released once encoded into
+// the queue.
 func TestRecycledEventsKeepTheirOwnFields(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { testRecycled(t, "") })
+	t.Run("disk", func(t *testing.T) { testRecycled(t, "queue.disk: {max_size: 1MiB}\n") })
+}
+
+func testRecycled(t *testing.T, queue string) {
 	e := newEnv(t)
 	const n = 3000
 	var lines []string
@@ -103,12 +109,12 @@ func TestRecycledEventsKeepTheirOwnFields(t *testing.T) {
 path.data: %q
 logging.metrics.enabled: false
 queue.mem.events: 64
-output.elasticsearch:
+%soutput.elasticsearch:
   hosts: [%q]
   bulk_max_size: 16
   worker: 3
   backoff: {init: 1ms, max: 5ms}
-`, e.log, e.data, es.URL)
+`, e.log, e.data, queue, es.URL)
 	cfg, err := config.LoadBytes([]byte(yml), "test.yml", nil)
 	if err != nil {
 		t.Fatalf("config: %v", err)
