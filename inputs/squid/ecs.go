@@ -21,27 +21,34 @@ var (
 // MapECS finishes an event whose squid pattern captures start at
 // e.Fields[from:] exactly as the squid input does (shipper test-pattern
 // uses it to show the same documents).
-func MapECS(e *event.Event, from int) { mapECS(e, from, new(grok.Values)) }
-
-// mapECS finishes a parsed event: @timestamp from squid's epoch.millis (or
-// the common format's date), destination.ip when the destination is an
-// address, url.domain, event.outcome. Captures start at fields[from:]; the
-// values it adds are boxed with vals.
-func mapECS(e *event.Event, from int, vals *grok.Values) {
+func MapECS(e *event.Event, from int) {
 	f := e.Fields
 	for i := from; i < len(f); i++ {
 		if f[i].Key != "timestamp" {
 			continue
 		}
-		if s, ok := f[i].Value.(string); ok {
-			if ts, ok := parseTimestamp(s); ok {
-				e.Timestamp = ts
-			}
-		}
+		s, _ := f[i].Value.(string)
+		setTimestamp(e, s)
 		e.Fields = append(f[:i], f[i+1:]...)
 		break
 	}
-	f = e.Fields
+	mapECS(e, from, new(grok.Values))
+}
+
+// setTimestamp makes the pattern's timestamp capture, squid's epoch.millis
+// (or the common format's date), the event's @timestamp; the capture is
+// not a field of the document.
+func setTimestamp(e *event.Event, s string) {
+	if ts, ok := parseTimestamp(s); ok {
+		e.Timestamp = ts
+	}
+}
+
+// mapECS finishes a parsed event whose timestamp is set: destination.ip
+// when the destination is an address, url.*, event.outcome, related.*.
+// Captures start at fields[from:]; the values it adds are boxed with vals.
+func mapECS(e *event.Event, from int, vals *grok.Values) {
+	f := e.Fields
 	var dest, url, src, user string
 	var destV any // dest as boxed by grok
 	status, duration := int64(-1), int64(-1)

@@ -134,10 +134,12 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 		e.Fields.Add("event.original", vals.String(msg))
 	}
 	n := len(e.Fields)
-	if p.g.MatchValues(msg, &e.Fields, &vals) < 0 {
+	i, ts := p.g.MatchAside(msg, &e.Fields, &vals, "timestamp")
+	if i < 0 {
 		e.Tag("_grokparsefailure")
 		return true, nil
 	}
+	setTimestamp(e, ts)
 	mapECS(e, n, &vals)
 	if len(p.geo) > 0 {
 		// A lookup failure is tagged by the processor; the event ships.

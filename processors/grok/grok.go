@@ -134,10 +134,26 @@ func (g *Grok) Match(text string, dst *event.Fields) int {
 // MatchValues is Match boxing the values with vals, which the caller may go
 // on using for the event's other fields.
 func (g *Grok) MatchValues(text string, dst *event.Fields, vals *Values) int {
+	i, _ := g.MatchAside(text, dst, vals, "")
+	return i
+}
+
+// MatchAside is MatchValues, except that the field named aside, when it is
+// a string capture, is not added to dst: its text is returned instead (the
+// squid input makes squid's timestamp @timestamp and writes no field for
+// it; adding it, then taking it out again, cost a boxed value and moving
+// the fields after it). It still counts as a produced field. A typed
+// capture named aside is converted, counted and dropped.
+func (g *Grok) MatchAside(text string, dst *event.Fields, vals *Values, aside string) (int, string) {
 	first := -1
+	var asideText string
 	for i, p := range g.patterns {
-		if !p.match(text, dst, first >= 0, vals) {
+		ok, at := p.match(text, dst, first >= 0, vals, aside)
+		if !ok {
 			continue
+		}
+		if at != "" || first < 0 {
+			asideText = at
 		}
 		if first < 0 {
 			first = i
@@ -146,16 +162,20 @@ func (g *Grok) MatchValues(text string, dst *event.Fields, vals *Values) int {
 			break
 		}
 	}
-	return first
+	return first, asideText
 }
 
 // Match applies this one pattern; see Grok.Match.
 func (p *Pattern) Match(text string, dst *event.Fields) bool {
 	var vals Values
-	return p.match(text, dst, false, &vals)
+	ok, _ := p.match(text, dst, false, &vals, "")
+	return ok
 }
 
-func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values) bool {
+// match adds the fields of text to dst (Put when put) and reports whether
+// the pattern matched and produced one; the string capture of the field
+// named aside is returned instead of added (see MatchAside).
+func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, aside string) (bool, string) {
 	var loc []int
 	if p.split != nil {
 		var buf [64]int
@@ -165,17 +185,29 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values) 
 			loc = make([]int, n)
 		}
 		if !p.split.match(text, loc) {
-			return false
+			return false, ""
 		}
 	} else if loc = p.re.FindStringSubmatchIndex(text); loc == nil {
-		return false
+		return false, ""
 	}
 	vals.reserve(p.strSlots, p.intSlots)
 	n := 0
+	var asideText string
 	for i := range p.fields {
 		s := &p.fields[i]
+		if s.typ == String && len(aside) == len(s.field) && s.field == aside {
+			if t, ok := s.text(text, loc); ok {
+				asideText = t
+				n++
+			}
+			continue
+		}
 		v, ok := s.value(text, loc, vals)
 		if !ok {
+			continue
+		}
+		if s.field == aside {
+			n++ // typed: converted, counted, dropped
 			continue
 		}
 		if put {
@@ -185,12 +217,11 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values) 
 		}
 		n++
 	}
-	return n > 0
+	return n > 0, asideText
 }
 
-// value returns the typed value of the slot: the last non-empty group that
-// filled it (vjeantet/grok keeps the last one too).
-func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
+// text returns the text of the last non-empty group that filled the slot.
+func (s *slot) text(text string, loc []int) (string, bool) {
 	a, b := -1, -1
 	for _, gi := range s.groups {
 		if x, y := loc[2*gi], loc[2*gi+1]; x >= 0 && y > x {
@@ -198,9 +229,19 @@ func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
 		}
 	}
 	if a < 0 {
+		return "", false
+	}
+	return text[a:b], true
+}
+
+// value returns the typed value of the slot: the last non-empty group that
+// filled it (vjeantet/grok keeps the last one too).
+func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
+	t, ok := s.text(text, loc)
+	if !ok {
 		return nil, false
 	}
-	return convert(text[a:b], s.typ, vals)
+	return convert(t, s.typ, vals)
 }
 
 // convert converts a captured text to typ. A value that is not a number is
