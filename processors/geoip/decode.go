@@ -37,6 +37,23 @@ const maxPointerChain = 8
 
 var errCut = errors.New("the data section ends inside a value")
 
+// maxRecordValues bounds the map entries and array elements one record's
+// decode reads, pointers followed. A real City record reads about 50; a
+// crafted data section can point many keys at one large value (pointers
+// only have to go backwards), and a few hundred KB would then make one
+// lookup read 10^10 values (TestDecodeBoundsCraftedRecords).
+const maxRecordValues = 4096
+
+var errTooMany = fmt.Errorf("the record reads more than %d values (a crafted database?)", maxRecordValues)
+
+// spend counts one value read against the record's budget.
+func spend(left *int) error {
+	if *left--; *left < 0 {
+		return errTooMany
+	}
+	return nil
+}
+
 // mmdbData is the data section of a database.
 type mmdbData []byte
 
@@ -307,22 +324,26 @@ func (d mmdbData) decodeCity(off uint, nc *namedCache) (v cityVals, err error) {
 	if err != nil {
 		return v, err
 	}
+	left := maxRecordValues
 	for range size {
+		if err := spend(&left); err != nil {
+			return v, err
+		}
 		var key []byte
 		if key, k, err = d.key(k); err != nil {
 			return v, err
 		}
 		switch string(key) {
 		case "continent":
-			k, err = d.named(k, namedCode, &v.contCode, &v.contName, nc)
+			k, err = d.named(k, namedCode, &v.contCode, &v.contName, nc, &left)
 		case "country":
-			k, err = d.named(k, namedISO, &v.countryISO, &v.countryNam, nc)
+			k, err = d.named(k, namedISO, &v.countryISO, &v.countryNam, nc, &left)
 		case "city":
-			k, err = d.named(k, namedOnly, nil, &v.cityName, nc)
+			k, err = d.named(k, namedOnly, nil, &v.cityName, nc, &left)
 		case "subdivisions":
-			k, err = d.subdivisions(k, &v, nc)
+			k, err = d.subdivisions(k, &v, nc, &left)
 		case "location":
-			k, err = d.location(k, &v)
+			k, err = d.location(k, &v, &left)
 		default:
 			k, err = d.skip(k)
 		}
@@ -350,7 +371,7 @@ var unset = strRef{off: ^uint(0)}
 // named reads a map holding a code (the key kind names, unless namedOnly)
 // and names, of which it keeps "en". It writes *code and *name only for
 // the keys present, so that a repeated key wins field by field.
-func (d mmdbData) named(off uint, kind namedKind, code, name *strRef, nc *namedCache) (uint, error) {
+func (d mmdbData) named(off uint, kind namedKind, code, name *strRef, nc *namedCache, left *int) (uint, error) {
 	it, end, err := d.value(off)
 	if err != nil {
 		return 0, err
@@ -371,6 +392,9 @@ func (d mmdbData) named(off uint, kind namedKind, code, name *strRef, nc *namedC
 	}
 	k := it.data
 	for range it.size {
+		if err := spend(left); err != nil {
+			return 0, err
+		}
 		var key []byte
 		if key, k, err = d.key(k); err != nil {
 			return 0, err
@@ -379,7 +403,7 @@ func (d mmdbData) named(off uint, kind namedKind, code, name *strRef, nc *namedC
 		case kind != namedOnly && string(key) == codeKeys[kind]:
 			k, err = d.str(k, &c, codeKeys[kind])
 		case string(key) == "names":
-			k, err = d.names(k, &n)
+			k, err = d.names(k, &n, left)
 		default:
 			k, err = d.skip(k)
 		}
@@ -483,12 +507,15 @@ func (nc *namedCache) put(off uint, kind namedKind, code, name strRef) {
 }
 
 // names reads a names map, keeping "en".
-func (d mmdbData) names(off uint, en *strRef) (uint, error) {
+func (d mmdbData) names(off uint, en *strRef, left *int) (uint, error) {
 	size, k, end, err := d.mapAt(off, "names")
 	if err != nil {
 		return 0, err
 	}
 	for range size {
+		if err := spend(left); err != nil {
+			return 0, err
+		}
 		var key []byte
 		if key, k, err = d.key(k); err != nil {
 			return 0, err
@@ -511,7 +538,7 @@ func (d mmdbData) names(off uint, en *strRef) (uint, error) {
 // subdivisions reads the subdivisions array: every element, keeping the
 // first (maxminddb decodes the array into a new slice, so a second
 // subdivisions key replaces the first).
-func (d mmdbData) subdivisions(off uint, v *cityVals, nc *namedCache) (uint, error) {
+func (d mmdbData) subdivisions(off uint, v *cityVals, nc *namedCache, left *int) (uint, error) {
 	it, end, err := d.value(off)
 	if err != nil {
 		return 0, err
@@ -522,8 +549,11 @@ func (d mmdbData) subdivisions(off uint, v *cityVals, nc *namedCache) (uint, err
 	v.subISO, v.subName = strRef{}, strRef{}
 	k := it.data
 	for i := range it.size {
+		if err := spend(left); err != nil {
+			return 0, err
+		}
 		var iso, name strRef
-		if k, err = d.named(k, namedISO, &iso, &name, nc); err != nil {
+		if k, err = d.named(k, namedISO, &iso, &name, nc, left); err != nil {
 			return 0, err
 		}
 		if i == 0 {
@@ -537,12 +567,15 @@ func (d mmdbData) subdivisions(off uint, v *cityVals, nc *namedCache) (uint, err
 }
 
 // location reads latitude, longitude and time_zone.
-func (d mmdbData) location(off uint, v *cityVals) (uint, error) {
+func (d mmdbData) location(off uint, v *cityVals, left *int) (uint, error) {
 	size, k, end, err := d.mapAt(off, "location")
 	if err != nil {
 		return 0, err
 	}
 	for range size {
+		if err := spend(left); err != nil {
+			return 0, err
+		}
 		var key []byte
 		if key, k, err = d.key(k); err != nil {
 			return 0, err
