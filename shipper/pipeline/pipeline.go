@@ -35,6 +35,7 @@ type DeadLetterWriter interface {
 // Settings tune the pipeline.
 type Settings struct {
 	QueueEvents  int           // queue.mem.events: slots for events not yet final
+	QueueBytes   int64         // queue.mem.bytes: bound on their estimated size; 0: none
 	BatchSize    int           // events per batch (the output's bulk_max_size)
 	FlushTimeout time.Duration // a partial batch is sent after this long
 	Workers      int           // concurrent output requests

@@ -18,6 +18,8 @@ type memQueue struct {
 	items []item // queued, not yet cut into a batch
 	used  int    // slots taken: queued, in batches and not yet acknowledged
 	max   int
+	// waiting counts the Publish calls waiting for room (tests watch it).
+	waiting int
 	space chan struct{} // (cap 1) slots were freed: a blocked Publish looks again
 	ready chan struct{} // (cap 1) items were queued while none were
 }
@@ -36,9 +38,12 @@ func (p *Pipeline) enqueue(ctx context.Context, it item) error {
 	waited := false
 	for {
 		if p.stopCtx.Err() != nil {
-			return errors.New("pipeline closed")
+			return p.stopWaiting(waited, errors.New("pipeline closed"))
 		}
 		q.mu.Lock()
+		if waited {
+			q.waiting--
+		}
 		if q.used < q.max {
 			q.used++
 			q.items = append(q.items, it)
@@ -55,16 +60,27 @@ func (p *Pipeline) enqueue(ctx context.Context, it item) error {
 			}
 			return nil
 		}
+		q.waiting++
 		q.mu.Unlock()
 		select {
 		case <-q.space:
 			waited = true
 		case <-ctx.Done():
-			return ctx.Err()
+			return p.stopWaiting(true, ctx.Err())
 		case <-p.stopCtx.Done():
-			return errors.New("pipeline closed")
+			return p.stopWaiting(true, errors.New("pipeline closed"))
 		}
 	}
+}
+
+// stopWaiting returns err, after counting a waiting Publish out.
+func (p *Pipeline) stopWaiting(waiting bool, err error) error {
+	if waiting {
+		p.q.mu.Lock()
+		p.q.waiting--
+		p.q.mu.Unlock()
+	}
+	return err
 }
 
 // take moves up to max-len(buf) queued items to buf. rest is how many are
