@@ -25,6 +25,7 @@ type item struct {
 	ev      *event.Event
 	c       *client
 	outcome Outcome
+	size    int32  // eventSize, with queue.mem.bytes only
 	status  int    // HTTP status of a dead-lettered or retried item
 	reason  string // why it was dead-lettered or retried
 }

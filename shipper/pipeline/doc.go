@@ -11,7 +11,10 @@
 //   - Publish takes a slot of the queue (queue.mem.events slots in all) and
 //     blocks while none is free: back-pressure, never a drop. A slot is freed
 //     only when its event reached a final outcome, so the queue bounds
-//     everything in flight, including events inside a bulk request.
+//     everything in flight, including events inside a bulk request. With
+//     queue.mem.bytes, Publish also waits while the events holding slots
+//     are estimated at the bound or more (queue.go): one event larger than
+//     the bound still enters, once the queue has drained below it.
 //   - The batcher cuts batches in publish order. Output workers send them;
 //     the output marks every item: Ack (indexed), Duplicate (409 on a create
 //     with a known _id: a previous attempt succeeded), DeadLetter (rejected

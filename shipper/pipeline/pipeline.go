@@ -48,6 +48,7 @@ func (s *Settings) defaults() {
 	if s.QueueEvents <= 0 {
 		s.QueueEvents = 4096
 	}
+	s.QueueBytes = max(s.QueueBytes, 0)
 	if s.BatchSize <= 0 {
 		s.BatchSize = 2048
 	}
@@ -134,7 +135,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		set:          set,
 		out:          out,
 		log:          log,
-		q:            memQueue{max: set.QueueEvents, space: make(chan struct{}, 1), ready: make(chan struct{}, 1)},
+		q:            newMemQueue(set, m),
 		batches:      make(chan *Batch),
 		free:         make(chan batchBufs, 4),
 		pending:      map[uint64]*Batch{},
@@ -279,12 +280,13 @@ func (p *Pipeline) batcher() {
 	}
 	for {
 		var took, rest int
+		var full bool
 		empty := len(buf) == 0
-		buf, took, rest = p.q.take(buf, p.set.BatchSize)
+		buf, took, rest, full = p.q.take(buf, p.set.BatchSize)
 		if took > 0 && empty {
 			timer.Reset(p.set.FlushTimeout)
 		}
-		if len(buf) >= p.set.BatchSize || took > 0 && rest == 0 && p.set.Workers > 0 && p.idleWorkers() {
+		if len(buf) >= p.set.BatchSize || full && len(buf) > 0 || took > 0 && rest == 0 && p.set.Workers > 0 && p.idleWorkers() {
 			timer.Stop()
 			if !flush() {
 				return
@@ -482,7 +484,7 @@ func (p *Pipeline) acknowledge(b *Batch) {
 		}
 	}
 	n := len(items)
-	p.q.free(n)
+	p.q.free(items)
 	p.queued.Add(-int64(n))
 	p.finished.Add(int64(n))
 	// The batch is final and acknowledged: nothing refers to its slices

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -193,5 +194,46 @@ func TestQueueBytesOff(t *testing.T) {
 	close(out.release)
 	if err := p.Drain(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// eventSize's estimate is the bytes of keys and strings plus fixed
+// overheads, and counts nested values.
+func TestEventSize(t *testing.T) {
+	e := event.New(time.Time{}, 4)
+	base := eventSize(e)
+	if base != eventOverhead {
+		t.Errorf("eventSize(empty) = %d, want %d", base, eventOverhead)
+	}
+	e.Meta.ID = "0123456789"
+	e.Fields.Add("message", "hello")            // 7 + 5
+	e.Fields.Add("n", int64(3))                 // 1
+	e.Fields.Add("tags", []string{"ab", "c"})   // 4 + 24 + 2×16 + 3
+	e.Fields.Add("j", map[string]any{"k": "v"}) // 1 + 48 + 32 + 1 + 1
+	e.Fields.Add("l", []any{"xy", 1.0})         // 1 + 24 + (16 + 2) + (16 + 0)
+	e.Fields.Add("r", event.RawJSON(`{"a":1}`)) // 1 + 7
+	want := int32(eventOverhead + 10 + 6*fieldOverhead + 12 + 1 + 63 + 83 + 59 + 8)
+	if got := eventSize(e); got != want {
+		t.Errorf("eventSize = %d, want %d", got, want)
+	}
+}
+
+// BenchmarkEventSize: the cost queue.mem.bytes adds to each Publish, on an
+// event shaped as a squid line's (33 fields, mostly strings).
+func BenchmarkEventSize(b *testing.B) {
+	e := event.New(time.Now(), 40)
+	for i := range 33 {
+		switch {
+		case i%6 == 5:
+			e.Fields.Add(fmt.Sprintf("field.number%d", i), int64(i))
+		case i == 30:
+			e.Fields.Add("tags", []string{"router", "squid"})
+		default:
+			e.Fields.Add(fmt.Sprintf("field.name%d", i), "some value of a squid line")
+		}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		eventSize(e)
 	}
 }
