@@ -122,6 +122,42 @@ func TestDefaultConfig(t *testing.T) {
 	}
 }
 
+// TestDefaultConfigMemoryKeys: the packaged file shows memory_limit,
+// gc_percent and the queue's bounds, commented, with their defaults:
+// uncommented, they load and equal config.Defaults().
+func TestDefaultConfigMemoryKeys(t *testing.T) {
+	b, err := os.ReadFile("shipper.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"memory_limit", "gc_percent", "queue.mem.events", "queue.mem.bytes"}
+	var lines []string
+	found := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		for _, k := range keys {
+			if strings.HasPrefix(l, "#"+k+":") {
+				l = l[1:]
+				found[k] = true
+			}
+		}
+		lines = append(lines, l)
+	}
+	for _, k := range keys {
+		if !found[k] {
+			t.Errorf("shipper.yml does not show %q (commented, with its default)", "#"+k+": …")
+		}
+	}
+	cfg, err := config.LoadBytes([]byte(strings.Join(lines, "\n")), "shipper.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := config.Defaults()
+	if cfg.MemoryLimit != d.MemoryLimit || cfg.GCPercent != d.GCPercent || cfg.Queue.Mem.Events != d.Queue.Mem.Events || cfg.Queue.Mem.Bytes != d.Queue.Mem.Bytes {
+		t.Errorf("shipper.yml's commented values: memory_limit %d, gc_percent %d, queue.mem.events %d, queue.mem.bytes %d; the defaults are %d, %d, %d, %d",
+			cfg.MemoryLimit, cfg.GCPercent, cfg.Queue.Mem.Events, cfg.Queue.Mem.Bytes, d.MemoryLimit, d.GCPercent, d.Queue.Mem.Events, d.Queue.Mem.Bytes)
+	}
+}
+
 type nfpmConfig struct {
 	Contents []struct {
 		Src      string `yaml:"src"`

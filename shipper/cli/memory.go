@@ -18,6 +18,36 @@ import (
 	"github.com/shipper-project/shipper/shipper/config"
 )
 
+// applyRuntime applies the collector's settings, gc_percent and
+// memory_limit, at start and after a reload.
+func applyRuntime(cfg *config.Config, log *slog.Logger) {
+	applyGCPercent(cfg, log)
+	applyMemoryLimit(cfg, log)
+}
+
+// applyGCPercent sets the collector's heap growth from gc_percent (Beats'
+// key; 0: config.DefaultGCPercent), unless GOGC is set in the environment:
+// the runtime read that one at start and it wins, as GOMEMLIMIT wins over
+// memory_limit (Beats applies gc_percent over GOGC; here the environment
+// overrides the packaged file without editing it). It returns the
+// percentage in force.
+func applyGCPercent(cfg *config.Config, log *slog.Logger) int {
+	if v := os.Getenv("GOGC"); v != "" {
+		cur := debug.SetGCPercent(-1)
+		debug.SetGCPercent(cur)
+		if cfg.GCPercent != 0 && cfg.GCPercent != config.DefaultGCPercent {
+			log.Info("GOGC from the environment wins over gc_percent", "GOGC", v, "gc_percent", cfg.GCPercent)
+		}
+		return cur
+	}
+	pct := cfg.GCPercent
+	if pct == 0 {
+		pct = config.DefaultGCPercent
+	}
+	debug.SetGCPercent(pct)
+	return pct
+}
+
 // applyMemoryLimit sets the Go runtime's soft memory limit from
 // memory_limit (0: none), unless GOMEMLIMIT is set in the environment: the
 // runtime read that one at start, and it wins, as GOGC wins over the GC
@@ -40,7 +70,7 @@ func applyMemoryLimit(cfg *config.Config, log *slog.Logger) int64 {
 	}
 	limit := int64(cfg.MemoryLimit)
 	if !rootHasKey(cfg.Root, "memory_limit") {
-		limit += flowQueueBytes(cfg)
+		limit += flowQueueBytes(cfg) + extraQueueBytes(cfg)
 	}
 	if limit <= 0 {
 		limit = math.MaxInt64
@@ -82,6 +112,15 @@ func flowQueueBytes(cfg *config.Config) int64 {
 		sum += int64(q.QueueSize) * int64(q.MaxMessageSize)
 	}
 	return sum
+}
+
+// extraQueueBytes is how much queue.mem.bytes is above its default: the
+// default memory_limit counts the default bound, and grows with a larger
+// one, so that a full queue does not keep the collector running (as with
+// the flow queues). With no byte bound (0) nothing is added: the size of
+// the events is then unknown.
+func extraQueueBytes(cfg *config.Config) int64 {
+	return max(int64(cfg.Queue.Mem.Bytes-config.DefaultQueueBytes), 0)
 }
 
 // rootHasKey reports whether the configuration sets key at its top level.

@@ -108,3 +108,72 @@ shipper.inputs:
 		}
 	}
 }
+
+// gc_percent (Beats' key) sets the collector's growth; 0 and an absent key
+// give DefaultGCPercent; GOGC in the environment wins and is said to win.
+func TestGCPercent(t *testing.T) {
+	prev := debug.SetGCPercent(-1)
+	t.Cleanup(func() { debug.SetGCPercent(prev) })
+	load := func(extra string) *config.Config {
+		t.Helper()
+		cfg, err := config.LoadBytes([]byte("path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"+extra), "shipper.yml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	current := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
+	t.Setenv("GOGC", "")
+	for _, c := range []struct {
+		extra string
+		want  int
+	}{
+		{"", config.DefaultGCPercent},
+		{"gc_percent: 0\n", config.DefaultGCPercent},
+		{"gc_percent: 50\n", 50},
+		{"gc_percent: 400\n", 400},
+	} {
+		if got := applyGCPercent(load(c.extra), slog.New(slog.DiscardHandler)); got != c.want || current() != c.want {
+			t.Errorf("%q: gc percent %d (in force %d), want %d", c.extra, got, current(), c.want)
+		}
+	}
+
+	t.Setenv("GOGC", "150")
+	debug.SetGCPercent(150) // as the runtime read it at start
+	var logged bytes.Buffer
+	if got := applyGCPercent(load("gc_percent: 50\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 150 || current() != 150 {
+		t.Errorf("with GOGC=150 and gc_percent: 50, gc percent %d (in force %d), want GOGC's 150", got, current())
+	}
+	if !strings.Contains(logged.String(), "GOGC from the environment wins over gc_percent") {
+		t.Errorf("GOGC winning is not logged:\n%s", logged.String())
+	}
+}
+
+// A queue.mem.bytes above its default grows the default memory_limit by
+// the difference (a full queue under a limit that did not count it would
+// keep the collector running); 0 (no byte bound) adds nothing, and an
+// explicit memory_limit stays as written.
+func TestDefaultMemoryLimitCoversQueueBytes(t *testing.T) {
+	prev := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
+	t.Setenv("GOMEMLIMIT", "")
+	const base = "path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"
+	for _, c := range []struct {
+		extra string
+		want  int64
+	}{
+		{"", 24 << 20},
+		{"queue.mem.bytes: 4MiB\n", 24 << 20},
+		{"queue.mem.bytes: 0\n", 24 << 20},
+		{"queue.mem.bytes: 40MiB\n", 24<<20 + 32<<20},
+		{"queue.mem.bytes: 40MiB\nmemory_limit: 30MiB\n", 30 << 20},
+	} {
+		cfg, err := config.LoadBytes([]byte(base+c.extra), "shipper.yml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := applyMemoryLimit(cfg, slog.New(slog.DiscardHandler)); got != c.want {
+			t.Errorf("%q: limit %d, want %d", c.extra, got, c.want)
+		}
+	}
+}

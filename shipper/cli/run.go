@@ -150,7 +150,7 @@ func startUp(c *common, once bool, stderr io.Writer) (*config.Config, *slog.Logg
 	recent := monitoring.NewRecentLog(20)
 	log := c.logger(cfg, stderr)
 	log = slog.New(recent.Handler(log.Handler()))
-	applyMemoryLimit(cfg, log)
+	applyRuntime(cfg, log)
 	r, err := runner.New(cfg, runner.Options{Once: once, Recent: recent}, log)
 	if err != nil {
 		err = config.BlameOverrides(err, cfg.Overrides)
@@ -255,7 +255,7 @@ func runReloading(ctx context.Context, r *runner.Runner, c *common, cfg *config.
 				}
 			} else {
 				cfg = next
-				applyMemoryLimit(cfg, log)
+				applyRuntime(cfg, log)
 			}
 			r = nr // if a stop came meanwhile, its Run returns at once
 		}

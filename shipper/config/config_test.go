@@ -45,6 +45,12 @@ func TestLoadErrorsNameFileLineAndKey(t *testing.T) {
 		"shipper.yml:6: queue.mem.events: cannot unmarshal !!str `lots` into int")
 	f("memory limit not a size", base+"output.console: {}\nmemory_limit: lots\n",
 		`shipper.yml:4: memory_limit: invalid size "lots" (want a number with an optional unit: 512KiB, 10MiB, 1GiB)`)
+	f("gc_percent and queue.mem.bytes out of range, both reported", base+"output.console: {}\ngc_percent: -1\nqueue:\n  mem:\n    bytes: 1KiB\n",
+		"shipper.yml:7: queue.mem.bytes: must be 0 (no byte bound) or at least 32KiB (as in Beats), got 1024 bytes",
+		"shipper.yml:4: gc_percent: must be > 0 (0: the default, 200; GOGC=off in the environment turns the collector off), got -1")
+	f("gc_percent and queue.mem.bytes of the wrong type", base+"output.console: {}\ngc_percent: lots\nqueue.mem.bytes: big\n",
+		"shipper.yml:4: gc_percent: cannot unmarshal !!str `lots` into int",
+		`shipper.yml:5: queue.mem.bytes: invalid size "big" (want a number with an optional unit: 512KiB, 10MiB, 1GiB)`)
 }
 
 func TestLoadExpandsEnvDottedKeysAndOverrides(t *testing.T) {
@@ -80,6 +86,28 @@ func TestMemoryLimit(t *testing.T) {
 	f("memory_limit: 48MiB\n", 48*MiB)
 	f("memory_limit: 0\n", 0)
 	f("memory_limit: 8MiB\n", MinMemoryLimit)
+}
+
+// TestGCPercentAndQueueBytes: gc_percent defaults to DefaultGCPercent
+// (0 in the file means the default, as in Beats); queue.mem.bytes defaults
+// to DefaultQueueBytes, takes a size, and 0 turns the byte bound off
+// (issue 17).
+func TestGCPercentAndQueueBytes(t *testing.T) {
+	f := func(line string, pct int, bytes ByteSize) {
+		t.Helper()
+		yml := "shipper.inputs:\n  - {type: squid, id: a, paths: [x]}\noutput.console: {}\n" + line
+		c, err := LoadBytes([]byte(yml), "shipper.yml", nil)
+		if err != nil {
+			t.Fatalf("LoadBytes(%q): %v", line, err)
+		}
+		if c.GCPercent != pct || c.Queue.Mem.Bytes != bytes {
+			t.Errorf("LoadBytes(%q): gc_percent %d, queue.mem.bytes %d; want %d, %d", line, c.GCPercent, c.Queue.Mem.Bytes, pct, bytes)
+		}
+	}
+	f("", DefaultGCPercent, DefaultQueueBytes)
+	f("gc_percent: 50\nqueue.mem.bytes: 64MiB\n", 50, 64*MiB)
+	f("gc_percent: 0\nqueue.mem.bytes: 0\n", 0, 0)
+	f("queue.mem.bytes: 32768\n", DefaultGCPercent, MinQueueBytes)
 }
 
 func TestSecretIsRedacted(t *testing.T) {

@@ -64,13 +64,21 @@ type Config struct {
 	// runtime.memory_limit, beside Beats' max_procs; 0: no limit.
 	// GOMEMLIMIT in the environment wins.
 	MemoryLimit ByteSize `yaml:"memory_limit"`
+	// GCPercent is Beats' gc_percent: the collector's heap growth between
+	// collections, in percent (runtime/debug.SetGCPercent). Default 200
+	// (Go's is 100; Beats leaves Go's); 0: the default, as in Beats. GOGC
+	// in the environment wins, as GOMEMLIMIT wins over memory_limit.
+	GCPercent int `yaml:"gc_percent"`
 
 	Output map[string]Section `yaml:"output"`
 
 	Queue struct {
 		Mem struct {
 			Events int `yaml:"events"`
-			Flush  struct {
+			// Bytes bounds the estimated size of the events not yet
+			// final, beside Events (Beats' queue.mem.bytes); 0: none.
+			Bytes ByteSize `yaml:"bytes"`
+			Flush struct {
 				// MinEvents caps a batch below the output's
 				// bulk_max_size; 0 (default): bulk_max_size.
 				MinEvents int           `yaml:"min_events"`
@@ -144,13 +152,30 @@ const DefaultMemoryLimit = 24 * MiB
 // almost continuously.
 const MinMemoryLimit = 8 * MiB
 
+// DefaultGCPercent is gc_percent's default: the heap of a shipper is small
+// and short-lived (a bounded queue of events), and collecting at 200 %
+// growth instead of Go's 100 % costs a few MiB and saved about a quarter of
+// the CPU per event (200k squid lines: 1.73 → 1.30 CPU-s, RSS 26 → 31 MiB).
+const DefaultGCPercent = 200
+
+// DefaultQueueBytes is queue.mem.bytes' default: above what
+// queue.mem.events' 2048 squid events are estimated at (3.0 KB each, 6.2 MB
+// in all), so the bound changes nothing for ordinary lines, and stops
+// large ones (multiline, big JSON, long URLs) at 8 MiB, within memory_limit.
+const DefaultQueueBytes = 8 * MiB
+
+// MinQueueBytes is the smallest queue.mem.bytes accepted (Beats' minimum).
+const MinQueueBytes = 32 * KiB
+
 // Defaults returns the configuration every file is decoded over.
 func Defaults() Config {
 	var c Config
 	c.Shipper.ShutdownTimeout = 10 * time.Second
 	c.Shipper.Registry.Flush = time.Second
 	c.MemoryLimit = DefaultMemoryLimit
+	c.GCPercent = DefaultGCPercent
 	c.Queue.Mem.Events = 2048
+	c.Queue.Mem.Bytes = DefaultQueueBytes
 	c.Queue.Mem.Flush.Timeout = time.Second
 	c.Path.Data = "data"
 	c.Logging.Level = "info"
@@ -339,6 +364,9 @@ func (c *Config) validate(root Section) error {
 	if c.Queue.Mem.Events <= 0 {
 		errs = append(errs, root.Errorf("queue.mem.events", "must be > 0, got %d", c.Queue.Mem.Events))
 	}
+	if b := c.Queue.Mem.Bytes; b != 0 && b < MinQueueBytes {
+		errs = append(errs, root.Errorf("queue.mem.bytes", "must be 0 (no byte bound) or at least %dKiB (as in Beats), got %d bytes", MinQueueBytes/KiB, b))
+	}
 	if c.Queue.Mem.Flush.MinEvents < 0 {
 		errs = append(errs, root.Errorf("queue.mem.flush.min_events", "must be >= 0, got %d", c.Queue.Mem.Flush.MinEvents))
 	}
@@ -350,6 +378,9 @@ func (c *Config) validate(root Section) error {
 	}
 	if c.MemoryLimit != 0 && c.MemoryLimit < MinMemoryLimit {
 		errs = append(errs, root.Errorf("memory_limit", "must be 0 (no limit) or at least %dMiB, got %d bytes", MinMemoryLimit/MiB, c.MemoryLimit))
+	}
+	if c.GCPercent < 0 {
+		errs = append(errs, root.Errorf("gc_percent", "must be > 0 (0: the default, %d; GOGC=off in the environment turns the collector off), got %d", DefaultGCPercent, c.GCPercent))
 	}
 	if _, err := ParseLevel(c.Logging.Level); err != nil {
 		errs = append(errs, root.Errorf("logging.level", "%v", err))

@@ -17,6 +17,7 @@ import (
 // they are exposed as gauges, every other counter as a `_total` counter.
 var gaugeSuffixes = []string{
 	"queue.filled",
+	"queue.filled.bytes",
 	"queue.disk.bytes",
 	"queue.disk.paused.full",
 	"queue.disk.paused.write_error",

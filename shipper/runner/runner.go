@@ -179,6 +179,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 	}
 	r.pipe = pipeline.New(pipeline.Settings{
 		QueueEvents:  cfg.Queue.Mem.Events,
+		QueueBytes:   int64(cfg.Queue.Mem.Bytes),
 		BatchSize:    batch,
 		FlushTimeout: cfg.Queue.Mem.Flush.Timeout,
 		Workers:      set.Workers,
