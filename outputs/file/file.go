@@ -88,19 +88,21 @@ func factory(sec config.Section, env outputs.Env) (outputs.Output, outputs.Setti
 
 // Output writes NDJSON.
 type Output struct {
-	cfg        Config
-	mode       os.FileMode
-	f          *os.File
-	w          *bufio.Writer
-	size       int64
+	cfg  Config
+	mode os.FileMode
+	f    *os.File
+	size int64 // of the current file, with the documents in buf
+	// buf holds the documents encoded and not yet written, up to about
+	// buffer_size: each is encoded into it, not copied a second time
+	// into a bufio.Writer (a squid document is ~1 KiB).
 	buf        []byte
 	enc        event.Encoder
 	bytes      *monitoring.Counter
 	rotatedOut *monitoring.Counter // documents deleted with the oldest file
 	torn       *monitoring.Counter // torn last lines ended at open (a crash mid-write)
-	// broken: a write, flush or fsync failed. bufio.Writer keeps its
-	// first error, and the file may end inside a document: the next
-	// Publish reopens the file, which ends that torn line.
+	// broken: a write or fsync failed, and the file may end inside a
+	// document: the next Publish reopens the file, which ends that torn
+	// line.
 	broken bool
 	// docs[i] is how many documents this process wrote to generation i
 	// (0: the current file), -1 when the file predates the process; the
@@ -145,7 +147,6 @@ func (o *Output) open() error {
 		return fmt.Errorf("output.file: %w", err)
 	}
 	o.f, o.size = f, fi.Size()
-	o.w = bufio.NewWriterSize(f, int(o.cfg.BufferSize))
 	// A process killed during a write(2) leaves a torn last line: the
 	// kernel stops a write at a page boundary once SIGKILL is pending. Its
 	// document was not acknowledged and comes again; end the torn line so
@@ -198,27 +199,38 @@ func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 }
 
 func (o *Output) publish(b *pipeline.Batch) error {
+	limit := int64(o.cfg.RotateEveryKB) * 1024
+	o.buf = o.buf[:0] // what a failed Publish left is sent again
 	for i := range b.Len() {
-		o.buf = o.enc.Append(o.buf[:0], b.Event(i))
+		start := len(o.buf)
+		o.buf = o.enc.Append(o.buf, b.Event(i))
 		o.buf = append(o.buf, '\n')
-		if o.size > 0 && o.size+int64(len(o.buf)) > int64(o.cfg.RotateEveryKB)*1024 {
+		n := int64(len(o.buf) - start)
+		if o.size > 0 && o.size+n > limit {
+			// The documents before this one end the current file.
+			if err := o.write(o.buf[:start]); err != nil {
+				return err
+			}
 			if err := o.rotate(); err != nil {
 				return err
 			}
+			o.buf = o.buf[:copy(o.buf, o.buf[start:])]
 		}
-		n, err := o.w.Write(o.buf)
-		o.size += int64(n)
+		o.size += n
 		if o.docs[0] >= 0 {
 			o.docs[0]++
 		}
-		o.bytes.Add(int64(n))
-		if err != nil {
-			return fmt.Errorf("output.file: write %s: %w", o.name(), err)
+		if len(o.buf) >= int(o.cfg.BufferSize) {
+			if err := o.write(o.buf); err != nil {
+				return err
+			}
+			o.buf = o.buf[:0]
 		}
 	}
-	if err := o.w.Flush(); err != nil {
-		return fmt.Errorf("output.file: write %s: %w", o.name(), err)
+	if err := o.write(o.buf); err != nil {
+		return err
 	}
+	o.buf = o.buf[:0]
 	if o.cfg.Fsync {
 		if err := o.f.Sync(); err != nil {
 			return fmt.Errorf("output.file: fsync %s: %w", o.name(), err)
@@ -227,11 +239,21 @@ func (o *Output) publish(b *pipeline.Batch) error {
 	return nil
 }
 
+// write writes p to the current file.
+func (o *Output) write(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	n, err := o.f.Write(p)
+	o.bytes.Add(int64(n))
+	if err != nil {
+		return fmt.Errorf("output.file: write %s: %w", o.name(), err)
+	}
+	return nil
+}
+
 // rotate renames name → name.1 → … → name.N-1 and opens a fresh file.
 func (o *Output) rotate() error {
-	if err := o.w.Flush(); err != nil {
-		return err
-	}
 	if err := o.f.Close(); err != nil {
 		return err
 	}
@@ -284,15 +306,13 @@ func countLines(path string) int64 {
 	}
 }
 
-// Close flushes and closes the file.
+// Close closes the file. Nothing is pending: Publish writes its batch
+// before it returns (the documents of a failed one are sent again).
 func (o *Output) Close() error {
 	if o.f == nil {
 		return nil
 	}
-	err := o.w.Flush()
-	if cerr := o.f.Close(); err == nil {
-		err = cerr
-	}
+	err := o.f.Close()
 	o.f = nil
 	return err
 }
