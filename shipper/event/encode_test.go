@@ -466,3 +466,15 @@ func FuzzAllSafe(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendInt: appendInt writes what strconv.AppendInt writes.
+func FuzzAppendInt(f *testing.F) {
+	for _, v := range []int64{0, 9, 10, 99, 100, 101, 999, 1000, 752000000, 1<<63 - 1, -1, -1 << 63} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v int64) {
+		if got, want := string(appendInt([]byte("x"), v)), string(strconv.AppendInt([]byte("x"), v, 10)); got != want {
+			t.Fatalf("appendInt(%d) = %s, want %s", v, got, want)
+		}
+	})
+}

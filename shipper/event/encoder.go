@@ -252,7 +252,7 @@ func (s *planStep) append(enc *Encoder, dst []byte, val any) []byte {
 		}
 		s.kind, s.str, s.num, s.val, s.whole = kindInt64, "", v, val, false
 		dst = append(dst, s.frag...)
-		return strconv.AppendInt(dst, v, 10)
+		return appendInt(dst, v)
 	case []string:
 		if s.kind == kindStrings && sameStrings(s.strs, v) {
 			s.val = val
@@ -279,7 +279,7 @@ func (s *planStep) appendRepeated(enc *Encoder, dst []byte) []byte {
 		case kindString:
 			s.full = enc.appendString(s.full, s.str)
 		case kindInt64:
-			s.full = strconv.AppendInt(s.full, s.num, 10)
+			s.full = appendInt(s.full, s.num)
 		case kindStrings:
 			s.full = enc.appendStrings(s.full, s.strs)
 		}
@@ -322,4 +322,38 @@ func (enc *Encoder) appendStrings(dst []byte, ss []string) []byte {
 		dst = enc.appendString(dst, s)
 	}
 	return append(dst, ']')
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" + "60616263646566676869" +
+	"70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+// appendInt is strconv.AppendInt(dst, v, 10), two digits a division for
+// the non-negative values documents hold (offsets, sizes, durations).
+func appendInt(dst []byte, v int64) []byte {
+	if v < 0 {
+		return strconv.AppendInt(dst, v, 10)
+	}
+	if v < 10 {
+		return append(dst, byte('0'+v))
+	}
+	var b [20]byte
+	i := len(b)
+	u := uint64(v)
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		i -= 2
+		b[i], b[i+1] = digitPairs[2*u], digitPairs[2*u+1]
+	} else {
+		i--
+		b[i] = byte('0' + u)
+	}
+	return append(dst, b[i:]...)
 }
