@@ -59,14 +59,13 @@ type keyOrder struct {
 }
 
 type planStep struct {
-	frag []byte
-	idx  uint8
 	// The value last written by this step (a string, an int64 or a
 	// []string) and, once the next document repeated it, frag and its
 	// encoding in one piece: a source's documents share many values
 	// (agent.*, host.name, event.module, observer.*, …), which are then
 	// one copy each instead of a copy, an escape scan and a second copy.
 	// Strings are immutable, so equal values encode to the same bytes.
+	idx   uint8
 	kind  uint8 // of the last value: kindNone, kindString, kindInt64, kindStrings
 	whole bool  // full holds frag and the last value's encoding
 	// val is the last value as it was boxed: a document whose field holds
@@ -75,10 +74,9 @@ type planStep struct {
 	// the boxed value alive, so that its address cannot be reused by
 	// another value.
 	val  any
-	str  string
-	num  int64
+	full []byte // its buffer is kept when the value changes
+	frag []byte
 	strs []string // kindStrings: a copy of the elements (the slice may be reused)
-	full []byte   // its buffer is kept when the value changes
 }
 
 const (
@@ -238,19 +236,19 @@ func (k *keyOrder) appendPlanned(enc *Encoder, dst []byte, e *Event) []byte {
 func (s *planStep) append(enc *Encoder, dst []byte, val any) []byte {
 	switch v := val.(type) {
 	case string:
-		if s.kind == kindString && sameString(s.str, v) {
+		if s.kind == kindString && sameString(s.val.(string), v) {
 			s.val = val
 			return s.appendRepeated(enc, dst)
 		}
-		s.kind, s.str, s.val, s.whole = kindString, v, val, false
+		s.kind, s.val, s.whole = kindString, val, false
 		dst = append(dst, s.frag...)
 		return enc.appendString(dst, v)
 	case int64:
-		if s.kind == kindInt64 && s.num == v {
+		if s.kind == kindInt64 && s.val.(int64) == v {
 			s.val = val
 			return s.appendRepeated(enc, dst)
 		}
-		s.kind, s.str, s.num, s.val, s.whole = kindInt64, "", v, val, false
+		s.kind, s.val, s.whole = kindInt64, val, false
 		dst = append(dst, s.frag...)
 		return appendInt(dst, v)
 	case []string:
@@ -259,12 +257,12 @@ func (s *planStep) append(enc *Encoder, dst []byte, val any) []byte {
 			return s.appendRepeated(enc, dst)
 		}
 		clear(s.strs) // not to keep the old strings alive
-		s.kind, s.str, s.strs, s.val, s.whole = kindStrings, "", append(s.strs[:0], v...), val, false
+		s.kind, s.strs, s.val, s.whole = kindStrings, append(s.strs[:0], v...), val, false
 		dst = append(dst, s.frag...)
 		return enc.appendStrings(dst, v)
 	default:
 		clear(s.strs)
-		s.kind, s.str, s.strs, s.val, s.whole = kindNone, "", s.strs[:0], nil, false
+		s.kind, s.strs, s.val, s.whole = kindNone, s.strs[:0], nil, false
 		dst = append(dst, s.frag...)
 		return appendValue(dst, v)
 	}
@@ -277,9 +275,9 @@ func (s *planStep) appendRepeated(enc *Encoder, dst []byte) []byte {
 		s.full = append(s.full[:0], s.frag...)
 		switch s.kind {
 		case kindString:
-			s.full = enc.appendString(s.full, s.str)
+			s.full = enc.appendString(s.full, s.val.(string))
 		case kindInt64:
-			s.full = appendInt(s.full, s.num)
+			s.full = appendInt(s.full, s.val.(int64))
 		case kindStrings:
 			s.full = enc.appendStrings(s.full, s.strs)
 		}
