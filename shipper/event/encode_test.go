@@ -309,6 +309,8 @@ func TestEncoderTimestamp(t *testing.T) {
 		time.Unix(1572202844, 999999999), {}, time.Date(9999, 12, 31, 23, 59, 59, 5e8, time.UTC),
 		time.Date(10000, 1, 1, 0, 0, 0, 5e8, time.UTC), time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(0, 1, 1, 0, 0, 0, 7, time.UTC), time.Unix(1572202844, 25e6),
+		time.Unix(1572202844, 1e6), time.Unix(1572202844, 100e6), time.Unix(1572202844, 120e6),
+		time.Unix(1572202844, 999e6), time.Unix(1572202844, 10e6), time.Unix(1572202844, 1e6+1),
 	} {
 		e := &Event{Timestamp: ts, Fields: Fields{{"a", 1}}}
 		if got, want := string(enc.Append(nil, e)), string(AppendJSON(nil, e)); got != want {

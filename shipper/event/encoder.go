@@ -189,7 +189,17 @@ func (enc *Encoder) appendTimestamp(dst []byte, t time.Time) []byte {
 		enc.tsSec = sec
 	}
 	dst = append(dst, enc.tsPrefix...)
-	if ns := t.Nanosecond(); ns != 0 {
+	ns := t.Nanosecond()
+	if ns != 0 && ns%1e6 == 0 { // milliseconds (squid's): ".999", trailing zeros dropped
+		ms := ns / 1e6
+		b := [4]byte{'.', byte('0' + ms/100), byte('0' + ms/10%10), byte('0' + ms%10)}
+		n := len(b)
+		for b[n-1] == '0' {
+			n--
+		}
+		return append(append(dst, b[:n]...), 'Z')
+	}
+	if ns != 0 {
 		// ".999999999": up to nine digits, trailing zeros dropped
 		var b [10]byte
 		b[0] = '.'
