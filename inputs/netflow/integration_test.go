@@ -150,15 +150,11 @@ func nfdumpFlows(t *testing.T, pcap, version string, want map[string]flowtest.Co
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
-	// nfcapd listens once the port cannot be bound any more.
-	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return 0 }, func() bool {
-		c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-		if err == nil {
-			c.Close()
-			return false
-		}
-		return true
-	})
+	flowtest.LogOnFailure(t, "nfcapd", logf.Name())
+	// nfcapd listens once its socket is in the table. Not by binding the
+	// port to see whether it is taken: the probe's socket, held at the
+	// instant nfcapd binds, would make nfcapd's bind fail.
+	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return 0 }, func() bool { return flowtest.UDPBound(t, port) })
 	flowtest.Softflowd(t, pcap, "127.0.0.1:"+strconv.Itoa(port), version, "-6", "-a")
 	// nfcapd rotates its file every 2 s (-t 2); nfdump reads the rotated
 	// files until they hold every packet of the capture.

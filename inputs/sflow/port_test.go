@@ -4,7 +4,6 @@ package sflow
 
 import (
 	"net"
-	"strconv"
 	"testing"
 )
 
@@ -15,14 +14,4 @@ func freePort(t *testing.T) int {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// portTaken: a daemon listens once the port cannot be bound any more.
-func portTaken(port int) bool {
-	c, err := net.ListenPacket("udp", "127.0.0.1:"+strconv.Itoa(port))
-	if err != nil {
-		return true
-	}
-	c.Close()
-	return false
 }
