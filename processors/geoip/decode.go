@@ -57,67 +57,22 @@ func spend(left *int) error {
 // mmdbData is the data section of a database.
 type mmdbData []byte
 
-// ctrl reads the control byte(s) at off: the type, the size field, and the
-// offset of the payload. For a pointer, size is the whole control byte
-// (pointer decodes it).
+// ctrl reads the control byte(s) at off (ctrlAt).
 func (d mmdbData) ctrl(off uint) (typ int, size uint, next uint, err error) {
-	if off >= uint(len(d)) {
-		return 0, 0, 0, errCut
+	typ, size, next, ok := ctrlAt(d, off)
+	if !ok {
+		return 0, 0, 0, ctrlError(d, off)
 	}
-	c := d[off]
-	next = off + 1
-	typ = int(c >> 5)
-	if typ == tPointer {
-		return typ, uint(c), next, nil
-	}
-	if typ == tExtended {
-		if next >= uint(len(d)) {
-			return 0, 0, 0, errCut
-		}
-		typ = int(d[next]) + 7
-		next++
-		if typ < 8 || typ > tFloat {
-			return 0, 0, 0, fmt.Errorf("a value at %d has an invalid type %d", off, typ)
-		}
-	}
-	size = uint(c & 0x1f)
-	if size < 29 {
-		return typ, size, next, nil
-	}
-	n := size - 28
-	if next+n > uint(len(d)) {
-		return 0, 0, 0, errCut
-	}
-	v := uint(0)
-	for _, b := range d[next : next+n] {
-		v = v<<8 | uint(b)
-	}
-	switch size {
-	case 29:
-		size = 29 + v
-	case 30:
-		size = 285 + v
-	default:
-		size = 65821 + v
-	}
-	return typ, size, next + n, nil
+	return typ, size, next, nil
 }
 
 // pointer decodes a pointer whose control byte is c and whose payload
 // starts at next: the offset it points to and the offset after it.
 func (d mmdbData) pointer(c, next uint) (p, end uint, err error) {
-	ss := (c >> 3) & 3
-	end = next + ss + 1
-	if end > uint(len(d)) {
+	p, end, ok := pointerAt(d, c, next)
+	if !ok {
 		return 0, 0, errCut
 	}
-	if ss != 3 {
-		p = c & 7
-	}
-	for _, b := range d[next:end] {
-		p = p<<8 | uint(b)
-	}
-	p += [4]uint{0, 2048, 526336, 0}[ss]
 	return p, end, nil
 }
 
@@ -180,24 +135,6 @@ func (d mmdbData) skip(off uint) (uint, error) {
 		off = next
 	}
 	return off, nil
-}
-
-// key reads the map key at off: its bytes and the offset after it.
-func (d mmdbData) key(off uint) ([]byte, uint, error) {
-	it, end, err := d.value(off)
-	if err != nil {
-		return nil, 0, err
-	}
-	if it.typ != tString {
-		return nil, 0, fmt.Errorf("a map key at %d is not a string (type %d)", off, it.typ)
-	}
-	if it.size > uint(len(d))-it.data {
-		return nil, 0, errCut
-	}
-	if end == 0 {
-		end = it.data + it.size
-	}
-	return d[it.data : it.data+it.size], end, nil
 }
 
 // mapAt reads the map at off (pointers followed): its size, the offset

@@ -45,24 +45,6 @@ const maxDepth = 512
 
 var metadataMarker = []byte("\xAB\xCD\xEFMaxMind.com")
 
-// mmdb data types (spec: "Output Data Section").
-const (
-	tExtended = 0
-	tPointer  = 1
-	tString   = 2
-	tDouble   = 3
-	tBytes    = 4
-	tUint16   = 5
-	tUint32   = 6
-	tMap      = 7
-	tInt32    = 8
-	tUint64   = 9
-	tUint128  = 10
-	tArray    = 11
-	tBool     = 14
-	tFloat    = 15
-)
-
 // metaFields are the metadata values checkMMDB needs (and Verify requires).
 type metaFields struct {
 	nodeCount, recordSize, ipVersion, majorVersion uint64
@@ -195,47 +177,14 @@ type walker struct {
 // ctrl reads the control byte(s) at off and returns the type, the size
 // field and the offset of the payload.
 func (w *walker) ctrl(off uint) (typ int, size uint, next uint, err error) {
-	d := w.data
-	if off >= uint(len(d)) {
-		return 0, 0, 0, fmt.Errorf("the section ends (at %d) where a value should start", len(d))
+	typ, size, next, ok := ctrlAt(w.data, off)
+	if !ok {
+		return 0, 0, 0, ctrlError(w.data, off)
 	}
-	c := d[off]
-	next = off + 1
-	typ = int(c >> 5)
-	if typ == tPointer {
-		return typ, uint(c), next, nil // the size bits are decoded by pointer
+	if typ == 12 || typ == 13 {
+		return 0, 0, 0, fmt.Errorf("a value at %d has an invalid type %d", off, typ)
 	}
-	if typ == tExtended {
-		if next >= uint(len(d)) {
-			return 0, 0, 0, fmt.Errorf("a value at %d is cut short", off)
-		}
-		typ = int(d[next]) + 7
-		next++
-		if typ < 8 || typ > tFloat || typ == 12 || typ == 13 {
-			return 0, 0, 0, fmt.Errorf("a value at %d has an invalid type %d", off, typ)
-		}
-	}
-	size = uint(c & 0x1f)
-	if size < 29 {
-		return typ, size, next, nil
-	}
-	n := size - 28
-	if next+n > uint(len(d)) {
-		return 0, 0, 0, fmt.Errorf("the size of a value at %d is cut short", off)
-	}
-	v := uint(0)
-	for _, b := range d[next : next+n] {
-		v = v<<8 | uint(b)
-	}
-	switch size {
-	case 29:
-		size = 29 + v
-	case 30:
-		size = 285 + v
-	default:
-		size = 65821 + v
-	}
-	return typ, size, next + n, nil
+	return typ, size, next, nil
 }
 
 func newWalker(data []byte) *walker {
@@ -245,18 +194,8 @@ func newWalker(data []byte) *walker {
 // pointer decodes the pointer whose control byte is c and whose payload
 // starts at next; ok is false when it is cut short or points past the end.
 func (w *walker) pointer(c, next uint) (p uint, ok bool) {
-	ss := (c >> 3) & 3
-	if next+ss+1 > uint(len(w.data)) {
-		return 0, false
-	}
-	if ss != 3 {
-		p = c & 7
-	}
-	for _, b := range w.data[next : next+ss+1] {
-		p = p<<8 | uint(b)
-	}
-	p += [4]uint{0, 2048, 526336, 0}[ss]
-	return p, p < uint(len(w.data))
+	p, _, ok = pointerAt(w.data, c, next)
+	return p, ok && p < uint(len(w.data))
 }
 
 // resolve reads the control bytes at off, following one pointer.
@@ -378,25 +317,11 @@ func (w *walker) item(off uint, depth int) (uint, error) {
 	return next + size, nil
 }
 
-// key checks that the map key at off is a string, or a pointer to one.
+// key checks that the map key at off is a string, or a pointer to one,
+// as the decoder reads it (item then checks the pointer's target).
 func (w *walker) key(off uint) error {
-	typ, size, next, err := w.ctrl(off)
-	if err != nil {
-		return err
-	}
-	if typ == tPointer {
-		p, ok := w.pointer(size, next)
-		if !ok {
-			return nil // item reports it
-		}
-		if typ, _, _, err = w.ctrl(p); err != nil {
-			return err
-		}
-	}
-	if typ != tString {
-		return fmt.Errorf("a map key at %d is of type %d, want a string", off, typ)
-	}
-	return nil
+	_, _, err := mmdbData(w.data).key(off)
+	return err
 }
 
 // readMetadata reads the metadata fields checkMMDB needs from the checked
