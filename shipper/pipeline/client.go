@@ -176,6 +176,10 @@ type staticSet struct {
 	fast   bool
 	tags   bool      // fields has "tags"
 	filter [4]uint64 // bit keyBucket(k) is set for every key but "tags"
+	// bit min(len(k), 63) is set for every key but "tags": most of an
+	// event's keys are told apart by their length alone, without a load
+	// of their bytes
+	lens uint64
 }
 
 func newStaticSet(f event.Fields) staticSet {
@@ -192,6 +196,7 @@ func newStaticSet(f event.Fields) staticSet {
 		}
 		b := keyBucket(x.Key)
 		s.filter[b>>6] |= 1 << (b & 63)
+		s.lens |= 1 << min(len(x.Key), 63)
 	}
 	return s
 }
@@ -214,8 +219,11 @@ func (s *staticSet) add(e *event.Event) {
 		return
 	}
 	var have uint64 // bit j: e has the key of fields[j]
-	for i := range e.Fields {
-		k := e.Fields[i].Key
+	for _, f := range e.Fields {
+		k := f.Key
+		if s.lens&(1<<min(len(k), 63)) == 0 {
+			continue
+		}
 		if b := keyBucket(k); s.filter[b>>6]&(1<<(b&63)) == 0 {
 			continue
 		}
