@@ -133,6 +133,11 @@ func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error 
 	b = event.AppendJSON(b, e)
 	b = append(b, "}\n"...)
 	d.buf = b
+	if d.f == nil { // a rotation could not open the new file
+		if err := d.open(); err != nil {
+			return err
+		}
+	}
 	if d.maxBytes > 0 && d.size > 0 && d.size+int64(len(b)) > d.maxBytes {
 		if err := d.rotate(); err != nil {
 			return err
@@ -171,14 +176,19 @@ func (d *DeadLetterFile) cutBack(n int64, err error) error {
 	return err
 }
 
+// rotate makes the file .1 and opens a new one. After a failure the file
+// is closed (d.f nil) and the next Write opens it again, whichever step
+// failed; .1's entries are counted as dropped only once replaced.
 func (d *DeadLetterFile) rotate() error {
 	old := d.path + ".1"
-	if n, err := countLines(old); err == nil && n > 0 {
-		d.dropped.Add(n)
-	}
 	d.f.Close()
+	d.f = nil
+	n, cerr := countLines(old) // its descriptor freed: the count can open .1
 	if err := os.Rename(d.path, old); err != nil {
 		return fmt.Errorf("rotate dead-letter file: %w", err)
+	}
+	if cerr == nil && n > 0 {
+		d.dropped.Add(n)
 	}
 	return d.open()
 }
@@ -205,5 +215,8 @@ func countLines(path string) (int64, error) {
 func (d *DeadLetterFile) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.f == nil {
+		return nil
+	}
 	return d.f.Close()
 }
