@@ -242,18 +242,13 @@ func splitURL(u string) urlParts {
 	}
 	host := rest[:h]
 	rest = rest[h:]
-	for j := 0; j < len(rest); j++ {
-		if rest[j] == '#' {
-			rest = rest[:j]
-			break
-		}
+	// The path is most of a URL's bytes: IndexByte scans it by words.
+	if j := strings.IndexByte(rest, '#'); j >= 0 {
+		rest = rest[:j]
 	}
 	p.path = rest
-	for j := 0; j < len(rest); j++ {
-		if rest[j] == '?' {
-			p.path, p.query = rest[:j], rest[j+1:]
-			break
-		}
+	if j := strings.IndexByte(rest, '?'); j >= 0 {
+		p.path, p.query = rest[:j], rest[j+1:]
 	}
 	port := ""
 	if at >= 0 {
