@@ -872,13 +872,19 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 		in.linesFiltered.Add(int64(m.lines))
 		return nil
 	}
+	// The event's ackPoint, also where its message and offset are boxed
+	// from and what its _id is rendered from.
+	if len(h.acks) == cap(h.acks) {
+		h.acks = make([]ackPoint, 0, 256)
+	}
+	h.acks = append(h.acks, ackPoint{h: h, end: m.end})
+	ap := &h.acks[len(h.acks)-1]
 	e := in.events.Get(m.ts)
-	var msg string
 	if m.fields == nil {
-		msg = string(m.content)
-		e.Fields.Add("message", msg)
+		ap.id.msg, ap.id.start = string(m.content), m.start
+		e.Fields.Add("message", boxString(&ap.id.msg))
 		e.Fields.Add("log.file.path", h.pathVal)
-		e.Fields.Add("log.offset", m.start)
+		e.Fields.Add("log.offset", boxInt64(&ap.id.start))
 	} else {
 		// ndjson: the decoded keys win over log.*, as Filebeat's
 		// DeepUpdate of the message fields; `message` is the text left.
@@ -917,16 +923,12 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	keep, err := p.Parse(m.content, e)
 	if !keep && err == nil {
 		// Not an event; its bytes are covered by the next line's cursor.
+		// (Its ackPoint is left unused: its message may be referred to.)
 		event.Release(e)
 		return nil
 	}
-	if len(h.acks) == cap(h.acks) {
-		h.acks = make([]ackPoint, 0, 256)
-	}
-	h.acks = append(h.acks, ackPoint{h: h, end: m.end})
-	ap := &h.acks[len(h.acks)-1]
 	if lazy {
-		ap.id = lazyID{pfx: pfx, start: m.start, msg: msg, cr: len(m.raw) > len(m.content)}
+		ap.id.pfx, ap.id.cr = pfx, len(m.raw) > len(m.content)
 		e.Meta.IDFrom = &ap.id
 	} else {
 		e.Meta.ID = id

@@ -74,3 +74,29 @@ func (l *lazyID) DocID() string {
 }
 
 const base64URL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+// eface is the layout of an `any`: the dynamic type, and a pointer to the
+// value (for a string or an int64, a copy the runtime allocates).
+type eface struct {
+	typ, data unsafe.Pointer
+}
+
+var (
+	stringType = (*eface)(unsafe.Pointer(&[]any{""}[0])).typ
+	int64Type  = (*eface)(unsafe.Pointer(&[]any{int64(0)}[0])).typ
+)
+
+// boxString and boxInt64 return *p as an `any` that points at *p, where
+// the runtime would copy the value into an allocation of its own (16 and 8
+// bytes per line, issue 17), as grok.Values does for the parsed fields. p
+// is in the event's ackPoint, which nothing changes once it is published;
+// the value keeps its ackPoint chunk alive like any pointer into it.
+func boxString(p *string) (v any) {
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: stringType, data: unsafe.Pointer(p)}
+	return v
+}
+
+func boxInt64(p *int64) (v any) {
+	*(*eface)(unsafe.Pointer(&v)) = eface{typ: int64Type, data: unsafe.Pointer(p)}
+	return v
+}
