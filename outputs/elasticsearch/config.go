@@ -101,6 +101,11 @@ func (c *Config) Validate() error {
 	} else if err := sel.validate(); err != nil {
 		errs = append(errs, fmt.Errorf("index: %v", err))
 	}
+	if strings.Contains(c.Pipeline, "%{") {
+		if _, err := parseIndex(c.Pipeline); err != nil {
+			errs = append(errs, fmt.Errorf("pipeline: %v", err))
+		}
+	}
 	if c.Backoff.Init <= 0 || c.Backoff.Max < c.Backoff.Init {
 		errs = append(errs, fmt.Errorf("backoff: want 0 < init <= max, got init %s max %s", c.Backoff.Init, c.Backoff.Max))
 	}

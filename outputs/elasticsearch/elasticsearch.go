@@ -76,7 +76,10 @@ type Output struct {
 	cfg    Config
 	client *es.BaseClient
 	index  indexSel
-	log    *slog.Logger
+	// pipe renders a pipeline that is a format string (%{[field]}); nil
+	// when the pipeline is constant (cfg.Pipeline, as written).
+	pipe indexSel
+	log  *slog.Logger
 	hosts  []string
 
 	bytesOut, requests *monitoring.Counter
@@ -100,6 +103,10 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 		log = slog.New(slog.DiscardHandler)
 	}
 	idx, _ := parseIndex(cfg.Index)
+	var pipe indexSel
+	if strings.Contains(cfg.Pipeline, "%{") {
+		pipe, _ = parseIndex(cfg.Pipeline)
+	}
 	var addrs, shown []string
 	for _, h := range cfg.Hosts {
 		u, _ := hostURL(h, cfg.Protocol, cfg.Path)
@@ -136,7 +143,7 @@ func New(cfg Config, log *slog.Logger, m *monitoring.Registry) (*Output, error) 
 		return nil, fmt.Errorf("elasticsearch client: %w", err)
 	}
 	o := &Output{
-		cfg: cfg, client: client, index: idx, log: log, hosts: shown,
+		cfg: cfg, client: client, index: idx, pipe: pipe, log: log, hosts: shown,
 		bytesOut:  m.Counter("output.write.bytes"),
 		requests:  m.Counter("output.requests"),
 		failovers: m.Counter("output.requests.failover"),
@@ -411,6 +418,15 @@ func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 	pipe := e.Meta.Pipeline
 	if pipe == "" {
 		pipe = o.cfg.Pipeline
+		if o.pipe != nil {
+			// A format string, as Beats' pipeline selector: a missing
+			// field gives no pipeline.
+			p, why := o.pipe.render(nil, e)
+			pipe = ""
+			if why == "" {
+				pipe = string(p)
+			}
+		}
 	}
 	if pipe != "" {
 		// Lower-cased as Beats does (getPipeline): Elasticsearch's
