@@ -78,9 +78,9 @@ type Output struct {
 	index  indexSel
 	// pipe renders a pipeline that is a format string (%{[field]}); nil
 	// when the pipeline is constant (cfg.Pipeline, as written).
-	pipe indexSel
-	log  *slog.Logger
-	hosts  []string
+	pipe  indexSel
+	log   *slog.Logger
+	hosts []string
 
 	bytesOut, requests *monitoring.Counter
 	failovers          *monitoring.Counter
