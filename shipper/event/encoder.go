@@ -95,6 +95,10 @@ type eface struct {
 // sameBox reports whether *a and *b are the same box: the same type and
 // the same value's memory. For a string, an int64 or a []string header,
 // which a box holds by a copy nothing can change, that is the same value.
+// It relies on boxes never being rewritten in place: the runtime's boxes
+// and grok.Values' blocks (allocated per event, never recycled) are not;
+// a pool that reused value blocks would break it (and Event.Clone's
+// sharing of values).
 func sameBox(a, b *any) bool {
 	x, y := (*eface)(unsafe.Pointer(a)), (*eface)(unsafe.Pointer(b))
 	return x.typ == y.typ && x.data == y.data
