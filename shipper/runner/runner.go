@@ -257,6 +257,12 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			errs = append(errs, err)
 			continue
 		}
+		if strings.Contains(common.Index, "%{") {
+			// Filebeat renders it (static fields and the event's date);
+			// taken as written it names an index after the expression.
+			errs = append(errs, sec.Errorf("index", "format strings (%%{...}) are not supported in an input's index, got %q: write the name, or use output.elasticsearch.index with %%{[field]} and %%{+yyyy.MM.dd}", common.Index))
+			continue
+		}
 		for j := range common.Processors {
 			common.Processors[j].File = sec.File
 			common.Processors[j].Path = fmt.Sprintf("%s.processors[%d]", sec.Path, j)
