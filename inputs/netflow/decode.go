@@ -190,7 +190,15 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 	restarted := false
 	if dom.haveSeq {
 		diff := int32(seq - dom.nextSeq)
+		late := diff < 0 && diff >= -maxSequenceBack &&
+			(!h.hasUptime || dom.lastUptime-h.uptime <= maxLateUptime)
 		switch {
+		case late:
+			// Sent before the datagram that came before it (UDP
+			// reorders): its uptime is a little behind too, which is no
+			// restart, and the expected number stays where it is (moved
+			// back, the next datagram would count as a gap again).
+			return
 		case h.hasUptime && h.uptime < dom.lastUptime && h.version == 9:
 			restarted = true
 		case diff < -maxSequenceBack:
@@ -234,6 +242,11 @@ func (d *Decoder) recordGap(dom *domain, h header, seq, data, all uint32, counta
 // maxSequenceBack: a sequence number this far behind the expected one is an
 // exporter restart, not a reordered datagram.
 const maxSequenceBack = 1000
+
+// maxLateUptime: a datagram whose uptime is at most this far (ms) behind
+// the last one, with a sequence number less than maxSequenceBack behind,
+// came late; further behind, the exporter restarted.
+const maxLateUptime = 60_000
 
 func (d *Decoder) decodeV5(dg flow.Datagram, emit func(*event.Event) error) error {
 	// goflow2 makes Count records whatever the datagram holds (zero
