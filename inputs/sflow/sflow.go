@@ -274,6 +274,10 @@ func (d *Decoder) sequence(from netip.AddrPort, a netip.Addr, sub, seq uint32) {
 			d.seqGaps.Inc()
 			ag.lost.Add(int64(diff))
 			d.warn("sFlow datagrams lost (sequence gap)", "agent", a, "sub_agent", sub, "missing", diff)
+		case diff < 0:
+			// Late (UDP reorders): the expected number stays ahead,
+			// or the next datagram would show the same gap again.
+			return
 		}
 	}
 	ag.nextSeq = seq + 1
