@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"regexp"
@@ -654,4 +655,33 @@ func TestDatabaseRemovedAndBack(t *testing.T) {
 		c, _ := run(t, p, "81.2.69.160").Fields.GetString("destination.geo.country_iso_code")
 		return c == "SE"
 	})
+}
+
+// TestSkipV4MatchesNetip: the integer test of IPv4 addresses (skippedV4)
+// skips exactly what the netip methods and the prefix lists skip, at every
+// range's edges and for random addresses.
+func TestSkipV4MatchesNetip(t *testing.T) {
+	var addrs []netip.Addr
+	for _, r := range skipV4 {
+		for _, d := range []uint32{0, 1, 2} {
+			for _, v := range []uint32{r[0] - d, r[0] + d, r[0] | ^r[1] - d, r[0] | ^r[1] + d} {
+				addrs = append(addrs, netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for range 200000 {
+		v := rng.Uint32()
+		addrs = append(addrs, netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}))
+	}
+	for _, a := range addrs {
+		_, want := lookupAddrNetip(a)
+		if _, got := lookupAddr(a); got != want {
+			t.Errorf("lookupAddr(%s) public = %v, the netip test says %v", a, got, want)
+		}
+		m := netip.AddrFrom16(a.As16()) // IPv4-mapped: the same answer
+		if got, public := lookupAddr(m); public != want || got != a {
+			t.Errorf("lookupAddr(%s) = %s, %v; want %s, %v", m, got, public, a, want)
+		}
+	}
 }

@@ -1,6 +1,9 @@
 package geoip
 
-import "net/netip"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // specialV4 and specialV6 are the IANA special-purpose ranges that no GeoIP
 // database can place on a map (RFC 6890 and the IANA special-purpose address
@@ -36,14 +39,55 @@ var globalV6 = netip.MustParsePrefix("2000::/3")
 // such destinations.
 var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
+// skipV4 is every IPv4 range lookupAddr skips, as value and mask: the
+// netip methods' ranges (private, loopback, link-local, multicast,
+// unspecified) and specialV4. An IPv4 address, most of a log's, is
+// checked against it as an integer instead of through the netip methods
+// and Prefix.Contains (issue 17); TestSkipV4MatchesNetip compares the two.
+var skipV4 = func() (out [][2]uint32) {
+	ps := append([]netip.Prefix{
+		netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"), netip.MustParsePrefix("192.168.0.0/16"),
+		netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("169.254.0.0/16"), netip.MustParsePrefix("224.0.0.0/4"),
+	}, specialV4...) // 0.0.0.0/8 holds the unspecified address
+	for _, p := range ps {
+		b := p.Addr().As4()
+		mask := ^uint32(0) << (32 - p.Bits())
+		out = append(out, [2]uint32{binary.BigEndian.Uint32(b[:]), mask})
+	}
+	return out
+}()
+
+func skippedV4(a netip.Addr) bool {
+	b := a.As4()
+	v := binary.BigEndian.Uint32(b[:])
+	for _, r := range skipV4 {
+		if v&r[1] == r[0] {
+			return true
+		}
+	}
+	return false
+}
+
 // lookupAddr turns a parsed address into the address to look up, and false
 // when it is in a special range and must be skipped.
 func lookupAddr(a netip.Addr) (netip.Addr, bool) {
+	if a.Is4() {
+		return a, !skippedV4(a)
+	}
 	a = a.WithZone("").Unmap()
 	if a.Is6() && nat64.Contains(a) {
 		b := a.As16()
 		a = netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]})
 	}
+	if a.Is4() {
+		return a, !skippedV4(a)
+	}
+	return lookupAddrNetip(a)
+}
+
+// lookupAddrNetip is lookupAddr's test through the netip methods and the
+// prefix lists, for an unmapped address without zone.
+func lookupAddrNetip(a netip.Addr) (netip.Addr, bool) {
 	if a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() ||
 		a.IsUnspecified() || a.IsInterfaceLocalMulticast() || a.IsLinkLocalMulticast() {
 		return a, false
