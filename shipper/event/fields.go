@@ -29,13 +29,28 @@ func (f *Fields) Put(key string, v any) {
 		}
 	}
 	// Conflicts are rare; check them only when a shared prefix exists.
-	for i := 0; i < len(s); i++ {
+	for i := range s {
 		if conflicts(s[i].Key, key) {
-			s = append(s[:i], s[i+1:]...)
-			i--
+			n := i
+			for j := i + 1; j < len(s); j++ {
+				if !conflicts(s[j].Key, key) {
+					s[n] = s[j]
+					n++
+				}
+			}
+			s = vacate(s, n)
+			break
 		}
 	}
 	*f = append(s, Field{Key: key, Value: v})
+}
+
+// vacate returns s[:n] after zeroing s[n:]: a slot past len never keeps a
+// field (its value alive), so Release clears only up to len. Every
+// operation that shortens Fields goes through it.
+func vacate(s Fields, n int) Fields {
+	clear(s[n:])
+	return s[:n]
 }
 
 // conflicts reports whether a and b cannot both exist in one nested object:
@@ -102,17 +117,25 @@ func (f Fields) GetString(key string) (string, bool) {
 // was removed.
 func (f *Fields) Delete(key string) bool {
 	s := *f
-	removed := false
-	for i := 0; i < len(s); i++ {
-		k := s[i].Key
-		if k == key || (len(k) > len(key) && k[len(key)] == '.' && strings.HasPrefix(k, key)) {
-			s = append(s[:i], s[i+1:]...)
-			i--
-			removed = true
+	for i := range s {
+		if under(s[i].Key, key) {
+			n := i
+			for j := i + 1; j < len(s); j++ {
+				if !under(s[j].Key, key) {
+					s[n] = s[j]
+					n++
+				}
+			}
+			*f = vacate(s, n)
+			return true
 		}
 	}
-	*f = s
-	return removed
+	return false
+}
+
+// under reports whether k is key or a key below it.
+func under(k, key string) bool {
+	return k == key || (len(k) > len(key) && k[len(key)] == '.' && strings.HasPrefix(k, key))
 }
 
 // Has reports whether key is set.
