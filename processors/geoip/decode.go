@@ -395,7 +395,7 @@ func packRef(r strRef) (w uint64, ok bool) {
 	if r == unset {
 		return 0, true
 	}
-	if r.off >= 1<<40 || r.n >= 1<<23 {
+	if uint64(r.off) >= 1<<40 || r.n >= 1<<23 {
 		return 0, false
 	}
 	return 1<<63 | uint64(r.n)<<40 | uint64(r.off), true
