@@ -22,6 +22,14 @@ var (
 // e.Fields[from:] exactly as the squid input does (shipper test-pattern
 // uses it to show the same documents).
 func MapECS(e *event.Event, from int) {
+	takeTimestamp(e, from)
+	mapECS(e, from, new(grok.Values))
+}
+
+// takeTimestamp makes the first "timestamp" capture at e.Fields[from:] the
+// event's @timestamp and removes it from the fields (the squid input's
+// parser sets it aside in grok instead: MatchAside).
+func takeTimestamp(e *event.Event, from int) {
 	f := e.Fields
 	for i := from; i < len(f); i++ {
 		if f[i].Key != "timestamp" {
@@ -30,9 +38,8 @@ func MapECS(e *event.Event, from int) {
 		s, _ := f[i].Value.(string)
 		setTimestamp(e, s)
 		e.Fields = append(f[:i], f[i+1:]...)
-		break
+		return
 	}
-	mapECS(e, from, new(grok.Values))
 }
 
 // setTimestamp makes the pattern's timestamp capture, squid's epoch.millis

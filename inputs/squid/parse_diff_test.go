@@ -2,9 +2,7 @@ package squid
 
 import (
 	"fmt"
-	"math"
 	"math/rand"
-	"net/netip"
 	"os"
 	"reflect"
 	"strings"
@@ -17,10 +15,10 @@ import (
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
-// The squid parser was reworked for speed (issue 17); parseRef and
-// mapECSRef are Parse and mapECS as they were before (grok's MatchValues,
-// then the timestamp field taken out again), the reference the parser must
-// agree with, field for field and in the same order, on every line.
+// The squid parser was reworked for speed (issue 17); parseRef is Parse as
+// it was before (grok's MatchValues with the timestamp as a field, taken out
+// again before the ECS mapping), the reference the parser must agree with,
+// field for field and in the same order, on every line.
 
 func parseRef(p *Parser, line string) *event.Event {
 	e := event.New(time.Time{}, 40)
@@ -37,113 +35,11 @@ func parseRef(p *Parser, line string) *event.Event {
 		e.Tag("_grokparsefailure")
 		return e
 	}
-	mapECSRef(e, n, &vals)
+	takeTimestamp(e, n) // the timestamp as a field, then taken out
+	mapECS(e, n, &vals)
 	return e
 }
 
-func mapECSRef(e *event.Event, from int, vals *grok.Values) {
-	f := e.Fields
-	for i := from; i < len(f); i++ {
-		if f[i].Key != "timestamp" {
-			continue
-		}
-		if s, ok := f[i].Value.(string); ok {
-			if ts, ok := parseTimestamp(s); ok {
-				e.Timestamp = ts
-			}
-		}
-		e.Fields = append(f[:i], f[i+1:]...)
-		break
-	}
-	f = e.Fields
-	var dest, url, src, user string
-	var destV any // dest as boxed by grok
-	status, duration := int64(-1), int64(-1)
-	for i := from; i < len(f); i++ {
-		switch f[i].Key {
-		case "destination.address":
-			dest, _ = f[i].Value.(string)
-			destV = f[i].Value
-		case "url.original":
-			url, _ = f[i].Value.(string)
-		case "http.response.status_code":
-			status, _ = f[i].Value.(int64)
-		case "squid.request.duration":
-			duration, _ = f[i].Value.(int64)
-		case "source.ip":
-			src, _ = f[i].Value.(string)
-		case "user.name":
-			user, _ = f[i].Value.(string)
-		}
-	}
-	var destIP string
-	if canonicalIPv4(dest) {
-		// The common case, without netip's parse and print.
-		destIP = dest
-		e.Fields.Add("destination.ip", destV)
-	} else if dest != "" {
-		if a, err := netip.ParseAddr(dest); err == nil {
-			// Usually dest is already the canonical text: keep it
-			// rather than allocate the same string again.
-			var b [64]byte
-			if a = a.Unmap(); string(a.AppendTo(b[:0])) == dest {
-				destIP = dest
-				e.Fields.Add("destination.ip", destV)
-			} else {
-				destIP = a.String()
-				e.Fields.Add("destination.ip", vals.String(destIP))
-			}
-		}
-	}
-	u := splitURL(url)
-	if u.domain != "" {
-		e.Fields.Add("url.domain", vals.String(u.domain))
-	}
-	if u.scheme != "" {
-		e.Fields.Add("url.scheme", vals.String(u.scheme))
-	}
-	if u.port > 0 {
-		e.Fields.Add("url.port", vals.Int(u.port))
-	}
-	if u.path != "" {
-		e.Fields.Add("url.path", vals.String(u.path))
-	}
-	if u.query != "" {
-		e.Fields.Add("url.query", vals.String(u.query))
-	}
-	// ECS event.duration is in nanoseconds; squid logs milliseconds.
-	if duration >= 0 && duration <= math.MaxInt64/int64(time.Millisecond) {
-		e.Fields.Add("event.duration", vals.Int(duration*int64(time.Millisecond)))
-	}
-	switch {
-	case src != "" && destIP != "" && src != destIP:
-		e.Fields.Add("related.ip", vals.Strings(src, destIP))
-	case src != "":
-		e.Fields.Add("related.ip", vals.Strings(src))
-	case destIP != "":
-		e.Fields.Add("related.ip", vals.Strings(destIP))
-	}
-	if user != "" {
-		e.Fields.Add("related.user", vals.Strings(user))
-	}
-	e.Fields.Add("event.category", categories)
-	e.Fields.Add("event.type", typeAccess)
-	switch {
-	case status >= 400:
-		e.Fields.Add("event.outcome", "failure")
-	case status >= 100:
-		e.Fields.Add("event.outcome", "success")
-	default:
-		e.Fields.Add("event.outcome", "unknown")
-	}
-	// As Elastic's squid integration writes them (sample_event.json).
-	e.Fields.Add("observer.vendor", "Squid")
-	e.Fields.Add("observer.product", "Squid")
-	e.Fields.Add("observer.type", "proxy")
-}
-
-// diffLines are squid lines in every shape the parser meets: the samples,
-// generated lines (seeded), and their mutations.
 func diffLines(t testing.TB, n int) []string {
 	var lines []string
 	for _, f := range []string{"../../testdata/squid-access.log", "../../patterns/testdata/squid_native.log",
