@@ -135,6 +135,7 @@ func TestGCPercent(t *testing.T) {
 		{"gc_percent: 0\n", config.DefaultGCPercent},
 		{"gc_percent: 50\n", 50},
 		{"gc_percent: 400\n", 400},
+		{"", config.DefaultGCPercent}, // a reload without the key: back to the default
 	} {
 		if got := applyGCPercent(load(c.extra), slog.New(slog.DiscardHandler)); got != c.want || current() != c.want {
 			t.Errorf("%q: gc percent %d (in force %d), want %d", c.extra, got, current(), c.want)
