@@ -154,7 +154,7 @@ func nfdumpFlows(t *testing.T, pcap, version string, want map[string]flowtest.Co
 	// nfcapd listens once its socket is in the table. Not by binding the
 	// port to see whether it is taken: the probe's socket, held at the
 	// instant nfcapd binds, would make nfcapd's bind fail.
-	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, func() int64 { return 0 }, func() bool { return flowtest.UDPBound(t, port) })
+	flowtest.WaitFor(t, "nfcapd to listen", 30*time.Second, flowtest.DaemonCPU(cmd.Process.Pid), func() bool { return flowtest.UDPBound(t, port) })
 	flowtest.Softflowd(t, pcap, "127.0.0.1:"+strconv.Itoa(port), version, "-6", "-a")
 	// nfcapd rotates its file every 2 s (-t 2); nfdump reads the rotated
 	// files until they hold every packet of the capture.

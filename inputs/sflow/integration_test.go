@@ -180,7 +180,7 @@ func sfacctdFlows(t *testing.T, pcap string) map[string]flowtest.Counts {
 		table = string(out)
 		return err == nil
 	}
-	flowtest.WaitFor(t, "sfacctd's memory plugin to answer", 30*time.Second, func() int64 { return 0 }, query)
+	flowtest.WaitFor(t, "sfacctd's memory plugin to answer", 30*time.Second, flowtest.DaemonCPU(cmd.Process.Pid), query)
 	if !flowtest.UDPBound(t, port) {
 		t.Fatalf("sfacctd's plugin answers but nothing is bound to port %d", port)
 	}

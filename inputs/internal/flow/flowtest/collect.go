@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -106,4 +107,45 @@ func TempDir(t testing.TB) string {
 	d := t.TempDir()
 	os.Chmod(d, 0o755)
 	return d
+}
+
+// DaemonCPU returns a WaitFor progress function for a daemon the test
+// started: the CPU time (clock ticks) of process pid and of every process
+// in the process group it leads (its forked plugins). While the daemon
+// starts up (zeroing a cache, loading, binding) the number grows, so a
+// loaded machine makes the wait longer instead of failing it; a daemon
+// stuck without working stops it.
+func DaemonCPU(pid int) func() int64 {
+	return func() int64 {
+		dirs, _ := os.ReadDir("/proc")
+		var sum int64
+		for _, d := range dirs {
+			b, err := os.ReadFile("/proc/" + d.Name() + "/stat")
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid pgrp session tty tpgid flags minflt
+			// cminflt majflt cmajflt utime stime: after the last ')'.
+			s := string(b)
+			i := strings.LastIndexByte(s, ')')
+			if i < 0 {
+				continue
+			}
+			f := strings.Fields(s[i+1:])
+			if len(f) < 13 {
+				continue
+			}
+			self := strings.Fields(s[:i])
+			if len(self) == 0 {
+				continue
+			}
+			if self[0] != strconv.Itoa(pid) && f[2] != strconv.Itoa(pid) {
+				continue
+			}
+			u, _ := strconv.ParseInt(f[11], 10, 64)
+			st, _ := strconv.ParseInt(f[12], 10, 64)
+			sum += u + st
+		}
+		return sum
+	}
 }
