@@ -47,16 +47,7 @@ func BenchmarkParseLine(b *testing.B) {
 // that the op is the parse and ECS mapping, not the event's allocation.
 func BenchmarkParse(b *testing.B) {
 	p, _ := NewParser(DefaultConfig())
-	data, err := os.ReadFile("../../testdata/squid-access.log")
-	if err != nil {
-		b.Fatal(err)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(data), "\n") {
-		if strings.TrimSpace(l) != "" {
-			lines = append(lines, l)
-		}
-	}
+	lines := sampleLines(b)
 	e := event.New(time.Time{}, 40)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -64,4 +55,20 @@ func BenchmarkParse(b *testing.B) {
 		e.Fields = append(e.Fields[:0], event.Field{Key: "message", Value: line})
 		p.Parse(nil, e)
 	}
+}
+
+// sampleLines is testdata/squid-access.log's non-blank lines.
+func sampleLines(tb testing.TB) []string {
+	tb.Helper()
+	data, err := os.ReadFile("../../testdata/squid-access.log")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }

@@ -37,16 +37,7 @@ func (r *releaser) Publish(_ context.Context, e *event.Event) error {
 func BenchmarkInput(b *testing.B) {
 	path := os.Getenv("SQUID_BENCH_LOG")
 	if path == "" {
-		data, err := os.ReadFile("../../testdata/squid-access.log")
-		if err != nil {
-			b.Fatal(err)
-		}
-		var lines []string
-		for _, l := range strings.Split(string(data), "\n") {
-			if strings.TrimSpace(l) != "" {
-				lines = append(lines, l)
-			}
-		}
+		lines := sampleLines(b)
 		var sb strings.Builder
 		for i := range 50_000 {
 			sb.WriteString(lines[i%len(lines)])
