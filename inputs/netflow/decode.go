@@ -199,7 +199,7 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 			// restart, and the expected number stays where it is (moved
 			// back, the next datagram would count as a gap again).
 			return
-		case h.hasUptime && h.uptime < dom.lastUptime && h.version == 9:
+		case h.hasUptime && h.uptime < dom.lastUptime && h.version == 9 && !uptimeWrapped(dom, h, diff):
 			restarted = true
 		case diff < -maxSequenceBack:
 			restarted = true
@@ -219,6 +219,15 @@ func (d *Decoder) sequence(e *exporter, dom *domain, h header, seq uint32, next 
 	dom.haveSeq = true
 	dom.nextSeq = next
 	dom.lastUptime = h.uptime
+}
+
+// uptimeWrapped reports whether a v9 header's uptime, below the last one,
+// wrapped: it is 32 bits of milliseconds, which wrap every 49.7 days. The
+// sequence number then follows (diff: its distance from the expected one)
+// and the uptime is a little ahead modulo 2^32; a restarted exporter
+// starts its sequence number again too.
+func uptimeWrapped(dom *domain, h header, diff int32) bool {
+	return diff >= 0 && diff < maxSequenceBack && int32(h.uptime-dom.lastUptime) >= 0
 }
 
 func (d *Decoder) lost(h header, n int64) {

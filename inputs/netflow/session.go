@@ -191,9 +191,15 @@ func (r *recordSeq) next(seq, data, all uint32, countable bool) (lost int64) {
 		} else {
 			for i, p := range predicted {
 				if r.readings&(1<<i) != 0 {
-					if gap := int32(seq - p); gap > 0 {
-						lost = int64(gap)
+					gap := int32(seq - p)
+					if gap < 0 && gap >= -maxSequenceBack {
+						// Sent before the message that came before it
+						// (UDP reorders): its records were counted
+						// missing then; measured from it, the next
+						// message would count them again.
+						return 0
 					}
+					lost = int64(max(gap, 0))
 					break
 				}
 			}
