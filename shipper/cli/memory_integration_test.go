@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -83,5 +84,106 @@ queue.mem.bytes: %d
 	p.waitExit(0)
 	if got := len(es.Stored()); got != n {
 		t.Errorf("%d lines indexed, want %d", got, n)
+	}
+}
+
+// A reload while the queue is full in bytes and Elasticsearch holds every
+// bulk request: the running pipeline stops (its events are read again from
+// the cursor), the new one takes the new queue.mem.bytes, /stats shows the
+// new queue's bytes (not the old queue's added to them), and once
+// Elasticsearch answers every line is indexed.
+func TestReloadWhileQueueFullInBytes(t *testing.T) {
+	const size, n, bound = 100 << 10, 60, 1 << 20
+	release := make(chan struct{})
+	es := estest.New(t, func(int, []estest.Doc) estest.Reply { <-release; return estest.Reply{} })
+	released := false
+	defer func() {
+		if !released {
+			close(release)
+		}
+	}()
+	dir := t.TempDir()
+	var lines bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&lines, "%d %s\n", i, bytes.Repeat([]byte{'a' + byte(i%26)}, size))
+	}
+	logFile := filepath.Join(dir, "big.log")
+	os.WriteFile(logFile, lines.Bytes(), 0o600)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	cfgFile := filepath.Join(dir, "shipper.yml")
+	writeCfg := func(bound int) {
+		os.WriteFile(cfgFile+".tmp", []byte(fmt.Sprintf(`path.data: %q
+shipper.inputs:
+  - {type: filestream, id: big, paths: [%q]}
+output.elasticsearch: {hosts: [%q], timeout: 10m}
+setup.template.enabled: false
+setup.ilm.enabled: false
+http: {enabled: true, host: 127.0.0.1, port: %d}
+queue.mem.bytes: %d
+shipper.shutdown_timeout: 1s
+`, filepath.Join(dir, "data"), logFile, es.URL, port, bound)), 0o600)
+		os.Rename(cfgFile+".tmp", cfgFile)
+	}
+	writeCfg(bound)
+
+	p := startShipper(t, false, "run", "-c", cfgFile)
+	var c map[string]int64
+	counters := func(full int64) func() bool {
+		return func() bool {
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", port))
+			if err != nil {
+				return p.exited()
+			}
+			defer resp.Body.Close()
+			var s struct{ Counters map[string]int64 }
+			json.NewDecoder(resp.Body).Decode(&s)
+			c = s.Counters
+			return c["pipeline.queue.filled.bytes"] >= full || c["pipeline.queue.filled"] >= n || p.exited()
+		}
+	}
+	p.waitFor("the queue full in bytes", counters(bound))
+	if p.exited() {
+		t.Fatalf("the shipper ended:\n%s", p.log())
+	}
+	writeCfg(2 * bound)
+	p.signal(syscall.SIGHUP)
+	p.waitFor("the reload", p.logged("shipper reloaded"))
+	p.waitFor("the new queue full in bytes", counters(2*bound))
+	if p.exited() {
+		t.Fatalf("the shipper ended:\n%s", p.log())
+	}
+	// The new queue alone: at most its bound and one event, in bytes and
+	// in events (the old queue's are gone with it).
+	if got, max := c["pipeline.queue.filled"], int64(2*bound/size+1); got > max {
+		t.Errorf("after the reload to queue.mem.bytes %d /stats shows %d queued events (%d bytes), want at most %d",
+			2*bound, got, c["pipeline.queue.filled.bytes"], max)
+	}
+	if got, max := c["pipeline.queue.filled.bytes"], int64(2*bound+size+4096); got > max {
+		t.Errorf("after the reload to queue.mem.bytes %d /stats shows %d queued bytes, want at most %d", 2*bound, got, max)
+	}
+	close(release)
+	released = true
+	p.waitFor("every line indexed", func() bool { return len(es.Stored()) >= n || p.exited() })
+	p.signal(syscall.SIGTERM)
+	p.waitExit(0)
+	// The reload's stop left events unacknowledged (Elasticsearch held
+	// them); the last stop, everything indexed, leaves none: the new
+	// pipeline must not count the old one's.
+	if got := strings.Count(p.log(), "stopping with events not acknowledged"); got != 1 {
+		t.Errorf("%d stops with events not acknowledged, want 1 (the reload's); output:\n%s", got, p.log())
+	}
+	seen := map[string]bool{}
+	for _, d := range es.Docs() {
+		var doc struct{ Message string }
+		json.Unmarshal(d.Source, &doc)
+		seen[doc.Message] = true
+	}
+	if len(seen) != n {
+		t.Errorf("%d distinct lines indexed, want %d", len(seen), n)
 	}
 }
