@@ -106,6 +106,12 @@ type Pipeline struct {
 	batchesSent         *monitoring.Counter
 	queued              *monitoring.Counter
 
+	// pendingBase is published - finished when the pipeline was built: a
+	// reload builds the next pipeline on the same counters, and the
+	// events the previous one stopped with (not final: read again from
+	// the cursor) are not this one's to wait for.
+	pendingBase int64
+
 	now   func() time.Time // the clock of the dead-letter warnings (tests set it)
 	dlMu  sync.Mutex
 	dlLog deadLetterLog
@@ -130,6 +136,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 	ctx, cancel := context.WithCancel(context.Background())
 	_, outOK := out.(EventsNotRetained)
 	_, dlOK := set.DeadLetter.(EventsNotRetained)
+	published, finished := m.Counter("pipeline.events.published"), m.Counter("pipeline.events.final")
 	return &Pipeline{
 		recycle:      outOK && (set.DeadLetter == nil || dlOK),
 		set:          set,
@@ -143,8 +150,9 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		stop:         cancel,
 		stopCtx:      ctx,
 		metrics:      m,
-		published:    m.Counter("pipeline.events.published"),
-		finished:     m.Counter("pipeline.events.final"),
+		published:    published,
+		finished:     finished,
+		pendingBase:  published.Load() - finished.Load(),
 		filtered:     m.Counter("pipeline.events.filtered"),
 		failed:       m.Counter("pipeline.events.processor_errors"),
 		acked:        m.Counter("output.events.acked"),
@@ -212,6 +220,17 @@ func (p *Pipeline) Start() {
 func (p *Pipeline) Close() error {
 	p.stop()
 	p.wg.Wait()
+	// The events not final are read again by the next run (or pipeline,
+	// after a reload, on the same counters): out of the queue's gauges.
+	q := &p.q
+	q.mu.Lock()
+	used, bytes := q.used, q.bytes
+	q.used, q.bytes = 0, 0
+	q.mu.Unlock()
+	p.queued.Add(-int64(used))
+	if bytes != 0 {
+		q.filledBytes.Add(-bytes)
+	}
 	if p.dq != nil {
 		p.dq.close()
 	}
@@ -219,7 +238,7 @@ func (p *Pipeline) Close() error {
 }
 
 // Pending is the number of published events not yet final.
-func (p *Pipeline) Pending() int64 { return p.published.Load() - p.finished.Load() }
+func (p *Pipeline) Pending() int64 { return p.published.Load() - p.finished.Load() - p.pendingBase }
 
 // Drain waits until every published event reached a final outcome, or ctx
 // is done. With a disk queue, the queue is fsynced first (inputs then have
