@@ -36,7 +36,7 @@ func TestRunBeatsCases(t *testing.T) {
 	}{
 		{"valid", 0, func(*event.Event) {}, "1:LQU9qZlK+B5F3KDmev6m5PMibrg="},
 		{"seed", 123, func(*event.Event) {}, "1:hTSGlFQnR58UCk+NfKRZzA32dPg="},
-		{"invalid source IP", 0, func(e *event.Event) { e.Fields.Put("source.ip", 2162716280) }, nil},
+		{"invalid source IP", 0, func(e *event.Event) { e.Fields.Put("source.ip", int64(2162716280)) }, nil},
 		{"invalid destination IP", 0, func(e *event.Event) { e.Fields.Put("destination.ip", "308.111.1.2.3") }, nil},
 		{"invalid destination port", 0, func(e *event.Event) { e.Fields.Put("source.port", nil) }, nil},
 		{"port out of range", 0, func(e *event.Event) { e.Fields.Put("source.port", 70000) }, nil},
