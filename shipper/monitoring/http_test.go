@@ -31,6 +31,7 @@ func fixture() (*Registry, Status) {
 		"pipeline.events.filtered":                                  3,
 		"pipeline.events.processor_errors":                          2,
 		"pipeline.queue.filled":                                     20,
+		"pipeline.queue.filled.bytes":                               3 << 20,
 		"output.events.acked":                                       95,
 		"output.events.duplicates":                                  1,
 		"output.events.dead_letter":                                 1,
@@ -63,6 +64,7 @@ func fixture() (*Registry, Status) {
 		Output:        "elasticsearch",
 		OutputHosts:   []string{"http://127.0.0.1:9200"},
 		QueueCapacity: 4096,
+		QueueBytes:    8 << 20,
 		Errors:        []LogEntry{{Time: t0, Level: "ERROR", Message: "bulk request failed", Attrs: "status=503"}},
 	}
 	return m, st
@@ -76,6 +78,10 @@ func TestBuildStatsGroupsCounters(t *testing.T) {
 	}
 	if s.Pipeline.Events.Active != 20 || s.Pipeline.Queue.Filled != 20 || s.Pipeline.Queue.MaxEvents != 4096 {
 		t.Errorf("pipeline = %+v", s.Pipeline)
+	}
+	// The byte gauge and its bound; pct by the nearer bound (3 of 8 MiB).
+	if q := s.Pipeline.Queue; q.FilledBytes != 3<<20 || q.MaxBytes != 8<<20 || q.Pct != 0.375 {
+		t.Errorf("queue = %+v, want filled_bytes %d, max_bytes %d, pct 0.375", q, 3<<20, 8<<20)
 	}
 	if s.Output.Events.Acked != 95 || s.Output.Events.DeadLetter != 1 || s.Output.Batches.Failed != 1 || s.Output.WriteBytes != 4096 {
 		t.Errorf("output = %+v", s.Output)
@@ -109,22 +115,35 @@ func TestBuildStatsGroupsCounters(t *testing.T) {
 }
 
 func TestHealth(t *testing.T) {
-	f := func(name string, sent, failed, filled int64, r rates, want string) {
+	f := func(name string, sent, failed, filled, bytes int64, r rates, want string) {
 		t.Helper()
 		m := NewRegistry()
 		m.Counter("output.batches.sent").Set(sent)
 		m.Counter("output.batches.failed").Set(failed)
 		m.Counter("pipeline.queue.filled").Set(filled)
-		s := buildStats(m.Snapshot(), Status{QueueCapacity: 100}, t0, r)
+		m.Counter("pipeline.queue.filled.bytes").Set(bytes)
+		s := buildStats(m.Snapshot(), Status{QueueCapacity: 100, QueueBytes: 1000}, t0, r)
 		if s.Output.Health != want {
 			t.Errorf("%s: health = %q, want %q", name, s.Output.Health, want)
 		}
 	}
-	f("nothing yet", 0, 0, 0, rates{}, "idle")
-	f("never succeeded", 0, 3, 0, rates{}, "failing")
-	f("sending", 5, 0, 10, rates{}, "ok")
-	f("recent failures", 5, 1, 10, rates{failing: true}, "failing")
-	f("queue full", 5, 0, 95, rates{}, "backpressure")
+	f("nothing yet", 0, 0, 0, 0, rates{}, "idle")
+	f("never succeeded", 0, 3, 0, 0, rates{}, "failing")
+	f("sending", 5, 0, 10, 100, rates{}, "ok")
+	f("recent failures", 5, 1, 10, 100, rates{failing: true}, "failing")
+	f("queue full", 5, 0, 95, 100, rates{}, "backpressure")
+	f("queue full in bytes", 5, 0, 10, 950, rates{}, "backpressure")
+}
+
+// TestQueueBytesWithoutBound: with queue.mem.bytes: 0 nothing is measured;
+// pct follows the events alone and max_bytes says 0, as in Beats.
+func TestQueueBytesWithoutBound(t *testing.T) {
+	m := NewRegistry()
+	m.Counter("pipeline.queue.filled").Set(50)
+	s := BuildStats(m.Snapshot(), Status{QueueCapacity: 100}, t0)
+	if q := s.Pipeline.Queue; q.FilledBytes != 0 || q.MaxBytes != 0 || q.Pct != 0.5 {
+		t.Errorf("queue = %+v, want filled_bytes 0, max_bytes 0, pct 0.5", q)
+	}
 }
 
 func get(t *testing.T, h http.Handler, path string) (*http.Response, string) {
@@ -152,6 +171,11 @@ func TestStatsEndpoint(t *testing.T) {
 		if _, ok := doc[k]; !ok {
 			t.Errorf("GET /stats: no %q section", k)
 		}
+	}
+	queue, _ := doc["pipeline"].(map[string]any)["queue"].(map[string]any)
+	want := map[string]any{"filled": 20.0, "filled_bytes": float64(3 << 20), "max_events": 4096.0, "max_bytes": float64(8 << 20), "pct": 0.375}
+	if diff := cmp.Diff(want, queue); diff != "" {
+		t.Errorf("GET /stats: pipeline.queue (-want +got):\n%s", diff)
 	}
 	var s Stats
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
@@ -258,6 +282,8 @@ func TestMetricsEndpoint(t *testing.T) {
 		`shipper_dead_letter_bytes`:                                                              "321",
 		`shipper_uptime_seconds`:                                                                 "60.000",
 		`shipper_pipeline_queue_max_events`:                                                      "4096",
+		`shipper_pipeline_queue_filled_bytes`:                                                    "3145728",
+		`shipper_pipeline_queue_max_bytes`:                                                       "8388608",
 		`shipper_build_info{version="1.2.3",commit="abc123"}`:                                    "1",
 	}
 	for k, v := range want {

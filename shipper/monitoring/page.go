@@ -126,6 +126,11 @@ func renderPage(s *Stats) []byte {
 	pl := &s.Pipeline
 	p.raw("<section id=\"pipeline\"><h2>Pipeline</h2>\n<table>\n")
 	p.row("queue", fmt.Sprintf("%d / %d (%.0f%%)", pl.Queue.Filled, pl.Queue.MaxEvents, pl.Queue.Pct*100))
+	if pl.Queue.MaxBytes > 0 {
+		p.row("queue bytes", humanBytes(float64(pl.Queue.FilledBytes))+" / "+humanBytes(float64(pl.Queue.MaxBytes)))
+	} else {
+		p.row("queue bytes", "not bounded (queue.mem.bytes: 0)")
+	}
 	p.raw(`<tr><td colspan="2"><div class="bar"><div style="width:`)
 	p.text(fmt.Sprintf("%.0f", min(pl.Queue.Pct, 1)*100))
 	p.raw("%\"></div></div></td></tr>\n")

@@ -67,6 +67,28 @@ func TestStatusPageEmpty(t *testing.T) {
 	}
 }
 
+// TestStatusPageQueueBytes: the page shows the queue's estimated bytes
+// against queue.mem.bytes next to its events, and says when there is no
+// byte bound; the bar follows the nearer bound.
+func TestStatusPageQueueBytes(t *testing.T) {
+	m, st := fixture()
+	page := func() string {
+		h := newHandler(m, func() Status { return st }, func() time.Time { return t0.Add(time.Minute) })
+		_, body := get(t, h, "/")
+		return body
+	}
+	body := page()
+	for _, want := range []string{"<td>queue bytes</td><td class=\"n\">3.0 MiB / 8.0 MiB</td>", "20 / 4096 (38%)", `<div style="width:38%">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("GET /: no %q in the page:\n%s", want, body)
+		}
+	}
+	st.QueueBytes = 0
+	if body := page(); !strings.Contains(body, "not bounded (queue.mem.bytes: 0)") {
+		t.Errorf("GET / without a byte bound: no \"not bounded\" in the page:\n%s", body)
+	}
+}
+
 func TestHumanBytes(t *testing.T) {
 	f := func(in float64, want string) {
 		t.Helper()

@@ -166,6 +166,9 @@ func WritePrometheus(w io.Writer, snap map[string]int64, st Status, now time.Tim
 	if st.QueueCapacity > 0 {
 		add("shipper_pipeline_queue_max_events", "gauge", nil, strconv.Itoa(st.QueueCapacity))
 	}
+	if st.QueueBytes > 0 {
+		add("shipper_pipeline_queue_max_bytes", "gauge", nil, strconv.FormatInt(st.QueueBytes, 10))
+	}
 	add("shipper_build_info", "gauge", []string{"version", st.Version, "commit", st.Commit}, "1")
 
 	names := make([]string, 0, len(fams))

@@ -24,6 +24,7 @@ type Status struct {
 	Output        string // "elasticsearch", "file", "console"
 	OutputHosts   []string
 	QueueCapacity int            // queue.mem.events
+	QueueBytes    int64          // queue.mem.bytes; 0: no byte bound
 	Errors        []LogEntry     // the last warnings and errors (RecentLog.Entries)
 	Config        string         // config file path
 	Extra         map[string]any // free-form, shown as is under "extra" in /stats
@@ -68,10 +69,16 @@ type Stats struct {
 			ProcessorErrors int64 `json:"processor_errors"`
 			Active          int64 `json:"active"`
 		} `json:"events"`
+		// Queue is Beats' libbeat.pipeline.queue: filled is its
+		// filled.events (kept under its first name here), filled_bytes its
+		// filled.bytes (the estimate queue.mem.bytes bounds; 0 without the
+		// bound), max_events and max_bytes the same names.
 		Queue struct {
-			Filled    int64   `json:"filled"`
-			MaxEvents int     `json:"max_events"`
-			Pct       float64 `json:"pct"`
+			Filled      int64   `json:"filled"`
+			FilledBytes int64   `json:"filled_bytes"`
+			MaxEvents   int     `json:"max_events"`
+			MaxBytes    int64   `json:"max_bytes"`
+			Pct         float64 `json:"pct"`
 		} `json:"queue"`
 	} `json:"pipeline"`
 	Output struct {
@@ -181,9 +188,17 @@ func buildStats(snap map[string]int64, st Status, now time.Time, r rates) *Stats
 	p.Events.ProcessorErrors = snap["pipeline.events.processor_errors"]
 	p.Events.Active = p.Events.Published - p.Events.Final
 	p.Queue.Filled = snap["pipeline.queue.filled"]
+	p.Queue.FilledBytes = snap["pipeline.queue.filled.bytes"]
 	p.Queue.MaxEvents = st.QueueCapacity
+	p.Queue.MaxBytes = st.QueueBytes
+	// How full by the nearer bound: both are in force (Beats' pct follows
+	// the bytes alone when they are set, as there the event count no
+	// longer applies), and either one stops the inputs.
 	if st.QueueCapacity > 0 {
 		p.Queue.Pct = float64(p.Queue.Filled) / float64(st.QueueCapacity)
+	}
+	if st.QueueBytes > 0 {
+		p.Queue.Pct = max(p.Queue.Pct, float64(p.Queue.FilledBytes)/float64(st.QueueBytes))
 	}
 
 	o := &s.Output
@@ -257,7 +272,7 @@ func health(s *Stats, r rates) string {
 	switch {
 	case r.failing:
 		return "failing"
-	case s.Pipeline.Queue.MaxEvents > 0 && s.Pipeline.Queue.Pct >= 0.9:
+	case s.Pipeline.Queue.Pct >= 0.9:
 		return "backpressure"
 	case s.Output.Batches.Sent == 0 && s.Output.Batches.Failed > 0:
 		return "failing"

@@ -616,7 +616,7 @@ func (r *Runner) dlqWriter() pipeline.DeadLetterWriter {
 func (r *Runner) status() monitoring.Status {
 	st := monitoring.Status{
 		Name: r.agentName, Version: version.Version, Commit: version.CommitOrVCS(), Start: r.start,
-		Output: r.outName, QueueCapacity: r.cfg.Queue.Mem.Events, Errors: r.recent.Entries(), Config: r.cfg.File,
+		Output: r.outName, QueueCapacity: r.cfg.Queue.Mem.Events, QueueBytes: int64(r.cfg.Queue.Mem.Bytes), Errors: r.recent.Entries(), Config: r.cfg.File,
 	}
 	if h, ok := r.out.(interface{ Hosts() []string }); ok {
 		st.OutputHosts = h.Hosts()
