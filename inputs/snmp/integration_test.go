@@ -126,11 +126,20 @@ func newFromYAML(t *testing.T, y string, once bool, logs *logBuf, m *monitoring.
 	return in
 }
 
-// runUntil runs the input until cond holds for the events so far, or the
-// deadline passes.
-func runUntil(t *testing.T, in inputs.Input, max time.Duration, cond func([]*event.Event) bool) []*event.Event {
+// stall is how long runUntil waits without progress before it fails: a
+// hang detector, not a time budget (a loaded machine slows the polls down,
+// it does not stop them).
+const stall = time.Minute
+
+// runUntil runs the input until cond holds for the events so far, or Run
+// returns (--once). It fails when progress, a measure of what cond waits
+// for, has not moved for stall: the test waits as long as the input
+// advances, on a slow machine too, and not for ever when it is stuck.
+// Progress must be bounded by what cond needs (a count capped at its
+// target), or an input that keeps producing the wrong thing never fails.
+func runUntil(t *testing.T, in inputs.Input, progress func([]*event.Event) int64, cond func([]*event.Event) bool) []*event.Event {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), max)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out := &collector{}
 	done := make(chan error, 1)
@@ -140,20 +149,33 @@ func runUntil(t *testing.T, in inputs.Input, max time.Duration, cond func([]*eve
 		defer out.mu.Unlock()
 		return append([]*event.Event(nil), out.events...)
 	}
+	last, since := int64(-1), time.Now()
 	for {
 		select {
-		case err := <-done: // --once, or the deadline
+		case err := <-done: // --once, or cond held
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
 			return snapshot()
 		case <-time.After(100 * time.Millisecond):
 		}
-		if cond(snapshot()) {
+		evs := snapshot()
+		if cond(evs) {
 			cancel()
+			continue
+		}
+		if p := progress(evs); p != last {
+			last, since = p, time.Now()
+		} else if time.Since(since) > stall {
+			cancel()
+			<-done
+			t.Fatalf("no progress for %s (progress %d, %d events)", stall, p, len(evs))
 		}
 	}
 }
+
+// events is the progress of a run that waits for Run to return.
+func events(evs []*event.Event) int64 { return int64(len(evs)) }
 
 func TestIntegrationWalk(t *testing.T) {
 	addr := startSnmpd(t, "it-agent", "public", authPass)
@@ -167,7 +189,7 @@ func TestIntegrationWalk(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := &logBuf{}
 			in := newFromYAML(t, "type: snmp\nhosts: ['"+addr+"']\n"+creds+"\n", true, logs, nil)
-			evs := runUntil(t, in, 20*time.Second, func([]*event.Event) bool { return false })
+			evs := runUntil(t, in, events, func([]*event.Event) bool { return false })
 			if len(evs) == 0 {
 				t.Fatalf("no events; logs:\n%s", strings.Join(logs.all(), ""))
 			}
@@ -206,7 +228,8 @@ func TestIntegrationRates(t *testing.T) {
 	addr := startSnmpd(t, "it-agent", "public", authPass)
 	logs := &logBuf{}
 	in := newFromYAML(t, "type: snmp\nhosts: ['"+addr+"']\nperiod: 4s\n", false, logs, nil)
-	evs := runUntil(t, in, 30*time.Second, func(evs []*event.Event) bool {
+	// Progress: the first poll's events; the second poll's must carry rates.
+	evs := runUntil(t, in, func(evs []*event.Event) int64 { return min(int64(len(evs)), 1) }, func(evs []*event.Event) bool {
 		for _, e := range evs {
 			if _, ok := e.Fields.Get("snmp.rate.interval_s"); ok {
 				return true
@@ -244,6 +267,14 @@ func TestIntegrationRates(t *testing.T) {
 // TestIntegrationBadCredentials: a host with another community (v2c) or
 // another auth password (v3) fails with an error naming it, logged once,
 // while the good host of the same input keeps being polled.
+//
+// The timeout is the default (2 s) for both hosts: a v2c agent ignores a
+// wrong community, so each failed poll lasts the timeout, and the healthy
+// host's answers must fit in it. It was 300 ms, which a loaded machine can
+// miss for the healthy host (an error line of its own, a poll fewer). The
+// test waits on progress (runUntil), and only the bad host's error lines
+// are counted for the throttle: a timeout of the healthy host on a very
+// busy machine slows the test down but is not what it checks.
 func TestIntegrationBadCredentials(t *testing.T) {
 	good := startSnmpd(t, "good-agent", "public", authPass)
 	bad := startSnmpd(t, "bad-agent", "other-community", "another-auth-pass")
@@ -254,7 +285,7 @@ func TestIntegrationBadCredentials(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			logs := &logBuf{}
 			m := monitoring.NewRegistry()
-			y := fmt.Sprintf("type: snmp\nhosts: ['%s', '%s']\nperiod: 1s\ntimeout: 300ms\nretries: 0\n%s\n", bad, good, tc.creds)
+			y := fmt.Sprintf("type: snmp\nhosts: ['%s', '%s']\nperiod: 1s\nretries: 0\n%s\n", bad, good, tc.creds)
 			in := newFromYAML(t, y, false, logs, m)
 			polls := func(evs []*event.Event) int {
 				n := 0
@@ -265,8 +296,21 @@ func TestIntegrationBadCredentials(t *testing.T) {
 				}
 				return n
 			}
-			evs := runUntil(t, in, 20*time.Second, func(evs []*event.Event) bool {
-				return polls(evs) >= 3 && m.Snapshot()["input.it.poll_errors"] >= 2
+			badErrors := func() []string {
+				var lines []string
+				for _, l := range logs.all() {
+					if strings.Contains(l, "level=ERROR") && strings.Contains(l, bad) {
+						lines = append(lines, l)
+					}
+				}
+				return lines
+			}
+			// The bad host's failed polls: errors logged or not (throttled).
+			failed := func() int64 { return m.Snapshot()["input.it.poll_errors"] }
+			evs := runUntil(t, in, func(evs []*event.Event) int64 {
+				return int64(min(polls(evs), 3)) + min(failed(), 2)
+			}, func(evs []*event.Event) bool {
+				return polls(evs) >= 3 && failed() >= 2 && len(badErrors()) >= 1
 			})
 			if got := polls(evs); got < 3 {
 				t.Errorf("good host polled %d times, want >= 3", got)
@@ -276,14 +320,9 @@ func TestIntegrationBadCredentials(t *testing.T) {
 					t.Fatalf("event from %v, want only %s", get(e, "snmp.agent.address"), good)
 				}
 			}
-			var errLines []string
-			for _, l := range logs.all() {
-				if strings.Contains(l, "level=ERROR") {
-					errLines = append(errLines, l)
-				}
-			}
+			errLines := badErrors()
 			if len(errLines) != 1 {
-				t.Fatalf("got %d error lines, want exactly 1 (throttled):\n%s", len(errLines), strings.Join(logs.all(), ""))
+				t.Fatalf("got %d error lines naming %s, want exactly 1 (throttled):\n%s", len(errLines), bad, strings.Join(logs.all(), ""))
 			}
 			if !strings.Contains(errLines[0], bad) || !strings.Contains(errLines[0], tc.want) {
 				t.Errorf("error line %q: want it to name %s and say %q", errLines[0], bad, tc.want)
