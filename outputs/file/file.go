@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -253,32 +254,52 @@ func (o *Output) write(p []byte) error {
 }
 
 // rotate renames name → name.1 → … → name.N-1 and opens a fresh file.
+// A rename that fails stops the rotation with its error, before a younger
+// file is renamed over the one that could not move (which deleted its
+// documents without a count): the batch fails and is sent again, as after
+// a full disk, and the rotation is tried again. A generation that does not
+// exist is skipped (the files after it keep their place).
 func (o *Output) rotate() error {
 	if err := o.f.Close(); err != nil {
 		return err
 	}
 	base := o.name()
-	oldest := base
-	if o.cfg.NumberOfFiles > 1 {
-		oldest = base + "." + strconv.Itoa(o.cfg.NumberOfFiles-1)
-	}
-	if last := o.docs[len(o.docs)-1]; last >= 0 {
-		o.rotatedOut.Add(last)
-	} else if _, err := os.Stat(oldest); err == nil {
-		o.rotatedOut.Add(countLines(oldest)) // written before this process started
-	}
-	copy(o.docs[1:], o.docs[:len(o.docs)-1])
-	o.docs[0] = 0
-	for i := o.cfg.NumberOfFiles - 1; i >= 1; i-- {
-		src := base
-		if i > 1 {
-			src = base + "." + strconv.Itoa(i-1)
+	gen := func(i int) string {
+		if i == 0 {
+			return base
 		}
-		_ = os.Rename(src, base+"."+strconv.Itoa(i))
+		return base + "." + strconv.Itoa(i)
 	}
-	if o.cfg.NumberOfFiles == 1 {
-		_ = os.Remove(base)
+	// deleted is what replacing or removing the oldest file deletes.
+	deleted := func(i int) int64 {
+		if n := o.docs[i]; n >= 0 {
+			return n
+		}
+		return countLines(gen(i)) // written before this process started
 	}
+	n := o.cfg.NumberOfFiles
+	if n == 1 {
+		d := deleted(0)
+		if err := os.Remove(base); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("output.file: rotate: %w", err)
+		}
+		o.rotatedOut.Add(d)
+	}
+	for i := n - 1; i >= 1; i-- {
+		var d int64
+		if i == n-1 {
+			d = deleted(i)
+		}
+		if err := os.Rename(gen(i-1), gen(i)); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return fmt.Errorf("output.file: rotate: %w", err)
+		}
+		o.rotatedOut.Add(d)
+		o.docs[i] = o.docs[i-1]
+	}
+	o.docs[0] = 0
 	return o.open()
 }
 
