@@ -23,7 +23,21 @@ var (
 // uses it to show the same documents).
 func MapECS(e *event.Event, from int) {
 	takeTimestamp(e, from)
-	mapECS(e, from, new(grok.Values))
+	picks := picksOf(e.Fields[from:])
+	mapECS(e, &picks, new(grok.Values))
+}
+
+// picksOf finds the values of pickNames among f (the last of a name wins).
+func picksOf(f event.Fields) [len(pickNames)]any {
+	var out [len(pickNames)]any
+	for i := range f {
+		for k, name := range pickNames {
+			if f[i].Key == name {
+				out[k] = f[i].Value
+			}
+		}
+	}
+	return out
 }
 
 // takeTimestamp makes the first "timestamp" capture at e.Fields[from:] the
@@ -51,30 +65,46 @@ func setTimestamp(e *event.Event, s string) {
 	}
 }
 
+// pickNames are the captures mapECS reads, in the order of its picks: the
+// squid input has grok hand their values back (grok.Picks) rather than
+// look for them among the event's fields.
+var pickNames = [...]string{"destination.address", "url.original", "http.response.status_code", "squid.request.duration", "source.ip", "user.name"}
+
+const (
+	pickDest = iota
+	pickURL
+	pickStatus
+	pickDuration
+	pickSource
+	pickUser
+)
+
 // mapECS finishes a parsed event whose timestamp is set: destination.ip
 // when the destination is an address, url.*, event.outcome, related.*.
-// Captures start at fields[from:]; the values it adds are boxed with vals.
-func mapECS(e *event.Event, from int, vals *grok.Values) {
-	f := e.Fields
+// picks holds the values of the captures named by pickNames (nil: not
+// captured); the values it adds are boxed with vals.
+func mapECS(e *event.Event, picks *[len(pickNames)]any, vals *grok.Values) {
 	var dest, url, src, user string
-	var destV any // dest as boxed by grok
+	destV := picks[pickDest] // dest as boxed by grok
 	status, duration := int64(-1), int64(-1)
-	for i := from; i < len(f); i++ {
-		switch f[i].Key {
-		case "destination.address":
-			dest, _ = f[i].Value.(string)
-			destV = f[i].Value
-		case "url.original":
-			url, _ = f[i].Value.(string)
-		case "http.response.status_code":
-			status, _ = f[i].Value.(int64)
-		case "squid.request.duration":
-			duration, _ = f[i].Value.(int64)
-		case "source.ip":
-			src, _ = f[i].Value.(string)
-		case "user.name":
-			user, _ = f[i].Value.(string)
-		}
+	// A capture of another type reads as the zero value, as it always did.
+	if destV != nil {
+		dest, _ = destV.(string)
+	}
+	if v := picks[pickURL]; v != nil {
+		url, _ = v.(string)
+	}
+	if v := picks[pickStatus]; v != nil {
+		status, _ = v.(int64)
+	}
+	if v := picks[pickDuration]; v != nil {
+		duration, _ = v.(int64)
+	}
+	if v := picks[pickSource]; v != nil {
+		src, _ = v.(string)
+	}
+	if v := picks[pickUser]; v != nil {
+		user, _ = v.(string)
 	}
 	var destIP string
 	if canonicalIPv4(dest) {

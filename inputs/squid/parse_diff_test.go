@@ -17,7 +17,8 @@ import (
 
 // The squid parser was reworked for speed (issue 17); parseRef is Parse as
 // it was before (grok's MatchValues with the timestamp as a field, taken out
-// again before the ECS mapping), the reference the parser must agree with,
+// again before the ECS mapping, and the captures the mapping reads looked up
+// by name among the fields, not grok.Picks), the reference the parser must agree with,
 // field for field and in the same order, on every line.
 
 func parseRef(p *Parser, line string) *event.Event {
@@ -35,8 +36,9 @@ func parseRef(p *Parser, line string) *event.Event {
 		e.Tag("_grokparsefailure")
 		return e
 	}
-	takeTimestamp(e, n) // the timestamp as a field, then taken out
-	mapECS(e, n, &vals)
+	takeTimestamp(e, n)            // the timestamp as a field, then taken out
+	picks := picksOf(e.Fields[n:]) // looked up by name, not handed back by grok
+	mapECS(e, &picks, &vals)
 	return e
 }
 

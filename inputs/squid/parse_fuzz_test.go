@@ -1,6 +1,7 @@
 package squid
 
 import (
+	"bufio"
 	"os"
 	"strings"
 	"testing"
@@ -45,9 +46,15 @@ func BenchmarkParseLine(b *testing.B) {
 
 // BenchmarkParse is Parse alone over varied lines: the event is reused, so
 // that the op is the parse and ECS mapping, not the event's allocation.
+// The lines are the first 100,000 of SQUID_BENCH_LOG when set (e.g. from
+// `go run ./scripts/bench/gen`: varied like real traffic, where the testdata
+// lines repeat and train the branch predictor), else the testdata lines.
 func BenchmarkParse(b *testing.B) {
 	p, _ := NewParser(DefaultConfig())
 	lines := sampleLines(b)
+	if path := os.Getenv("SQUID_BENCH_LOG"); path != "" {
+		lines = fileLines(b, path, 100_000)
+	}
 	e := event.New(time.Time{}, 40)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -55,6 +62,30 @@ func BenchmarkParse(b *testing.B) {
 		e.Fields = append(e.Fields[:0], event.Field{Key: "message", Value: line})
 		p.Parse(nil, e)
 	}
+}
+
+// fileLines returns up to max non-blank lines of the file at path.
+func fileLines(tb testing.TB, path string, max int) []string {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() && len(lines) < max {
+		if l := sc.Text(); strings.TrimSpace(l) != "" {
+			lines = append(lines, l)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	if len(lines) == 0 {
+		tb.Fatalf("%s: no lines", path)
+	}
+	return lines
 }
 
 // sampleLines is testdata/squid-access.log's non-blank lines.

@@ -104,6 +104,7 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 // concurrent use.
 type Parser struct {
 	g            *grok.Grok
+	picks        *grok.Picks // the timestamp, and the captures mapECS reads
 	keepOriginal bool
 	geo          []*geoip.Processor // private/special addresses are skipped
 }
@@ -114,7 +115,7 @@ func NewParser(cfg Config) (*Parser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile squid patterns: %w", err)
 	}
-	return &Parser{g: g, keepOriginal: cfg.KeepOriginal}, nil
+	return &Parser{g: g, picks: g.Picks("timestamp", pickNames[:]...), keepOriginal: cfg.KeepOriginal}, nil
 }
 
 // Parse implements filestream.Parser; a line that does not match is kept
@@ -133,14 +134,14 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	if p.keepOriginal {
 		e.Fields.Add("event.original", vals.String(msg))
 	}
-	n := len(e.Fields)
-	i, ts := p.g.MatchAside(msg, &e.Fields, &vals, "timestamp")
+	var picks [len(pickNames)]any
+	i, ts := p.g.MatchPicks(msg, &e.Fields, &vals, p.picks, picks[:])
 	if i < 0 {
 		e.Tag("_grokparsefailure")
 		return true, nil
 	}
 	setTimestamp(e, ts)
-	mapECS(e, n, &vals)
+	mapECS(e, &picks, &vals)
 	if len(p.geo) > 0 {
 		// A lookup failure is tagged by the processor; the event ships.
 		_ = geoip.Enrich(p.geo, e)

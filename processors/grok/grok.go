@@ -145,10 +145,68 @@ func (g *Grok) MatchValues(text string, dst *event.Fields, vals *Values) int {
 // the fields after it). It still counts as a produced field. A typed
 // capture named aside is converted, counted and dropped.
 func (g *Grok) MatchAside(text string, dst *event.Fields, vals *Values, aside string) (int, string) {
+	return g.match(text, dst, vals, aside, nil, nil)
+}
+
+// Picks are the fields a caller reads back after every match, resolved
+// once against each pattern's fields (see MatchPicks): comparing each
+// captured field's name with the names the caller wants, per line, cost
+// more than matching some of the tokens (issue 17).
+type Picks struct {
+	aside string
+	n     int
+	slots [][]int16 // per pattern, per slot: the index in out, noPick or asidePick
+}
+
+const (
+	noPick    = -1
+	asidePick = -2
+)
+
+// Picks resolves aside (as in MatchAside; "" for none) and names for
+// MatchPicks.
+func (g *Grok) Picks(aside string, names ...string) *Picks {
+	pk := &Picks{aside: aside, n: len(names)}
+	for _, p := range g.patterns {
+		sl := make([]int16, len(p.fields))
+		for i, s := range p.fields {
+			sl[i] = noPick
+			if aside != "" && s.field == aside {
+				sl[i] = asidePick
+				continue
+			}
+			for k, name := range names {
+				if s.field == name {
+					sl[i] = int16(k)
+					break
+				}
+			}
+		}
+		pk.slots = append(pk.slots, sl)
+	}
+	return pk
+}
+
+// MatchPicks is MatchAside with pk's aside, which also sets out[k] (out has
+// at least as many elements as pk's names) to the value added for the k-th
+// name: the same value, boxed once; out[k] is left as it was when no
+// matching pattern produced that field. pk must come from g.Picks.
+func (g *Grok) MatchPicks(text string, dst *event.Fields, vals *Values, pk *Picks, out []any) (int, string) {
+	if len(out) < pk.n || len(pk.slots) != len(g.patterns) {
+		panic("grok: MatchPicks with Picks of another Grok or a short out")
+	}
+	return g.match(text, dst, vals, pk.aside, pk.slots, out)
+}
+
+func (g *Grok) match(text string, dst *event.Fields, vals *Values, aside string, picks [][]int16, out []any) (int, string) {
 	first := -1
 	var asideText string
 	for i, p := range g.patterns {
-		ok, at := p.match(text, dst, first >= 0, vals, aside)
+		var pick []int16
+		if picks != nil {
+			pick = picks[i]
+		}
+		ok, at := p.match(text, dst, first >= 0, vals, aside, pick, out)
 		if !ok {
 			continue
 		}
@@ -168,14 +226,16 @@ func (g *Grok) MatchAside(text string, dst *event.Fields, vals *Values, aside st
 // Match applies this one pattern; see Grok.Match.
 func (p *Pattern) Match(text string, dst *event.Fields) bool {
 	var vals Values
-	ok, _ := p.match(text, dst, false, &vals, "")
+	ok, _ := p.match(text, dst, false, &vals, "", nil, nil)
 	return ok
 }
 
 // match adds the fields of text to dst (Put when put) and reports whether
 // the pattern matched and produced one; the string capture of the field
-// named aside is returned instead of added (see MatchAside).
-func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, aside string) (bool, string) {
+// named aside is returned instead of added (see MatchAside). With pick
+// (the pattern's slots in Picks) the aside slot is pick's, and the value of
+// slot i is also stored in out[pick[i]] when that is an index.
+func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, aside string, pick []int16, out []any) (bool, string) {
 	var loc []int
 	if p.split != nil {
 		var buf [64]int
@@ -195,10 +255,20 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, 
 	var asideText string
 	for i := range p.fields {
 		s := &p.fields[i]
-		if s.typ == String && len(aside) == len(s.field) && s.field == aside {
-			if t, ok := s.text(text, loc); ok {
-				asideText = t
-				n++
+		k := int16(noPick)
+		if pick != nil {
+			k = pick[i]
+		} else if len(aside) == len(s.field) && s.field == aside {
+			k = asidePick
+		}
+		if k == asidePick {
+			if s.typ == String {
+				if t, ok := s.text(text, loc); ok {
+					asideText = t
+					n++
+				}
+			} else if _, ok := s.value(text, loc, vals); ok {
+				n++ // typed: converted, counted, dropped
 			}
 			continue
 		}
@@ -206,14 +276,13 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, 
 		if !ok {
 			continue
 		}
-		if s.field == aside {
-			n++ // typed: converted, counted, dropped
-			continue
-		}
 		if put {
 			dst.Put(s.field, v)
 		} else {
 			dst.Add(s.field, v)
+		}
+		if k >= 0 {
+			out[k] = v
 		}
 		n++
 	}
@@ -222,6 +291,13 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, 
 
 // text returns the text of the last non-empty group that filled the slot.
 func (s *slot) text(text string, loc []int) (string, bool) {
+	if len(s.groups) == 1 { // the common case, without the loop
+		g := s.groups[0]
+		if a, b := loc[2*g], loc[2*g+1]; a >= 0 && b > a {
+			return text[a:b], true
+		}
+		return "", false
+	}
 	a, b := -1, -1
 	for _, gi := range s.groups {
 		if x, y := loc[2*gi], loc[2*gi+1]; x >= 0 && y > x {

@@ -93,7 +93,7 @@ func (p *Processor) Run(e *event.Event) (*event.Event, error) {
 	var vals Values
 	for i, pat := range p.g.patterns {
 		start := time.Now()
-		ok, _ := pat.match(text, &e.Fields, put, &vals, "")
+		ok, _ := pat.match(text, &e.Fields, put, &vals, "", nil, nil)
 		p.nanos[i].Add(int64(time.Since(start)))
 		if !ok {
 			p.failed[i].Inc()
