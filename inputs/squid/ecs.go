@@ -213,26 +213,30 @@ func parseTimestamp(s string) (time.Time, bool) {
 }
 
 // canonicalIPv4 reports whether s is an IPv4 address as netip prints it:
-// four decimal bytes without leading zeros.
+// four decimal bytes without leading zeros. One pass over the bytes.
 func canonicalIPv4(s string) bool {
-	for part := range 4 {
-		n, v := 0, 0
-		for n < len(s) && n < 4 && '0' <= s[n] && s[n] <= '9' {
-			v = v*10 + int(s[n]-'0')
-			n++
-		}
-		if n == 0 || n > 3 || v > 255 || n > 1 && s[0] == '0' {
-			return false
-		}
-		s = s[n:]
-		if part < 3 {
-			if len(s) == 0 || s[0] != '.' {
+	if len(s) < 7 || len(s) > 15 {
+		return false
+	}
+	dots, v, n := 0, 0, 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' {
+			if n == 0 || dots == 3 {
 				return false
 			}
-			s = s[1:]
+			dots, v, n = dots+1, 0, 0
+			continue
+		}
+		if c -= '0'; c > 9 || n == 1 && v == 0 {
+			return false // not a digit, or one after a leading 0
+		}
+		v, n = v*10+int(c), n+1
+		if v > 255 {
+			return false
 		}
 	}
-	return len(s) == 0
+	return dots == 3 && n > 0
 }
 
 // urlDomain returns the host of "http://host:port/path" or of a CONNECT

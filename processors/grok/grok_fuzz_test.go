@@ -93,3 +93,64 @@ func TestHugeLine(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScanWide: scanWide stops where the byte-by-byte scan of its class
+// stops, for NOTSPACE's class and for one where control bytes below the
+// bound are in the class too.
+func FuzzScanWide(f *testing.F) {
+	f.Add("http://www.example.org/wiki/Squid?q=1 alice", uint8(3))
+	f.Add("\x80\xff\x21\x7f\x20abcdefgh\x00", uint8(0))
+	f.Add("abc\x01defghijklmn\x02op qr", uint8(1))
+	f.Add("abcdefg", uint8(0))
+	var notSpace, withCtl [256]bool
+	for b := range 256 {
+		notSpace[b] = b > 0x20 || !strings.ContainsRune("\t\n\v\f\r ", rune(b))
+		withCtl[b] = b >= 0x30 || b < 0x10
+	}
+	f.Fuzz(func(t *testing.T, text string, j uint8) {
+		if int(j) > len(text) {
+			return
+		}
+		for _, c := range []struct {
+			class *[256]bool
+			lo    byte
+		}{{&notSpace, 0x21}, {&withCtl, 0x30}} {
+			want := int(j)
+			for want < len(text) && c.class[text[want]] {
+				want++
+			}
+			if got := scanWide(text, int(j), c.lo, c.class); got != want {
+				t.Fatalf("scanWide(%q, %d, %#x) = %d, want %d", text, j, c.lo, got, want)
+			}
+		}
+	})
+}
+
+// TestWideFrom: the bound is the least byte from which the class holds
+// every byte; none unless that is below 0x80.
+func TestWideFrom(t *testing.T) {
+	f := func(class string, high bool, want byte) {
+		t.Helper()
+		var c [256]bool
+		for i := 0; i < len(class); i++ {
+			c[class[i]] = true
+		}
+		if high {
+			for b := 0x80; b < 0x100; b++ {
+				c[b] = true
+			}
+		}
+		if got := wideFrom(&c); got != want {
+			t.Errorf("wideFrom(%q, high %v) = %#x, want %#x", class, high, got, want)
+		}
+	}
+	var notSpace []byte
+	for b := 0x21; b < 0x80; b++ {
+		notSpace = append(notSpace, byte(b))
+	}
+	f(string(notSpace), true, 0x21)
+	f(string(notSpace), false, 0)
+	f(string(notSpace[1:]), true, 0x22)
+	f("abc", true, 0)
+	f("", true, 0)
+}

@@ -1,6 +1,7 @@
 package grok
 
 import (
+	"slices"
 	"regexp"
 	"regexp/syntax"
 	"strings"
@@ -23,6 +24,7 @@ type tokMatcher struct {
 	alts  []*tokMatcher
 	req   string            // bytes every match contains
 	fn    func(string) bool // a hand-written matcher of a stock definition
+	key   string            // fn's key in handMatchers
 }
 
 func (m *tokMatcher) match(tok string) bool {
@@ -55,6 +57,19 @@ func (m *tokMatcher) match(tok string) bool {
 	return m.re.MatchString(tok)
 }
 
+// cost ranks a matcher by what it spends on a token that it rejects.
+func (m *tokMatcher) cost() int {
+	switch {
+	case m.class != nil:
+		return 0
+	case m.fn != nil:
+		return handCost[m.key]
+	case m.alts != nil:
+		return 2
+	}
+	return 3 // a regexp
+}
+
 // newTokMatcher builds a matcher for re, which has no captures.
 func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 	m := &tokMatcher{req: string(required(re))}
@@ -68,7 +83,10 @@ func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 		return m, nil
 	}
 	if fn := handMatchers[re.String()]; fn != nil {
-		m.fn = fn
+		// The hand-written matchers reject a token at its first wrong
+		// byte: a scan for the required bytes first costs more than it
+		// saves (IPV6's ':' looked for in every IPv4 address).
+		m.fn, m.req, m.key = fn, "", re.String()
 		return m, nil
 	}
 	if re.Op == syntax.OpAlternate {
@@ -77,8 +95,18 @@ func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 			if err != nil {
 				return nil, err
 			}
-			m.alts = append(m.alts, a)
+			if a.alts != nil && a.req == "" {
+				// (A|B)|C: a whole token matches it when it matches one
+				// of A, B, C.
+				m.alts = append(m.alts, a.alts...)
+			} else {
+				m.alts = append(m.alts, a)
+			}
 		}
+		// Which branch matches a whole token does not matter, only
+		// whether one does: try the cheap ones first (IPORHOST on an IPv4
+		// address: isIPv4, not IPV6's matcher first).
+		slices.SortStableFunc(m.alts, func(a, b *tokMatcher) int { return a.cost() - b.cost() })
 		return m, nil
 	}
 	r, err := regexp.Compile(`^(?:` + re.String() + `)$`)
