@@ -2,12 +2,20 @@
 # Every figure the README states, measured now, printed in the README's
 # format with the date and the commit (issue 17: figures regenerate).
 #
-#   scripts/figures.sh [-n LINES] [-r PAIRS] [-i IDLE_SECONDS] [-s] [-c] [-g] [-d] [-f]
+#   scripts/figures.sh [-n LINES] [-r PAIRS] [-i IDLE_SECONDS] [-s] [-c] [-g] [-d] [-f] [-q]
 #
 #   -s  binary sizes only      -c  CPU per event only (plain and GeoIP)
 #   -g  skip GeoIP             -d  idle CPU/RSS only
 #   -f  against Filebeat only (scripts/bench/vs-filebeat.sh; needs a Filebeat
 #       binary, see that script: without one the section says it was not run)
+#   -q  queue.mem.bytes only (scripts/bench/queue-bytes.sh: peak RSS with
+#       large lines and Elasticsearch unreachable, with and without the
+#       bound, and the bound's CPU cost; these figures go in the README's
+#       Memory section, not in Figures)
+#   -w  flows only, not part of the default run (minutes; needs x-pack
+#       Filebeat, see scripts/bench/flows-vs-filebeat.sh, else shipper only):
+#       the tables of inputs/netflow/README.md ("Side by side with
+#       Filebeat's netflow input"), scripts/bench/flows-vs-filebeat.sh -b 4194304
 #   -n LINES (300000), -r PAIRS (5), -i IDLE_SECONDS (30)
 #
 # Sizes: the stripped release binaries (CGO_ENABLED=0 -trimpath -ldflags
@@ -22,7 +30,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 n=300000 pairs=5 idle=30 only="" geo=1
-while getopts n:r:i:scdgf o; do
+while getopts n:r:i:scdgfqw o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) pairs=$OPTARG ;;
@@ -31,6 +39,8 @@ while getopts n:r:i:scdgf o; do
 	c) only=cpu ;;
 	d) only=idle ;;
 	f) only=filebeat ;;
+	q) only=queue ;;
+	w) only=flows ;;
 	g) geo=0 ;;
 	*) exit 2 ;;
 	esac
@@ -131,4 +141,18 @@ if want filebeat; then
 		echo "Not measured: $(echo "$out" | tail -1)"
 	fi
 	echo
+fi
+
+if want queue; then
+	echo "For the README's Memory section, queue.mem.bytes (scripts/bench/queue-bytes.sh -n $n -r $pairs):"
+	echo
+	scripts/bench/queue-bytes.sh -n "$n" -r "$pairs"
+	echo
+fi
+
+# Flows only on request (-w): they take minutes.
+if [ "$only" = flows ]; then
+	echo "For inputs/netflow/README.md, side by side with Filebeat's netflow input (scripts/bench/flows-vs-filebeat.sh -b 4194304):"
+	echo
+	scripts/bench/flows-vs-filebeat.sh -b 4194304 | sed -n '/^### /,$p' | sed 's/^### /#### /'
 fi
