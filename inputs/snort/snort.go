@@ -90,6 +90,7 @@ func New(cfg Config, env inputs.Env, now func() time.Time) (*Input, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	cfg.GeoIP.DataPath = env.DataPath // the verified stamps of the databases
 	geo, err := geoip.ForSides(cfg.GeoIP, []string{"source", "destination"}, env.Log, env.Metrics, env.Name)
 	if err != nil {
 		return nil, err

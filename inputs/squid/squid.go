@@ -71,6 +71,7 @@ func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
 	if err != nil {
 		return nil, sec.Errorf("patterns", "%v", err)
 	}
+	cfg.GeoIP.DataPath = env.DataPath // the verified stamps of the databases
 	geo, err := geoip.ForSides(cfg.GeoIP, []string{"destination", "source"}, env.Log, env.Metrics, env.Name)
 	if err != nil {
 		return nil, sec.Errorf("geoip.database", "%v", err)

@@ -2,6 +2,7 @@ package geoip
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -37,17 +38,18 @@ func (k kind) key() string {
 // router. The file must therefore be replaced by rename (as geoipupdate does),
 // not rewritten in place; lookup survives the latter anyway (see lookup).
 type database struct {
-	path   string
-	kind   kind
-	r      *maxminddb.Reader
-	mapped []byte   // the file, mapped read-only; r reads it
-	data   mmdbData // its data section, read by decodeCity and decodeASN
-	tree   tree     // its search tree, walked by offset
-	intern *internTable
-	named  *namedCache // decodeCity's shared maps
-	fi     fs.FileInfo // identity of the loaded file, to notice a replacement
-	typ    string      // metadata database_type, e.g. "GeoLite2-City"
-	built  time.Time   // metadata build_epoch
+	path    string
+	kind    kind
+	r       *maxminddb.Reader
+	mapped  []byte   // the file, mapped read-only; r reads it
+	data    mmdbData // its data section, read by decodeCity and decodeASN
+	tree    tree     // its search tree, walked by offset
+	intern  *internTable
+	named   *namedCache // decodeCity's shared maps
+	fi      fs.FileInfo // identity of the loaded file, to notice a replacement
+	stamped bool        // its SHA-256 was in the stamp file: not checked again
+	typ     string      // metadata database_type, e.g. "GeoLite2-City"
+	built   time.Time   // metadata build_epoch
 }
 
 // howToGet says where a database of kind k comes from, for the error when
@@ -70,7 +72,11 @@ func howToGet(k kind) string {
 // decodes the metadata, and a lookup decodes records, allocating whatever
 // length a corrupt file claims (issue 14: one lookup of a City database
 // with one flipped byte allocated ~454 MiB).
-func openDatabase(path string, k kind) (*database, error) {
+//
+// st, when not nil, holds the SHA-256 of the files checked before
+// (stamp.go): a file whose hash is there is not checked again, and a file
+// that passes the check is added.
+func openDatabase(path string, k kind, st *stamps) (*database, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("geoip database %s does not exist; %s", path, howToGet(k))
@@ -96,19 +102,22 @@ func openDatabase(path string, k kind) (*database, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open geoip database %s: mmap: %w", path, err)
 	}
-	r, err := readChecked(buf)
+	r, sum, checked, err := readChecked(buf, st)
 	if err != nil {
 		syscall.Munmap(buf)
 		return nil, fmt.Errorf("geoip database %s is not a valid MaxMind DB file (%v); replace it with a fresh copy", path, err)
 	}
-	// The check read every page of the file: drop them from this
-	// process's resident set (they stay in the page cache), so that RSS
-	// counts the pages lookups touch, not the whole 65 MB of a City
+	// The check (or the hash) read every page of the file: drop them from
+	// this process's resident set (they stay in the page cache), so that
+	// RSS counts the pages lookups touch, not the whole 65 MB of a City
 	// database; and give back the check's bitmaps (8 MiB for a City
 	// database) now rather than at the scavenger's pace. Both only at
 	// (re)load.
 	_ = syscall.Madvise(buf, syscall.MADV_DONTNEED)
-	debug.FreeOSMemory()
+	if checked {
+		debug.FreeOSMemory()
+		st.record(sum, fi.Size(), path)
+	}
 	typ := r.Metadata.DatabaseType
 	if !typeFits(typ, k) {
 		r.Close()
@@ -120,24 +129,26 @@ func openDatabase(path string, k kind) (*database, error) {
 	}
 	data := dataSection(buf, r)
 	return &database{
-		path:   path,
-		kind:   k,
-		r:      r,
-		mapped: buf,
-		data:   data,
-		tree:   newTree(buf, r, len(data)),
-		intern: new(internTable),
-		named:  new(namedCache),
-		fi:     fi,
-		typ:    typ,
-		built:  time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
+		path:    path,
+		kind:    k,
+		r:       r,
+		mapped:  buf,
+		data:    data,
+		tree:    newTree(buf, r, len(data)),
+		intern:  new(internTable),
+		named:   new(namedCache),
+		fi:      fi,
+		stamped: !checked,
+		typ:     typ,
+		built:   time.Unix(int64(r.Metadata.BuildEpoch), 0).UTC(),
 	}, nil
 }
 
-// readChecked checks the structure of the database in buf (checkMMDB) and
-// returns a reader over it. A fault while reading the mapping (the file was
-// truncated meanwhile) is an error, as in lookup.
-func readChecked(buf []byte) (r *maxminddb.Reader, err error) {
+// readChecked checks the structure of the database in buf (checkMMDB),
+// unless its SHA-256 is in st, and returns a reader over it, the SHA-256
+// (when st is not nil) and whether the check ran. A fault while reading the
+// mapping (the file was truncated meanwhile) is an error, as in lookup.
+func readChecked(buf []byte, st *stamps) (r *maxminddb.Reader, sum [sha256.Size]byte, checked bool, err error) {
 	prev := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(prev)
@@ -145,13 +156,21 @@ func readChecked(buf []byte) (r *maxminddb.Reader, err error) {
 			if _, ok := p.(runtime.Error); !ok {
 				panic(p)
 			}
-			r, err = nil, fmt.Errorf("reading the file failed: %v (was it modified in place?)", p)
+			r, checked, err = nil, false, fmt.Errorf("reading the file failed: %v (was it modified in place?)", p)
 		}
 	}()
-	if err := checkMapped(buf, releaseEvery, dropPages(buf)); err != nil {
-		return nil, err
+	release := dropPages(buf)
+	if st != nil {
+		sum = hashMapped(buf, releaseEvery, release)
 	}
-	return maxminddb.FromBytes(buf)
+	if st == nil || !st.verified(sum, int64(len(buf))) {
+		if err := checkMapped(buf, releaseEvery, release); err != nil {
+			return nil, sum, false, err
+		}
+		checked = true
+	}
+	r, err = maxminddb.FromBytes(buf)
+	return r, sum, checked && err == nil, err
 }
 
 // dropPages returns a function that drops the pages of the mapping buf in

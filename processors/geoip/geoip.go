@@ -84,6 +84,11 @@ type Config struct {
 	// that file notifications missed (symlinks, bind mounts, NFS), and the
 	// age gauge refreshed; 0 disables the polling.
 	CheckInterval time.Duration `yaml:"check_interval"`
+	// DataPath is path.data, where the SHA-256 of the database files whose
+	// structure check passed are kept (stamp.go), so that a restart does
+	// not check an unchanged file again. Not a config key: the inputs set
+	// it; empty, every file is checked at every open.
+	DataPath string `yaml:"-"`
 }
 
 // DefaultConfig returns the defaults; the README shows the same values.
@@ -202,13 +207,14 @@ func New(cfg Config, env processors.Env) (*Processor, error) {
 		return nil, err
 	}
 	p := newProcessor(cfg, env)
-	city, err := openDatabase(cfg.Database, kindCity)
+	st := newStamps(cfg.DataPath, p.log)
+	city, err := openDatabase(cfg.Database, kindCity, st)
 	if err != nil {
 		return nil, &openError{"database", err}
 	}
-	s := &dbSet{cfg: cfg, log: p.log, city: city, users: []*Processor{p}}
+	s := &dbSet{cfg: cfg, log: p.log, stamps: st, city: city, users: []*Processor{p}}
 	if cfg.ASNDatabase != "" {
-		asn, err := openDatabase(cfg.ASNDatabase, kindASN)
+		asn, err := openDatabase(cfg.ASNDatabase, kindASN, st)
 		if err != nil {
 			city.close()
 			return nil, &openError{"asn_database", err}

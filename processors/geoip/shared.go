@@ -16,8 +16,9 @@ import (
 // 65 MB City database is then mapped, checked (a second of CPU on a small
 // machine) and reloaded once, not once per side.
 type dbSet struct {
-	cfg Config       // paths, max_age, check_interval: the first processor's
-	log *slog.Logger // the first processor's
+	cfg    Config       // paths, max_age, check_interval: the first processor's
+	log    *slog.Logger // the first processor's
+	stamps *stamps      // the verified files under the first processor's path.data
 
 	mu    sync.RWMutex // guards city, asn and users; held for reading during a lookup
 	city  *database    // nil once closed

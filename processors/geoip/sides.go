@@ -15,6 +15,9 @@ import (
 type Sides struct {
 	Database    string `yaml:"database"`     // City or Country .mmdb
 	ASNDatabase string `yaml:"asn_database"` // optional ASN .mmdb
+	// DataPath is path.data (Config.DataPath); not a config key, the
+	// input sets it.
+	DataPath string `yaml:"-"`
 }
 
 // Validate checks the block.
@@ -40,7 +43,7 @@ func ForSides(s Sides, sides []string, log *slog.Logger, m *monitoring.Registry,
 	for _, side := range sides {
 		gc := DefaultConfig()
 		gc.Field, gc.Target = side+".ip", side
-		gc.Database, gc.ASNDatabase = s.Database, s.ASNDatabase
+		gc.Database, gc.ASNDatabase, gc.DataPath = s.Database, s.ASNDatabase, s.DataPath
 		gc.IgnoreMissing = true
 		env := processors.Env{Log: log, Metrics: m, Name: name + ".geoip." + side}
 		var p *Processor

@@ -82,7 +82,7 @@ func writeTreeDB(t testing.TB, dir string, recordSize, ipVersion int, seed uint6
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	db, err := openDatabase(path, kindCity)
+	db, err := openDatabase(path, kindCity, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func BenchmarkTreeLookup(b *testing.B) {
 	if path == "" {
 		b.Skip("SHIPPER_GEOIP_CITY_DB is not set")
 	}
-	db, err := openDatabase(path, kindCity)
+	db, err := openDatabase(path, kindCity, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func TestCorruptLengthRefused(t *testing.T) {
 			}
 			var m0, m1 runtime.MemStats
 			runtime.ReadMemStats(&m0)
-			d, err := openDatabase(env.city, kindCity)
+			d, err := openDatabase(env.city, kindCity, nil)
 			runtime.ReadMemStats(&m1)
 			if err == nil {
 				d.close()
@@ -133,7 +133,7 @@ func TestCheckAcceptsGenerated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for p, k := range map[string]kind{city: kindCity, asn: kindASN, v4: kindCity} {
-		d, err := openDatabase(p, k)
+		d, err := openDatabase(p, k, nil)
 		if err != nil {
 			t.Errorf("openDatabase(%s) = %v", filepath.Base(p), err)
 			continue

@@ -154,7 +154,7 @@ func (w *watcher) reload(d *database) *database {
 	if sameFile(fi, d.fi) || sameFile(fi, w.failed[d.path]) {
 		return nil
 	}
-	nd, err := openDatabase(d.path, d.kind)
+	nd, err := openDatabase(d.path, d.kind, s.stamps)
 	if err != nil {
 		w.failed[d.path] = fi
 		s.each(func(p *Processor) { p.reloadErrors.Inc() })
