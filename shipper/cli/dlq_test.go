@@ -203,3 +203,26 @@ func TestDLQReplayKeepsUnreadableLines(t *testing.T) {
 		t.Errorf("set-aside file changed: %q", b2)
 	}
 }
+
+// An event's ingest pipeline (an input's `pipeline`, or @metadata.pipeline
+// set by a processor) is part of how it is indexed, as its _id and index
+// are: a replayed dead letter went to Elasticsearch without it, so it was
+// stored without the pipeline's parsing (the usual reason to replay is
+// that the pipeline was fixed).
+func TestDLQReplayKeepsThePipeline(t *testing.T) {
+	es := estest.New(t, nil)
+	e := dlqEvent("a", 1)
+	e.Meta.Pipeline = "squid-geo"
+	cfgFile, _ := dlqEnv(t, es.URL, []*event.Event{e, dlqEvent("b", 2)})
+	code, out, errs := cmd(t, "", "dlq", "replay", "-c", cfgFile)
+	if code != 0 {
+		t.Fatalf("replay: %d\n%s%s", code, out, errs)
+	}
+	got := map[string]string{}
+	for _, d := range es.Docs() {
+		got[d.ID] = d.Pipeline
+	}
+	if got["a"] != "squid-geo" || got["b"] != "" {
+		t.Errorf("replayed with pipelines %v, want a: squid-geo, b: none", got)
+	}
+}
