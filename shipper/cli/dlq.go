@@ -26,7 +26,8 @@ import (
 const dlqUsage = `Usage:
   shipper dlq list   [-c FILE]                 what the dead-letter file holds
   shipper dlq replay [-c FILE] [--dry-run] [--timeout 2m]
-                     re-send the dead-lettered events (same _id and index);
+                     re-send the dead-lettered events (same _id, index
+                     and ingest pipeline);
                      those accepted are removed, the rejected stay with
                      their new reason
 
@@ -62,13 +63,14 @@ func DLQ(args []string, stdout, stderr io.Writer) int {
 
 // dlqEntry is one line of the dead-letter file (see pipeline.DeadLetterFile).
 type dlqEntry struct {
-	Time   string          `json:"@timestamp"`
-	Status int             `json:"status"`
-	Reason string          `json:"reason"`
-	Index  string          `json:"index"`
-	ID     string          `json:"id"`
-	Event  json.RawMessage `json:"event"`
-	line   []byte
+	Time     string          `json:"@timestamp"`
+	Status   int             `json:"status"`
+	Reason   string          `json:"reason"`
+	Index    string          `json:"index"`
+	ID       string          `json:"id"`
+	Pipeline string          `json:"pipeline"`
+	Event    json.RawMessage `json:"event"`
+	line     []byte
 }
 
 // dlqFiles returns the dead-letter files, oldest first.
@@ -246,7 +248,7 @@ func printCounts(w io.Writer, title string, m map[string]int, limit int) {
 }
 
 // toEvent rebuilds the event from its dead-lettered document: the same
-// JSON, the same _id and index.
+// JSON, the same _id, index and ingest pipeline.
 func (e *dlqEntry) toEvent(i int) (*event.Event, error) {
 	dec := json.NewDecoder(bytes.NewReader(e.Event))
 	dec.UseNumber() // numbers go back exactly as they were
@@ -266,7 +268,7 @@ func (e *dlqEntry) toEvent(i int) (*event.Event, error) {
 	for k, v := range doc {
 		ev.Fields.Add(k, v)
 	}
-	ev.Meta.ID, ev.Meta.Index = e.ID, e.Index
+	ev.Meta.ID, ev.Meta.Index, ev.Meta.Pipeline = e.ID, e.Index, e.Pipeline
 	ev.Private = i
 	return ev, nil
 }

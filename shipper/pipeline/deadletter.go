@@ -17,7 +17,8 @@ import (
 )
 
 // DeadLetterFile appends rejected events, one JSON object per line:
-// {"@timestamp":…,"status":400,"reason":"…","index":"…","id":"…","event":{…}}.
+// {"@timestamp":…,"status":400,"reason":"…","index":"…","id":"…","event":{…}}
+// (with "pipeline":"…" before "event" when the event had an ingest pipeline).
 // When the file would exceed maxBytes it becomes <name>.1 (replacing the
 // previous .1, whose events are counted as dropped): the newest rejections
 // are kept, the oldest dropped and counted, and the file never outgrows
@@ -129,6 +130,10 @@ func (d *DeadLetterFile) Write(e *event.Event, status int, reason string) error 
 	b = event.AppendString(b, e.Meta.Index)
 	b = append(b, `,"id":`...)
 	b = event.AppendString(b, e.Meta.DocID())
+	if e.Meta.Pipeline != "" { // the ingest pipeline it was sent with: replay sends it again
+		b = append(b, `,"pipeline":`...)
+		b = event.AppendString(b, e.Meta.Pipeline)
+	}
 	b = append(b, `,"event":`...)
 	b = event.AppendJSON(b, e)
 	b = append(b, "}\n"...)
