@@ -89,8 +89,8 @@ func FuzzFieldsKeepNothingPastLen(f *testing.F) {
 				}
 			}
 		}
-		if e.pool == nil {
-			return // a clone: not recycled
+		if e.pool == nil || cap(e.Fields) > maxPooledFields {
+			return // a clone, or a slice too large to keep: not recycled
 		}
 		Release(e)
 		for j, fl := range e.Fields[:cap(e.Fields)] {
