@@ -172,6 +172,8 @@ func mapECS(e *event.Event, picks *[len(pickNames)]any, vals *grok.Values) {
 	e.Fields.Add("observer.type", "proxy")
 }
 
+var pow10 = [...]int64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9}
+
 // parseTimestamp reads squid's "1795594303.206" (seconds.millis since the
 // epoch) or the common format's "25/Nov/2026:08:12:03 +0000".
 func parseTimestamp(s string) (time.Time, bool) {
@@ -180,10 +182,7 @@ func parseTimestamp(s string) (time.Time, bool) {
 		sec, ok1 := grok.Digits(s[:i])
 		frac, ok2 := grok.Digits(s[i+1:])
 		if ok1 && ok2 && i+1 < len(s) {
-			for k := len(s) - i - 1; k < 9; k++ {
-				frac *= 10
-			}
-			return time.Unix(sec, frac).UTC(), true
+			return time.Unix(sec, frac*pow10[9-(len(s)-i-1)]).UTC(), true
 		}
 	}
 	if sec, frac, ok := strings.Cut(s, "."); ok || (len(s) > 0 && s[0] >= '0' && s[0] <= '9') {
@@ -249,6 +248,9 @@ type urlParts struct {
 	port                        int64
 }
 
+// hostSpecial marks the bytes splitURL's host scan stops at.
+var hostSpecial = [256]bool{'/': true, '?': true, '#': true, '@': true, ':': true}
+
 // splitURL splits "scheme://user@host:port/path?query#frag", a CONNECT
 // target "host:port", or an origin-form "/path?query" without allocating
 // (the parts are substrings of u). Anything else with a colon
@@ -258,7 +260,12 @@ func splitURL(u string) urlParts {
 	rest := u
 	i := strings.Index(rest, "://")
 	if i >= 0 {
-		p.scheme = strings.ToLower(rest[:i])
+		switch s := rest[:i]; s {
+		case "http", "https": // what ToLower returns for them, without its scan
+			p.scheme = s
+		default:
+			p.scheme = strings.ToLower(s)
+		}
 		rest = rest[i+3:]
 	}
 	// The host ends at the first '/', '?' or '#'; '@' and ':' in it mark
@@ -266,16 +273,17 @@ func splitURL(u string) urlParts {
 	h, at, colon := 0, -1, -1
 	for ; h < len(rest); h++ {
 		c := rest[h]
-		if c == '/' || c == '?' || c == '#' {
-			break
+		if !hostSpecial[c] {
+			continue
 		}
-		switch c {
-		case '@':
+		if c == '@' {
 			at, colon = h, -1
-		case ':':
+		} else if c == ':' {
 			if colon < 0 {
 				colon = h
 			}
+		} else {
+			break // '/', '?' or '#'
 		}
 	}
 	if i < 0 && h < len(rest) && rest[0] != '/' {

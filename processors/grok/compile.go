@@ -295,7 +295,11 @@ func compilePattern(x *expander, src string) (*Pattern, error) {
 			s.typ = c.typ
 		}
 	}
-	for _, s := range p.fields {
+	for i := range p.fields {
+		s := &p.fields[i]
+		if len(s.groups) == 1 {
+			s.one = s.groups[0]
+		}
 		switch s.typ {
 		case String:
 			p.strSlots++

@@ -63,6 +63,9 @@ type splitElem struct {
 	// (0x80–0xFF too) is in scan: match skips 8 bytes at a time while none
 	// is below it (NOTSPACE: 0x21; a URL is most of a squid line).
 	wide byte
+	// fns are the hand matchers of a whole (or capture-free) element's
+	// token, any of which matching matches it (tok's, without its layers).
+	fns []func(string) bool
 }
 
 type splitSep struct {
@@ -169,10 +172,25 @@ func compileSplit(expr string, ncap int) *splitter {
 			el.scan, el.min = el.tok.class, el.tok.min
 			el.wide = wideFrom(el.scan)
 		}
+		if el.tok != nil && el.tok.req == "" {
+			switch {
+			case el.tok.fn != nil:
+				el.fns = []func(string) bool{el.tok.fn}
+			case el.tok.alts != nil:
+				for _, a := range el.tok.alts {
+					if a.fn == nil || a.req != "" {
+						el.fns = nil
+						break
+					}
+					el.fns = append(el.fns, a.fn)
+				}
+			}
+		}
 		capNo += n
 		if p.sep != nil {
 			sep := newSplitSep(p.sep)
 			el.stop = sep.first
+
 			s.seps = append(s.seps, sep)
 		}
 		s.elems = append(s.elems, el)
@@ -399,7 +417,20 @@ func (s *splitter) match(text string, loc []int) bool {
 			if end = el.end(text, pos); end < 0 {
 				return false
 			}
-			if !el.matchToken(text, pos, end, loc) {
+			if tok := text[pos:end]; el.fns != nil && (el.dash == "" || tok != el.dash) {
+				// matchToken's whole and capture-free cases, without
+				// its layers.
+				k := 0
+				for k < len(el.fns) && !el.fns[k](tok) {
+					k++
+				}
+				if k == len(el.fns) {
+					return false
+				}
+				if el.whole {
+					loc[2*el.firstCap], loc[2*el.firstCap+1] = pos, end
+				}
+			} else if !el.matchToken(text, pos, end, loc) {
 				return false
 			}
 		}

@@ -69,6 +69,7 @@ type slot struct {
 	field  string
 	typ    Type
 	groups []int // 1-based group numbers
+	one    int   // the group when there is only one, else 0
 }
 
 // Field describes a field a pattern can produce.
@@ -255,26 +256,42 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, 
 	var asideText string
 	for i := range p.fields {
 		s := &p.fields[i]
+		// The slot's text, inline for the common slot of one group.
+		var t string
+		if s.one > 0 {
+			a, b := loc[2*s.one], loc[2*s.one+1]
+			if a < 0 || b <= a {
+				continue
+			}
+			t = text[a:b]
+		} else if x, ok := s.text(text, loc); ok {
+			t = x
+		} else {
+			continue
+		}
 		k := int16(noPick)
 		if pick != nil {
 			k = pick[i]
 		} else if len(aside) == len(s.field) && s.field == aside {
 			k = asidePick
 		}
-		if k == asidePick {
-			if s.typ == String {
-				if t, ok := s.text(text, loc); ok {
-					asideText = t
-					n++
-				}
-			} else if _, ok := s.value(text, loc, vals); ok {
-				n++ // typed: converted, counted, dropped
+		var v any
+		if s.typ == String {
+			if k == asidePick {
+				asideText = t
+				n++
+				continue
 			}
-			continue
-		}
-		v, ok := s.value(text, loc, vals)
-		if !ok {
-			continue
+			v = vals.String(t)
+		} else {
+			var ok bool
+			if v, ok = convert(t, s.typ, vals); !ok {
+				continue
+			}
+			if k == asidePick {
+				n++ // typed: converted, counted, dropped
+				continue
+			}
 		}
 		if put {
 			dst.Put(s.field, v)
@@ -291,13 +308,6 @@ func (p *Pattern) match(text string, dst *event.Fields, put bool, vals *Values, 
 
 // text returns the text of the last non-empty group that filled the slot.
 func (s *slot) text(text string, loc []int) (string, bool) {
-	if len(s.groups) == 1 { // the common case, without the loop
-		g := s.groups[0]
-		if a, b := loc[2*g], loc[2*g+1]; a >= 0 && b > a {
-			return text[a:b], true
-		}
-		return "", false
-	}
 	a, b := -1, -1
 	for _, gi := range s.groups {
 		if x, y := loc[2*gi], loc[2*gi+1]; x >= 0 && y > x {
@@ -308,16 +318,6 @@ func (s *slot) text(text string, loc []int) (string, bool) {
 		return "", false
 	}
 	return text[a:b], true
-}
-
-// value returns the typed value of the slot: the last non-empty group that
-// filled it (vjeantet/grok keeps the last one too).
-func (s *slot) value(text string, loc []int, vals *Values) (any, bool) {
-	t, ok := s.text(text, loc)
-	if !ok {
-		return nil, false
-	}
-	return convert(t, s.typ, vals)
 }
 
 // convert converts a captured text to typ. A value that is not a number is

@@ -1,9 +1,9 @@
 package grok
 
 import (
-	"slices"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"strings"
 	"unicode"
 )
