@@ -569,8 +569,13 @@ type harvester struct {
 	pathVal any      // path as a field value, boxed once
 	// acks holds the events' ackPoints, a chunk at a time: a pointer in
 	// Private instead of an ackPoint boxed per event. A chunk is freed
-	// once no event in flight points into it.
-	acks []ackPoint
+	// once no event in flight points into it. Its ackPoints hold their
+	// lines' messages, which the chunk keeps alive with it: a chunk ends
+	// once it holds maxChunkMessages bytes of them, so that a harvester
+	// keeps at most that much of lines already final (with 100 KiB lines,
+	// 256 of them were 25 MiB that queue.mem.bytes does not count).
+	acks      []ackPoint
+	acksBytes int // message bytes held by the current chunk
 
 	mu          sync.Mutex // the acker's commit against the harvester's adoption
 	key         string
@@ -874,13 +879,16 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	}
 	// The event's ackPoint, also where its message and offset are boxed
 	// from and what its _id is rendered from.
-	if len(h.acks) == cap(h.acks) {
-		h.acks = make([]ackPoint, 0, 256)
+	if len(h.acks) == cap(h.acks) || h.acksBytes >= maxChunkMessages {
+		// Sized for lines like this one: 256 short ones, fewer long ones.
+		h.acks = make([]ackPoint, 0, min(256, max(1, maxChunkMessages/max(len(m.content), 1))))
+		h.acksBytes = 0
 	}
 	h.acks = append(h.acks, ackPoint{h: h, end: m.end})
 	ap := &h.acks[len(h.acks)-1]
 	e := in.events.Get(m.ts)
 	if m.fields == nil {
+		h.acksBytes += len(m.content)
 		ap.id.msg, ap.id.start = string(m.content), m.start
 		e.Fields.Add("message", boxString(&ap.id.msg))
 		e.Fields.Add("log.file.path", h.pathVal)
@@ -936,6 +944,10 @@ func (h *harvester) publish(ctx context.Context, out pipeline.Client, p Parser, 
 	e.Private = ap
 	return out.Publish(ctx, e)
 }
+
+// maxChunkMessages bounds the message bytes one chunk of ackPoints holds
+// (see harvester.acks): squid's lines (~300 bytes) still fill chunks of 256.
+const maxChunkMessages = 128 << 10
 
 // msgIsLine reports whether the bytes of line are those of content, or
 // those and a '\r' (cut off by line_terminator: auto): then the message
