@@ -25,6 +25,14 @@ type tree struct {
 	ipv4Start  uint // the node of ::/96 in an IPv6 tree, 0 in an IPv4 one
 	ipv4Depth  uint // its depth (96 unless the tree ends above it)
 	dataLen    uint // the data section's size
+
+	// v4 is where the walk from ipv4Start stands after the top 16 bits of
+	// an IPv4 address, by those bits: a node, or the record or "no data"
+	// where the tree ended above. Built at open (256 KiB, about a
+	// millisecond), it replaces an IPv4 lookup's first 16 dependent node
+	// reads by one; the nodes below are the ones that miss the CPU's
+	// caches anyway (issue 17).
+	v4 []uint32
 }
 
 // newTree is the tree of the database in buf, whose metadata r read.
@@ -44,7 +52,28 @@ func newTree(buf []byte, r *maxminddb.Reader, dataLen int) tree {
 		}
 		t.ipv4Start, t.ipv4Depth = node, i
 	}
+	t.v4 = t.v4Table()
 	return t
+}
+
+// v4Table builds tree.v4.
+func (t *tree) v4Table() []uint32 {
+	tab := make([]uint32, 1<<16)
+	var fill func(node, depth, prefix uint)
+	fill = func(node, depth, prefix uint) {
+		if depth == 16 || node >= t.nodeCount {
+			// Records are at most 32 bits (record_size 32): node fits.
+			lo := prefix << (16 - depth)
+			for i := range uint(1) << (16 - depth) {
+				tab[lo+i] = uint32(node)
+			}
+			return
+		}
+		fill(t.walk(node, 0, 1), depth+1, prefix<<1)
+		fill(t.walk(node, 1<<63, 1), depth+1, prefix<<1|1)
+	}
+	fill(t.ipv4Start, 0, 0)
+	return tab
 }
 
 var errTreeCorrupt = errors.New("the search tree is corrupt")
@@ -58,7 +87,8 @@ func (t *tree) lookup(a netip.Addr) (uintptr, error) {
 	n := t.nodeCount
 	if a.Is4() || a.Is4In6() {
 		b := a.Unmap().As4()
-		node = t.walk(t.ipv4Start, uint64(binary.BigEndian.Uint32(b[:]))<<32, 32)
+		v := binary.BigEndian.Uint32(b[:])
+		node = t.walk(uint(t.v4[v>>16]), uint64(v)<<48, 16)
 	} else {
 		if t.ipVersion == 4 {
 			return 0, fmt.Errorf("error looking up '%s': you attempted to look up an IPv6 address in an IPv4-only database", a)

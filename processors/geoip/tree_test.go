@@ -230,3 +230,16 @@ func randomPublicV4(n int) []netip.Addr {
 	}
 	return addrs
 }
+
+// TestTreeV4Table: every entry of the IPv4 table is where the walk from
+// the IPv4 subtree stands after those 16 bits, in every database shape.
+func TestTreeV4Table(t *testing.T) {
+	for _, d := range writeTreeDBs(t, 3) {
+		tr := &d.db.tree
+		for p := range uint64(1 << 16) {
+			if got, want := uint(tr.v4[p]), tr.walk(tr.ipv4Start, p<<48, 16); got != want {
+				t.Fatalf("%s: v4[%#x] = %d, the walk stops at %d", d.name, p, got, want)
+			}
+		}
+	}
+}
