@@ -58,7 +58,7 @@ func TestConfigRefusesInvalidIndexLiterals(t *testing.T) {
 	}
 	f("shipper-%{[event.dataset]}-%{+yyyy.MM.dd}", true)
 	f("%{[event.dataset]}", true)
-	f("Shipper-%{[event.dataset]}", false)
+	f("Shipper-%{[event.dataset]}", true) // lower-cased, as Beats
 	f("shipper %{[event.dataset]}", false)
 	f("_shipper-%{[event.dataset]}", false)
 	f(`ship"per`, false)
@@ -115,7 +115,7 @@ func TestActionLineCannotBeInjected(t *testing.T) {
 		mk("squid.access", func(e *event.Event) { e.Meta.ID = inject }),
 		mk("squid.access", func(e *event.Event) { e.Meta.Pipeline = inject }),
 		mk("Web", nil), // lower-cased, as Beats does
-		mk("squid.access", func(e *event.Event) { e.Meta.Index = "Shipper-Upper" }),
+		mk("squid.access", func(e *event.Event) { e.Meta.Index = "Shipper-Upper" }), // lower-cased, as Beats
 		mk("a b", nil),
 	}
 	b := pipeline.NewTestBatch(evs...)
@@ -125,7 +125,7 @@ func TestActionLineCannotBeInjected(t *testing.T) {
 		t.Fatalf("encode went through %d of %d events", n, len(idx))
 	}
 	actions := parseBody(t, body)
-	if got, want := len(actions), 4; got != want || len(sent) != want {
+	if got, want := len(actions), 5; got != want || len(sent) != want {
 		t.Fatalf("%d actions (sent %v), want %d:\n%s", got, sent, want, body)
 	}
 	want := []map[string]string{
@@ -133,6 +133,7 @@ func TestActionLineCannotBeInjected(t *testing.T) {
 		{"_index": "shipper-squid.access", "_id": inject},
 		{"_index": "shipper-squid.access", "pipeline": inject},
 		{"_index": "shipper-web"},
+		{"_index": "shipper-upper"},
 	}
 	for k, w := range want {
 		for key, v := range w {
@@ -141,12 +142,12 @@ func TestActionLineCannotBeInjected(t *testing.T) {
 			}
 		}
 	}
-	for _, i := range []int{1, 2, 3, 7, 8} {
+	for _, i := range []int{1, 2, 3, 8} {
 		if got := b.Outcome(i); got != pipeline.DeadLettered {
 			t.Errorf("event %d (index %q) outcome %v, want dead-lettered", i, evs[i].Meta.Index, got)
 		}
 	}
-	for _, i := range []int{0, 4, 5, 6} {
+	for _, i := range []int{0, 4, 5, 6, 7} {
 		if got := b.Outcome(i); got != pipeline.Pending {
 			t.Errorf("event %d outcome %v, want pending (sent)", i, got)
 		}
@@ -182,4 +183,44 @@ func TestIndexFieldNotAString(t *testing.T) {
 	if got, _ := out.index.render(nil, e); string(got) != "logs-2024-true" {
 		t.Errorf("render = %q, want %q", got, "logs-2024-true")
 	}
+}
+
+// TestIndexLowerCasedAsBeats: Beats lower-cases every index name it sends
+// (libbeat/idxmgmt BuildSelector: outil.SelectorLowerCase for index and
+// indices, literals included; getEventCustomIndex: strings.ToLower of
+// @metadata.raw_index, set by an input's index, and of @metadata.index).
+// Here an upper-case literal in index was a configuration error and an
+// event's own upper-case index went to the dead-letter file, so a
+// filebeat.yml that Filebeat runs was refused or lost its documents.
+func TestIndexLowerCasedAsBeats(t *testing.T) {
+	f := func(index, metaIndex, dataset, want string) {
+		t.Helper()
+		cfg := DefaultConfig()
+		cfg.Index = index
+		out, err := New(cfg, nil, nil)
+		if err != nil {
+			t.Errorf("New(index %q): %v", index, err)
+			return
+		}
+		e := event.New(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2)
+		e.Fields.Add("event.dataset", dataset)
+		e.Meta.Index = metaIndex
+		b := pipeline.NewTestBatch(e)
+		body, _, _ := out.encode(b, []int{0})
+		actions := parseBody(t, body)
+		switch {
+		case want == "" && b.Outcome(0) != pipeline.DeadLettered:
+			t.Errorf("index %q, event index %q: actions %v, want the dead-letter file", index, metaIndex, actions)
+		case want != "" && (len(actions) != 1 || actions[0]["_index"] != want):
+			t.Errorf("index %q, event index %q: actions %v (outcome %v), want one to %q", index, metaIndex, actions, b.Outcome(0), want)
+		}
+	}
+	f("Shipper-%{[event.dataset]}-%{+yyyy.MM.dd}", "", "Squid.Access", "shipper-squid.access-2025.03.01")
+	f("Logs-%{[missing]:Generic}", "", "x", "logs-generic")
+	f("MyIndex", "", "x", "myindex")
+	f("ÉTÉ-%{[event.dataset]}", "", "x", "été-x")
+	f("shipper", "Shipper-Upper", "x", "shipper-upper")
+	f("shipper", "CAFÉ-Logs", "x", "café-logs")
+	f("shipper", "Bad Name", "x", "") // still checked after lower-casing
+	f("shipper", "_Hidden", "x", "")
 }
