@@ -403,7 +403,12 @@ func (o *Output) appendAction(buf []byte, e *event.Event) ([]byte, string) {
 			return buf, why
 		}
 	}
-	if why := checkIndexName(buf[at:]); why != "" {
+	why := checkIndexName(buf[at:])
+	if why == notLowerCase { // an event's own index: the rendered one is lower-case
+		buf = lowerIndexName(buf, at)
+		why = checkIndexName(buf[at:])
+	}
+	if why != "" {
 		name := buf[at:]
 		if len(name) > 300 {
 			name = name[:300]

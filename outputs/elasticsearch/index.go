@@ -29,13 +29,15 @@ type indexPart struct {
 func parseIndex(s string) (indexSel, error) {
 	var out indexSel
 	for s != "" {
+		// Literals are lower-cased once here, as Beats lower-cases the
+		// whole name (outil.SelectorLowerCase), so render need not.
 		i := strings.Index(s, "%{")
 		if i < 0 {
-			out = append(out, indexPart{lit: s})
+			out = append(out, indexPart{lit: strings.ToLower(s)})
 			break
 		}
 		if i > 0 {
-			out = append(out, indexPart{lit: s[:i]})
+			out = append(out, indexPart{lit: strings.ToLower(s[:i])})
 		}
 		j := strings.IndexByte(s[i:], '}')
 		if j < 0 {
@@ -222,10 +224,8 @@ func (s indexSel) validate() error {
 			continue
 		}
 		for i := 0; i < len(p.lit); i++ {
-			switch c := p.lit[i]; {
-			case c >= 'A' && c <= 'Z':
-				return fmt.Errorf("%q: index names must be lower-case", p.lit)
-			case indexByte[c]&badByte != 0:
+			// Upper case is not checked: parseIndex lower-cased it.
+			if c := p.lit[i]; indexByte[c]&badByte != 0 {
 				return fmt.Errorf("%q: index names must not contain %q", p.lit, c)
 			}
 		}
@@ -294,16 +294,28 @@ func checkIndexName(name []byte) string {
 			}
 		}
 	}
+	if seen&highByte != 0 && !utf8.Valid(name) {
+		return "index name is not valid UTF-8"
+	}
 	if seen&upperByte != 0 {
-		return "index name must be lower-case"
+		return notLowerCase
 	}
 	if seen&highByte != 0 {
-		if !utf8.Valid(name) {
-			return "index name is not valid UTF-8"
-		}
 		if s := string(name); strings.ToLower(s) != s {
-			return "index name must be lower-case"
+			return notLowerCase
 		}
 	}
 	return ""
+}
+
+// notLowerCase is checkIndexName's answer for a valid UTF-8 name that is
+// not lower-case: the one fault lowerIndexName mends.
+const notLowerCase = "index name must be lower-case"
+
+// lowerIndexName lower-cases name[at:] (valid UTF-8, see notLowerCase), as
+// Beats lower-cases an event's own index (idxmgmt getEventCustomIndex:
+// strings.ToLower of @metadata.raw_index, which an input's index sets, and
+// of @metadata.index). Only names that are not lower-case come here.
+func lowerIndexName(buf []byte, at int) []byte {
+	return append(buf[:at], strings.ToLower(string(buf[at:]))...)
 }

@@ -224,3 +224,33 @@ func TestIndexLowerCasedAsBeats(t *testing.T) {
 	f("shipper", "Bad Name", "x", "") // still checked after lower-casing
 	f("shipper", "_Hidden", "x", "")
 }
+
+// BenchmarkAppendAction is the action line's cost per event: the default
+// index rendered from %{[event.dataset]:generic}, and an event's own index
+// (an input's index), lower-case as most are.
+func BenchmarkAppendAction(b *testing.B) {
+	out, err := New(DefaultConfig(), nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := event.New(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), 2)
+	e.Fields.Add("event.dataset", "squid.access")
+	e.Meta.ID = "sq-0000002a"
+	own := *e
+	own.Meta.Index = "squid-0.1.0-2025.03.01"
+	for _, c := range []struct {
+		name string
+		e    *event.Event
+	}{{"rendered", e}, {"own", &own}} {
+		b.Run(c.name, func(b *testing.B) {
+			buf := make([]byte, 0, 256)
+			b.ReportAllocs()
+			for b.Loop() {
+				var why string
+				if buf, why = out.appendAction(buf[:0], c.e); why != "" {
+					b.Fatal(why)
+				}
+			}
+		})
+	}
+}

@@ -48,29 +48,32 @@ func TestBulkActionInjection(t *testing.T) {
 	evs := testEvents(6)
 	evs[1].Fields.Put("event.dataset", inject)           // through %{[event.dataset]}
 	evs[2].Meta.Index = "shipper-" + inject              // set by a processor or an input
-	evs[3].Meta.Index = "Shipper-Upper"                  // Elasticsearch refuses upper case
+	evs[3].Meta.Index = "Shipper-Upper"                  // lower-cased, as Beats does
 	evs[4].Fields.Put("event.dataset", "Squid.Access")   // lower-cased, as Beats does
 	evs[5].Meta.Index = `victim"},"delete":{"_index":"v` // a plain quote
 	r.ship(evs, 6)
 	r.check(evs, want{
-		stored: []string{"e00", "e04"},
-		dead:   map[string]int{"e01": 400, "e02": 400, "e03": 400, "e05": 400},
+		stored: []string{"e00", "e03", "e04"},
+		dead:   map[string]int{"e01": 400, "e02": 400, "e05": 400},
 		counters: map[string]int64{
-			"output.events.acked": 2, "output.events.dead_letter": 4, "output.batches.failed": 0,
+			"output.events.acked": 3, "output.events.dead_letter": 3, "output.batches.failed": 0,
 		},
 	})
-	if got := checkActions(t, r.es.Bodies()); strings.Join(got, ",") != "e00,e04" {
-		t.Errorf("create actions for %v, want exactly one each for e00,e04", got)
+	if got := checkActions(t, r.es.Bodies()); strings.Join(got, ",") != "e00,e03,e04" {
+		t.Errorf("create actions for %v, want exactly one each for e00,e03,e04", got)
 	}
 	for _, d := range r.es.Docs() {
 		if d.ID == "e04" && d.Index != "shipper-squid.access" {
 			t.Errorf("e04 sent to %q, want shipper-squid.access", d.Index)
 		}
+		if d.ID == "e03" && d.Index != "shipper-upper" {
+			t.Errorf("e03 sent to %q, want shipper-upper", d.Index)
+		}
 	}
 	dead := r.deadLetters()
 	for id, want := range map[string]string{
 		"e01": "must not contain '\"'", "e02": "must not contain '\"'",
-		"e03": "must be lower-case", "e05": "must not contain '\"'",
+		"e05": "must not contain '\"'",
 	} {
 		d := dead[id]
 		if !strings.Contains(d.Reason, "invalid_index_name_exception") || !strings.Contains(d.Reason, want) {
