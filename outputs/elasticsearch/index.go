@@ -2,8 +2,10 @@ package elasticsearch
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -318,4 +320,117 @@ const notLowerCase = "index name must be lower-case"
 // of @metadata.index). Only names that are not lower-case come here.
 func lowerIndexName(buf []byte, at int) []byte {
 	return append(buf[:at], strings.ToLower(string(buf[at:]))...)
+}
+
+// InputIndex is an input's `index` option, read as Filebeat reads it
+// (filebeat/channel/runner.go: the add_formatted_index processor over
+// fmtstr.TimestampFormatString, into @metadata.raw_index): a format string
+// like the output's index that sees only the agent's static fields
+// (agent.*, beat.*, observer.* name and version: the program's name and
+// version, "filebeat" there) and the event's time, never the event's
+// fields ("squid-%{[agent.version]}-%{+yyyy.MM.dd}"). The static fields are
+// written in once, at start-up, so what is left to render per event is
+// the date.
+type InputIndex struct {
+	sel   indexSel
+	fixed string // the name, when sel has no date
+	// cache holds the last name rendered and the second it is for: most
+	// events in a row share it (unless perSecond is false).
+	cache     atomic.Pointer[renderedIndex]
+	perSecond bool
+}
+
+type renderedIndex struct {
+	sec  int64
+	name string
+}
+
+// NewInputIndex parses format over the static fields (agent.name and the
+// like, dotted) and checks what it can of the name at start-up. A
+// %{[field]} without a default that is not among them is an error: in
+// Filebeat it fails the format string for every event of the input, each
+// then dropped with an error log (add_formatted_index returns the error,
+// and the pipeline client does not publish an event its processors
+// failed), so that input ships nothing; here the configuration is refused
+// instead, naming the fields an input's index can use.
+func NewInputIndex(format string, static map[string]string) (*InputIndex, error) {
+	sel, err := parseIndex(format)
+	if err != nil {
+		return nil, err
+	}
+	var out indexSel
+	for _, p := range sel {
+		if p.field == "" {
+			out = append(out, p)
+			continue
+		}
+		v, ok := static[p.field]
+		switch {
+		case !ok && p.required:
+			names := make([]string, 0, len(static))
+			for k := range static {
+				names = append(names, "%{["+k+"]}")
+			}
+			sort.Strings(names)
+			return nil, fmt.Errorf("%s: an input's index sees only %s and the event's time (%%{+yyyy.MM.dd}), as in Filebeat; use output.elasticsearch.index for the event's fields", p.expr, strings.Join(names, ", "))
+		case v == "" && !p.required:
+			v = p.def
+		}
+		out = append(out, indexPart{lit: strings.ToLower(v)})
+	}
+	// Merge literals, so that a name without a date is one string.
+	var merged indexSel
+	for _, p := range out {
+		if n := len(merged); n > 0 && p.date == "" && merged[n-1].date == "" {
+			merged[n-1].lit += p.lit
+			continue
+		}
+		merged = append(merged, p)
+	}
+	if err := merged.validate(); err != nil {
+		return nil, err
+	}
+	x := &InputIndex{sel: merged, perSecond: true}
+	if len(merged) == 1 && merged[0].date == "" {
+		x.fixed = merged[0].lit
+		if why := checkIndexName([]byte(x.fixed)); why != "" {
+			return nil, fmt.Errorf("%q: %s", x.fixed, why)
+		}
+	}
+	for _, p := range merged {
+		// A layout that writes a fraction of a second (Go's ".000")
+		// is rendered for every event.
+		t := time.Unix(1e9, 0)
+		if p.date != "" && t.Format(p.date) != t.Add(time.Second-1).Format(p.date) {
+			x.perSecond = false
+		}
+	}
+	return x, nil
+}
+
+// Fixed returns the name when it has no date (every event the same).
+func (x *InputIndex) Fixed() (string, bool) { return x.fixed, x.fixed != "" }
+
+// Render returns the index of an event stamped t. It is safe for
+// concurrent use.
+func (x *InputIndex) Render(t time.Time) string {
+	if x.fixed != "" {
+		return x.fixed
+	}
+	sec := t.Unix()
+	if c := x.cache.Load(); c != nil && c.sec == sec && x.perSecond {
+		return c.name
+	}
+	var buf [64]byte
+	b := buf[:0]
+	for _, p := range x.sel {
+		if p.date != "" {
+			b = t.UTC().AppendFormat(b, p.date)
+		} else {
+			b = append(b, p.lit...)
+		}
+	}
+	name := string(b)
+	x.cache.Store(&renderedIndex{sec: sec, name: name})
+	return name
 }

@@ -254,3 +254,75 @@ func BenchmarkAppendAction(b *testing.B) {
 		})
 	}
 }
+
+// TestInputIndex: an input's index as Filebeat renders it
+// (fmtstr.TimestampFormatString over fmtstr.FieldsForBeat, the cases of
+// Beats' TestTimestampFormatString that make an index name), lower-cased
+// as the output does with @metadata.raw_index.
+func TestInputIndex(t *testing.T) {
+	static := map[string]string{"agent.name": "shipper", "agent.version": "1.2.3", "beat.name": "shipper", "key": "Value", "nested.key": "value"}
+	ts := time.Date(2015, 5, 1, 20, 12, 34, 0, time.UTC)
+	f := func(format string, at time.Time, want string) {
+		t.Helper()
+		x, err := NewInputIndex(format, static)
+		if err != nil {
+			t.Errorf("NewInputIndex(%q): %v", format, err)
+			return
+		}
+		if got := x.Render(at); got != want {
+			t.Errorf("NewInputIndex(%q).Render(%v) = %q, want %q", format, at, got, want)
+		}
+		_, fixed := x.Fixed()
+		if wantFixed := !strings.Contains(format, "%{+"); fixed != wantFixed {
+			t.Errorf("NewInputIndex(%q).Fixed() = %v, want %v", format, fixed, wantFixed)
+		}
+	}
+	f("format-string", ts, "format-string")
+	f("%{[key]}", ts, "value")
+	f("%{[missing]:default}", ts, "default")
+	f("%{[nested.key]}", ts, "value")
+	f("%{[nested][key]}", ts, "value")
+	f("%{[key]}-%{+yyyy.MM.dd}", ts, "value-2015.05.01")
+	f("%{[agent.name]}-myindex-%{+yyyy.MM.dd}", ts, "shipper-myindex-2015.05.01") // Filebeat's docs: filebeat-myindex-2019.11.01
+	f("squid-%{[agent.version]}-%{+yyyy.MM.dd}", ts, "squid-1.2.3-2015.05.01")
+	f("%{[key]:x}-%{[key]}", ts, "value-value")
+	f("Logs-%{+yyyy.MM.dd-HH}", ts, "logs-2015.05.01-20")
+	// The event's time in UTC, as Beats normalizes it.
+	f("x-%{+yyyy.MM.dd}", time.Date(2015, 5, 2, 1, 0, 0, 0, time.FixedZone("UTC+8", 8*3600)), "x-2015.05.01")
+
+	// One name per second is kept: a new day is a new name, in any order.
+	x, err := NewInputIndex("x-%{+yyyy.MM.dd}", static)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{ts, "x-2015.05.01"}, {ts.Add(time.Millisecond), "x-2015.05.01"},
+		{ts.Add(24 * time.Hour), "x-2015.05.02"}, {ts, "x-2015.05.01"},
+	} {
+		if got := x.Render(c.at); got != c.want {
+			t.Errorf("Render(%v) = %q, want %q", c.at, got, c.want)
+		}
+	}
+
+	for _, bad := range []string{"%{[host.name]}", "%{[key]}-%{[other]}", "%{[key]", "%{key}", "a b", "_x", "-%{+yyyy}", ".", strings.Repeat("x", 256)} {
+		if _, err := NewInputIndex(bad, static); err == nil {
+			t.Errorf("NewInputIndex(%q) accepted, want an error", bad)
+		}
+	}
+}
+
+// BenchmarkInputIndexRender is an input's index with a date, per event.
+func BenchmarkInputIndexRender(b *testing.B) {
+	x, err := NewInputIndex("squid-%{[agent.version]}-%{+yyyy.MM.dd}", map[string]string{"agent.version": "1.2.3"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts := time.Date(2015, 5, 1, 20, 12, 34, 0, time.UTC)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		_ = x.Render(ts.Add(time.Duration(i) * time.Millisecond))
+	}
+}

@@ -35,7 +35,7 @@ type CompatEntry struct {
 var Compat = []CompatEntry{
 	{"filebeat.inputs", Same, "also spelled `shipper.inputs`; both at once is an error"},
 	{"filebeat.inputs[].enabled", Same, "`enabled: false` skips the input (not validated, as in Filebeat)"},
-	{"filebeat.inputs[].index", Different, "the index name as written; a format string (`%{[agent.name]}-x-%{+yyyy.MM.dd}`, which Filebeat renders) is a configuration error: use `output.elasticsearch.index` with `%{[field]}` and `%{+yyyy.MM.dd}`"},
+	{"filebeat.inputs[].index", Different, "a format string as in Filebeat (`squid-%{[agent.version]}-%{+yyyy.MM.dd}`: the agent's name and version, the event's own date; lower-cased), but `%{[agent.name]}` is `shipper` (Filebeat: `filebeat`) and the version shipper's; a field it cannot see (`%{[host.name]}`) is a configuration error, where Filebeat drops every event of the input"},
 	{"filebeat.registry.path", Different, "the directory of shipper's own `registry.json` (relative to `path.data`); Filebeat's registry files are not read"},
 	{"filebeat.registry.flush", Same, "default 1s in both; also spelled `shipper.registry.flush`"},
 	{"filebeat.registry.file_permissions", Different, "only `0600` is accepted: the registry is always written 0600"},

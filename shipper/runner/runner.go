@@ -21,6 +21,7 @@ import (
 
 	"github.com/shipper-project/shipper/inputs"
 	"github.com/shipper-project/shipper/outputs"
+	"github.com/shipper-project/shipper/outputs/elasticsearch"
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
@@ -209,6 +210,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 	}
 
 	host, _ := os.Hostname()
+	indexStatic := inputIndexStatic(version.Version)
 	agentName := cfg.Name
 	if agentName == "" {
 		agentName = host
@@ -257,11 +259,12 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			errs = append(errs, err)
 			continue
 		}
-		if strings.Contains(common.Index, "%{") {
-			// Filebeat renders it (static fields and the event's date);
-			// taken as written it names an index after the expression.
-			errs = append(errs, sec.Errorf("index", "format strings (%%{...}) are not supported in an input's index, got %q: write the name, or use output.elasticsearch.index with %%{[field]} and %%{+yyyy.MM.dd}", common.Index))
-			continue
+		var index *elasticsearch.InputIndex
+		if common.Index != "" {
+			if index, err = elasticsearch.NewInputIndex(common.Index, indexStatic); err != nil {
+				errs = append(errs, sec.Errorf("index", "%v", err))
+				continue
+			}
 		}
 		for j := range common.Processors {
 			common.Processors[j].File = sec.File
@@ -291,13 +294,23 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 		if c, ok := in.(inputs.Cursorer); ok {
 			ack = c.ACKed
 		}
+		all := append(procs, global...)
+		var fixedIndex string
+		if index != nil {
+			var fixed bool
+			if fixedIndex, fixed = index.Fixed(); !fixed {
+				// First, as Filebeat's add_formatted_index: the
+				// date is the event's before any processor.
+				all = append([]processors.Processor{inputIndex{index}}, all...)
+			}
+		}
 		client := r.pipe.Connect(pipeline.ClientConfig{
-			Processors: append(procs, global...),
+			Processors: all,
 			Static:     static,
 			ACK:        ack,
 			Name:       name,
 			Log:        ilog,
-			Index:      common.Index,
+			Index:      fixedIndex,
 			Pipeline:   common.Pipeline,
 		}, m)
 		r.inputs = append(r.inputs, runInput{id: id, typ: typ, in: in, client: client, errs: logged})
