@@ -12,6 +12,8 @@
 #       large lines and Elasticsearch unreachable, with and without the
 #       bound, and the bound's CPU cost; these figures go in the README's
 #       Memory section, not in Figures)
+#   -m  memory_limit and gc_percent only, not part of the default run (30
+#       runs; scripts/bench/memory-limit.sh: the Memory section's table)
 #   -w  flows only, not part of the default run (minutes; needs x-pack
 #       Filebeat, see scripts/bench/flows-vs-filebeat.sh, else shipper only):
 #       the tables of inputs/netflow/README.md ("Side by side with
@@ -30,7 +32,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 n=300000 pairs=5 idle=30 only="" geo=1
-while getopts n:r:i:scdgfqw o; do
+while getopts n:r:i:scdgfqmw o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) pairs=$OPTARG ;;
@@ -40,6 +42,7 @@ while getopts n:r:i:scdgfqw o; do
 	d) only=idle ;;
 	f) only=filebeat ;;
 	q) only=queue ;;
+	m) only=memory ;;
 	w) only=flows ;;
 	g) geo=0 ;;
 	*) exit 2 ;;
@@ -147,6 +150,14 @@ if want queue; then
 	echo "For the README's Memory section, queue.mem.bytes (scripts/bench/queue-bytes.sh -n $n -r $pairs):"
 	echo
 	scripts/bench/queue-bytes.sh -n "$n" -r "$pairs"
+	echo
+fi
+
+# memory_limit and gc_percent only on request (-m): 30 runs.
+if [ "$only" = memory ]; then
+	echo "For the README's Memory section, memory_limit and gc_percent (scripts/bench/memory-limit.sh -n $n -r $pairs):"
+	echo
+	scripts/bench/memory-limit.sh -n "$n" -r "$pairs"
 	echo
 fi
 
