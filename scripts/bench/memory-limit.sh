@@ -122,5 +122,5 @@ END {
 	}
 	m = "as-is"
 	for (i = 1; i <= rounds; i++) { a[i] = cpu[m, "default", i] / cpu[m, "gogc100", i]; c1[i] = cpu[m, "gogc100", i]; c2[i] = cpu[m, "default", i]; r1[i] = rss[m, "gogc100", i] / 1024; r2[i] = rss[m, "default", i] / 1024 }
-	printf "\ngc_percent 200 (the default) against Go'\''s 100 (`GOGC=100`), both with the default limit, %s squid lines: %.2f → %.2f CPU-s, peak RSS %.1f → %.1f MiB (medians); CPU ratio %.2f× (%s) (%s, commit %s).\n", commas(n), median(c1, rounds), median(c2, rounds), median(r1, rounds), median(r2, rounds), median(a, rounds), span(a, rounds), date, commit
+	printf "\ngc_percent, Go'\''s 100 (`GOGC=100`) → the default 200, both with the default limit, %s squid lines: %.2f → %.2f CPU-s, peak RSS %.1f → %.1f MiB (medians); CPU ratio 200/100 %.2f× (%s) (%s, commit %s).\n", commas(n), median(c1, rounds), median(c2, rounds), median(r1, rounds), median(r2, rounds), median(a, rounds), span(a, rounds), date, commit
 }' "$W/runs"
