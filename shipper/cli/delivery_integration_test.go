@@ -42,7 +42,7 @@ type bulkProxy struct {
 	ids      map[int]map[string]bool // line → the _ids it was sent with
 }
 
-var lineNo = regexp.MustCompile(`^L(\d{6}) `)
+var lineNo = regexp.MustCompile(`L(\d{6})\b`)
 
 func newBulkProxy(t *testing.T, vl string) *bulkProxy {
 	p := &bulkProxy{vl: vl, stop: make(chan struct{}), held: make(chan struct{}, 16), ids: map[int]map[string]bool{}}
@@ -132,7 +132,7 @@ func (p *bulkProxy) handle(w http.ResponseWriter, r *http.Request) {
 		}
 		status := 201
 		switch {
-		case strings.Contains(doc.Message, " POISON "):
+		case strings.Contains(doc.Message, "POISON"):
 			status = 400
 		case mode == "partial" && (i/2)%3 != 0:
 			status = 429
@@ -190,17 +190,40 @@ func (p *bulkProxy) handle(w http.ResponseWriter, r *http.Request) {
 // restarts (the lazy, deterministic _id: a retried document must collapse
 // into the first one in Elasticsearch).
 // With queue.disk the lines the shipper read are acknowledged to the input
-// once in the queue, and sent again from it after the kill.
+// once in the queue, and sent again from it after the kill. The squid input
+// boxes its values in per-event blocks (grok.Values) and the message from
+// the harvester: the same path with those.
 func TestKill9MidBulkDeliversEveryLine(t *testing.T) {
-	for _, c := range []struct{ name, queue string }{
-		{"memory queue", "queue.mem.bytes: 64KiB"},
-		{"disk queue", "queue.disk: {max_size: 4MiB, segment_size: 512KiB}\nqueue.mem.bytes: 64KiB"},
+	const filestream = `  - type: filestream
+    id: app
+    paths: [%q]
+    prospector.scanner.check_interval: 100ms
+    processors:
+      - truncate_fields: {fields: [message], max_bytes: 60}`
+	const squid = `  - type: squid
+    id: app
+    paths: [%q]
+    prospector.scanner.check_interval: 100ms`
+	plain := func(i int, kind string) string {
+		return fmt.Sprintf("L%06d %s %s", i, kind, strings.Repeat("x", 100+i%50))
+	}
+	squidLine := func(i int, kind string) string {
+		return fmt.Sprintf("1795594303.%03d %6d 10.0.%d.%d TCP_MISS/200 %d GET http://example.com/%s/L%06d - HIER_DIRECT/192.0.2.1 text/html",
+			i%1000, i%500, i/250%250, i%250, 300+i, kind, i)
+	}
+	for _, c := range []struct {
+		name, input, queue string
+		line               func(int, string) string
+	}{
+		{"memory queue", filestream, "queue.mem.bytes: 64KiB", plain},
+		{"disk queue", filestream, "queue.disk: {max_size: 4MiB, segment_size: 512KiB}\nqueue.mem.bytes: 64KiB", plain},
+		{"squid", squid, "queue.mem.bytes: 64KiB", squidLine},
 	} {
-		t.Run(c.name, func(t *testing.T) { kill9MidBulk(t, c.queue) })
+		t.Run(c.name, func(t *testing.T) { kill9MidBulk(t, c.input, c.queue, c.line) })
 	}
 }
 
-func kill9MidBulk(t *testing.T, queue string) {
+func kill9MidBulk(t *testing.T, input, queue string, line func(i int, kind string) string) {
 	vl := estest.VictoriaLogs(t, "../..")
 	proxy := newBulkProxy(t, vl)
 	dir := t.TempDir()
@@ -219,7 +242,7 @@ func kill9MidBulk(t *testing.T, queue string) {
 			if written%97 == 13 {
 				kind, poison[written] = "POISON", true
 			}
-			fmt.Fprintf(w, "L%06d %s %s\n", written, kind, strings.Repeat("x", 100+written%50))
+			fmt.Fprintln(w, line(written, kind))
 			written++
 		}
 		w.Flush()
@@ -228,12 +251,7 @@ func kill9MidBulk(t *testing.T, queue string) {
 	cfgFile := filepath.Join(dir, "shipper.yml")
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`path.data: %q
 shipper.inputs:
-  - type: filestream
-    id: app
-    paths: [%q]
-    prospector.scanner.check_interval: 100ms
-    processors:
-      - truncate_fields: {fields: [message], max_bytes: 60}
+%s
 output.elasticsearch:
   hosts: [%q]
   headers: {VL-Msg-Field: message, VL-Time-Field: "@timestamp", VL-Stream-Fields: "input.type"}
@@ -244,7 +262,7 @@ setup.ilm.enabled: false
 %s
 shipper.registry.flush: 0s
 shipper.shutdown_timeout: 2s
-`, data, logFile, proxy.srv.URL+"/insert/elasticsearch/", queue)), 0o600)
+`, data, fmt.Sprintf(input, logFile), proxy.srv.URL+"/insert/elasticsearch/", queue)), 0o600)
 
 	// waitHeld waits for a held request, as long as requests keep coming.
 	waitHeld := func(p *proc) {
@@ -319,6 +337,9 @@ shipper.shutdown_timeout: 2s
 	}
 	p.signal(syscall.SIGTERM)
 	p.waitExit(0)
+	if rows := estest.LogsQL(t, vl, "tags:_grokparsefailure | stats count() as n"); len(rows) > 0 && rows[0]["n"] != "0" {
+		t.Errorf("%s lines stored unparsed: the lines must be the input's format", rows[0]["n"])
+	}
 
 	for i := range written {
 		switch {
