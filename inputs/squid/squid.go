@@ -77,7 +77,7 @@ func factory(sec config.Section, env inputs.Env) (inputs.Input, error) {
 		return nil, sec.Errorf("geoip.database", "%v", err)
 	}
 	p.geo = geo
-	fs, err := filestream.New(cfg.Config, env, func(string) filestream.Parser { return p })
+	fs, err := filestream.New(cfg.Config, env, func(string) filestream.Parser { return p.forFile() })
 	if err != nil {
 		geoip.Close(geo)
 		return nil, err
@@ -122,6 +122,26 @@ func NewParser(cfg Config) (*Parser, error) {
 // Parse implements filestream.Parser; a line that does not match is kept
 // with its message and tagged _grokparsefailure.
 func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
+	// One block holds the values of a line (issue 17).
+	return p.parse(line, e, grok.EventValues())
+}
+
+// forFile returns the parser of one file's lines, which the tail engine
+// calls in sequence: it takes the values' blocks from slabs (one
+// allocation per 23 lines instead of one per line, issue 17).
+func (p *Parser) forFile() filestream.Parser { return &fileParser{p: p} }
+
+type fileParser struct {
+	p      *Parser
+	blocks grok.Blocks
+}
+
+func (f *fileParser) Parse(line []byte, e *event.Event) (bool, error) {
+	return f.p.parse(line, e, f.blocks.Next())
+}
+
+// parse is Parse boxing the values with vals.
+func (p *Parser) parse(line []byte, e *event.Event, vals grok.Values) (bool, error) {
 	msg, _ := e.Fields.GetString("message")
 	if msg == "" && len(line) > 0 {
 		msg = string(line)
@@ -130,8 +150,6 @@ func (p *Parser) Parse(line []byte, e *event.Event) (bool, error) {
 	e.Fields.Add("event.module", "squid")
 	e.Fields.Add("event.dataset", "squid.access")
 	e.Fields.Add("event.kind", "event")
-	// One block holds the values of a line (issue 17).
-	vals := grok.EventValues()
 	if p.keepOriginal {
 		e.Fields.Add("event.original", vals.String(msg))
 	}

@@ -61,7 +61,7 @@ func BenchmarkInput(b *testing.B) {
 	env := inputs.Env{ID: "bench", Log: slog.New(slog.DiscardHandler), Once: true, Name: "input.bench"}
 	run := func() int {
 		env.Metrics = monitoring.NewRegistry()
-		in, err := filestream.New(cfg.Config, env, func(string) filestream.Parser { return p })
+		in, err := filestream.New(cfg.Config, env, func(string) filestream.Parser { return p.forFile() })
 		if err != nil {
 			b.Fatal(err)
 		}

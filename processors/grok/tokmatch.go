@@ -82,11 +82,13 @@ func newTokMatcher(re *syntax.Regexp) (*tokMatcher, error) {
 		}
 		return m, nil
 	}
-	if fn := handMatchers[re.String()]; fn != nil {
+	// (String is not cheap: it was a fifth of the start-up's pattern
+	// compilation; once per node.)
+	if key := re.String(); handMatchers[key] != nil {
 		// The hand-written matchers reject a token at its first wrong
 		// byte: a scan for the required bytes first costs more than it
 		// saves (IPV6's ':' looked for in every IPv4 address).
-		m.fn, m.req, m.key = fn, "", re.String()
+		m.fn, m.req, m.key = handMatchers[key], "", key
 		return m, nil
 	}
 	if re.Op == syntax.OpAlternate {

@@ -43,6 +43,30 @@ func EventValues() Values {
 	return Values{strs: b.strs[:], lists: b.lists[:], ints: b.ints[:]}
 }
 
+// Blocks hands out the first blocks of consecutive events (what
+// EventValues allocates for one) from slabs of slabBlocks: one allocation
+// per slab instead of one per line, for a parser that reads the lines of
+// one file in sequence. A slab stays alive while a value of one of its
+// events does (at most 8 KiB more per reader than one block per event). A
+// Blocks is for one goroutine; its zero value is ready.
+type Blocks struct {
+	free []eventBlock
+}
+
+// slabBlocks: 23 blocks of 344 bytes are 7,912 bytes, in the 8 KiB size
+// class.
+const slabBlocks = 23
+
+// Next returns a Values whose first block is a fresh one of the slab.
+func (b *Blocks) Next() Values {
+	if len(b.free) == 0 {
+		b.free = make([]eventBlock, slabBlocks)
+	}
+	blk := &b.free[0]
+	b.free = b.free[1:]
+	return Values{strs: blk.strs[:], lists: blk.lists[:], ints: blk.ints[:]}
+}
+
 // Sizes of the blocks allocated as values come.
 const (
 	strBlock  = 8

@@ -84,6 +84,13 @@ func TestValuesAllocs(t *testing.T) {
 		}
 		sink = append(sink, v.Strings("a", "b"), v.Strings("c"), v.Int(7), v.String(""))
 	})
+	var blocks Blocks
+	f("Blocks, 23 events", 1, func() { // one slab for 23 events' first blocks
+		for range slabBlocks {
+			v := blocks.Next()
+			sink = append(sink[:0], v.String("value"), v.Int(1000), v.Strings("a"))
+		}
+	})
 	f("zero Values", 4, func() { // 2 string blocks, 1 of ints, 1 of lists
 		var v Values
 		for range 10 {
@@ -99,4 +106,40 @@ func TestValuesAllocs(t *testing.T) {
 		}
 		sink = append(sink, v.Int(1000), v.Int(1001), v.Int(1002))
 	})
+}
+
+// TestBlocksDistinct: the blocks Blocks hands out do not overlap: values
+// boxed from one event's block keep theirs while later events box theirs.
+func TestBlocksDistinct(t *testing.T) {
+	var b Blocks
+	var got []any
+	for i := range 3 * slabBlocks {
+		v := b.Next()
+		for j := range 16 {
+			got = append(got, v.String(strconv.Itoa(i*100+j)))
+		}
+		for j := range 5 {
+			got = append(got, v.Int(int64(1000+i*100+j)))
+		}
+		got = append(got, v.Strings("x", strconv.Itoa(i)))
+	}
+	k := 0
+	for i := range 3 * slabBlocks {
+		for j := range 16 {
+			if want := strconv.Itoa(i*100 + j); got[k] != want {
+				t.Fatalf("event %d string %d = %v, want %s", i, j, got[k], want)
+			}
+			k++
+		}
+		for j := range 5 {
+			if want := int64(1000 + i*100 + j); got[k] != want {
+				t.Fatalf("event %d int %d = %v, want %d", i, j, got[k], want)
+			}
+			k++
+		}
+		if l := got[k].([]string); len(l) != 2 || l[1] != strconv.Itoa(i) {
+			t.Fatalf("event %d list = %v", i, l)
+		}
+		k++
+	}
 }
