@@ -20,6 +20,11 @@
 # acknowledged (Elasticsearch was not unreachable), or if /stats showed no
 # progress for 60 s.
 #
+# A squid line's estimated size: the same kind of run on the generated
+# squid lines, ended when the queue is full in events (queue.mem.events
+# comes first for them); /stats' pipeline.queue.filled.bytes over
+# pipeline.queue.filled, and the JSON document's size from the file runs.
+#
 # CPU cost of the bound: `shipper run --once`, squid → file, SQUID_LINES
 # generated lines, with the default bound and with `queue.mem.bytes: 0` (no
 # size estimated), the same binary, alternately A B A B …, each timed by
@@ -94,14 +99,14 @@ awk -v n="$lines" -v size=$((kib * 1024)) 'BEGIN {
 
 # peak BYTES_SETTING: one run; sets hwm to its peak RSS in KiB.
 peak() {
-	local setting=$1 esport httpport
+	local setting=$1 input=${2:-"{type: filestream, id: big, paths: [\"$W/big.log\"]}"} lines=${3:-$lines} esport httpport
 	httpport=$(freeport)
 	esport=$(freeport "$httpport")
 	rm -rf "$W/data"
 	mkdir -p "$W/data"
 	cat >"$W/big.yml" <<EOF
 shipper.inputs:
-  - {type: filestream, id: big, paths: ["$W/big.log"]}
+  - $input
 output.elasticsearch: {hosts: ["http://127.0.0.1:$esport"]}
 setup.template.enabled: false
 setup.ilm.enabled: false
@@ -140,6 +145,8 @@ EOF
 		sleep 0.2
 	done
 	hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	qevents=$(counter pipeline.queue.filled)
+	qbytes=$(counter pipeline.queue.filled.bytes)
 	if [ "$(counter output.events.acked)" != 0 ] || ! refuses "$esport"; then
 		echo "queue-bytes: Elasticsearch at 127.0.0.1:$esport was reachable" >&2
 		exit 1
@@ -158,6 +165,11 @@ without=$hwm
 
 # The CPU cost: squid → file, with the default bound (A) and without (B).
 "$W/gen" -n "$n" -o "$W/access.log"
+
+# What a squid line's event is estimated at: the same, on squid lines, until
+# the queue is full in events (queue.mem.events comes first for them).
+peak "" "{type: squid, id: squid, paths: [\"$W/access.log\"]}" "$n"
+sqevents=$qevents sqbytes=$qbytes
 for b in on off; do
 	setting=""
 	[ "$b" = off ] && setting="queue.mem.bytes: 0"
@@ -184,6 +196,7 @@ for _ in $(seq 1 "$pairs"); do
 		}
 		got=$(wc -l <"$W/out/shipper.ndjson")
 		[ "$got" = "$n" ] || { echo "queue-bytes: the squid run ($b) wrote $got documents, want $n" >&2; exit 1; }
+		docbytes=$(stat -c %s "$W/out/shipper.ndjson")
 		read -r u s m <"$W/time"
 		echo "$b $(echo "$u + $s" | bc) $m" >>"$W/runs"
 	done
@@ -191,7 +204,7 @@ done
 
 kibs() { echo "$1" | awk '{ printf "%.1f", $1 / 1024 }'; }
 awk -v lines="$lines" -v kib="$kib" -v n="$n" -v pairs="$pairs" -v with="$(kibs "$with")" -v without="$(kibs "$without")" \
-	-v date="$(date -u +%F)" -v commit="$commit" '
+	-v date="$(date -u +%F)" -v commit="$commit" -v sqevents="$sqevents" -v sqbytes="$sqbytes" -v docbytes="$docbytes" '
 function median(a, k,   i, j, t) {  # sorts a[1..k] in place
 	for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
@@ -211,5 +224,6 @@ END {
 	for (i = 1; i <= k; i++) { a[i] = rc[i]; b[i] = rm[i] }
 	rcr = range(a, k); rmr = range(b, k)
 	printf "Measured with %s lines of %d KiB (filestream) and Elasticsearch unreachable (connection refused), once /stats showed the queue full: peak RSS %s MiB with the default, %s MiB with `queue.mem.bytes: 0` (%s, commit %s).\n\n", commas(lines), kib, with, without, date, commit
+	printf "A squid line'\''s event is estimated at %.1f KB (its JSON document is %.1f KB): %s of them are %.1f MB (/stats with the queue full in events, %s generated lines; %s, commit %s).\n\n", sqbytes / sqevents / 1000, docbytes / n / 1000, commas(sqevents), sqbytes / 1e6, commas(n), date, commit
 	printf "CPU per event, squid → file with the default bound against `queue.mem.bytes: 0` (no size estimated), %s lines, %d interleaved pairs: %.2f× (%s); peak RSS %.2f× (%s) (%s, commit %s).\n", commas(n), k, median(a, k), rcr, median(b, k), rmr, date, commit
 }' "$W/runs"
