@@ -27,7 +27,7 @@
 #
 # CPU cost of the bound: `shipper run --once`, squid → file, SQUID_LINES
 # generated lines, with the default bound and with `queue.mem.bytes: 0` (no
-# size estimated), the same binary, alternately A B A B …, each timed by
+# size estimated), the same binary, alternately A B B A …, each timed by
 # /usr/bin/time (user+sys, peak RSS); the ratio is the median of the pairs'
 # ratios, with their range.
 #
@@ -186,8 +186,11 @@ EOF
 	chmod 600 "$W/squid-$b.yml"
 done
 : >"$W/runs"
-for _ in $(seq 1 "$pairs"); do
-	for b in on off; do
+for i in $(seq 1 "$pairs"); do
+	# A B, then B A: the order within a pair is no bias.
+	order="on off"
+	[ $((i % 2)) = 0 ] && order="off on"
+	for b in $order; do
 		rm -rf "$W/out" "$W/data-$b"
 		/usr/bin/time -f '%U %S %M' -o "$W/time" "$W/shipper" run --once -c "$W/squid-$b.yml" >"$W/squid.out" 2>&1 || {
 			echo "queue-bytes: the squid run ($b) failed:" >&2
@@ -218,8 +221,8 @@ function range(a, k,   i, lo, hi) {
 	for (i = 1; i <= k; i++) { lo = (i == 1 || a[i] < lo) ? a[i] : lo; hi = (i == 1 || a[i] > hi) ? a[i] : hi }
 	return sprintf("%.2f–%.2f", lo, hi)
 }
-$1 == "on" { k++; cpu[k] = $2; rss[k] = $3 }
-$1 == "off" { rc[k] = cpu[k] / $2; rm[k] = rss[k] / $3 }
+{ c[$1] = $2; r[$1] = $3 }
+NR % 2 == 0 { k++; rc[k] = c["on"] / c["off"]; rm[k] = r["on"] / r["off"] }
 END {
 	for (i = 1; i <= k; i++) { a[i] = rc[i]; b[i] = rm[i] }
 	rcr = range(a, k); rmr = range(b, k)
