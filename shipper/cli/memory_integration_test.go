@@ -169,6 +169,28 @@ shipper.shutdown_timeout: 1s
 	close(release)
 	released = true
 	p.waitFor("every line indexed", func() bool { return len(es.Stored()) >= n || p.exited() })
+	// Nothing is in flight any more: /stats must not show the events the
+	// reload's stop left behind (read again since) as active.
+	var active int64 = -1
+	p.waitFor("the last acknowledgement", func() bool {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", port))
+		if err != nil {
+			return p.exited()
+		}
+		defer resp.Body.Close()
+		var s struct {
+			Pipeline struct {
+				Events struct{ Active int64 }
+				Queue  struct{ Filled int64 }
+			}
+		}
+		json.NewDecoder(resp.Body).Decode(&s)
+		active = s.Pipeline.Events.Active
+		return s.Pipeline.Queue.Filled == 0 || p.exited()
+	})
+	if active != 0 {
+		t.Errorf("/stats pipeline.events.active = %d with every line indexed and the queue empty, want 0", active)
+	}
 	p.signal(syscall.SIGTERM)
 	p.waitExit(0)
 	// The reload's stop left events unacknowledged (Elasticsearch held
