@@ -186,8 +186,11 @@ func buildStats(snap map[string]int64, st Status, now time.Time, r rates) *Stats
 	p.Events.Final = snap["pipeline.events.final"]
 	p.Events.Filtered = snap["pipeline.events.filtered"]
 	p.Events.ProcessorErrors = snap["pipeline.events.processor_errors"]
-	p.Events.Active = p.Events.Published - p.Events.Final
 	p.Queue.Filled = snap["pipeline.queue.filled"]
+	// The events holding a slot: published - final within one pipeline,
+	// but the counters carry over a reload, and the events a stopped
+	// pipeline left behind (read again from the cursor) are out of it.
+	p.Events.Active = p.Queue.Filled
 	p.Queue.FilledBytes = snap["pipeline.queue.filled.bytes"]
 	p.Queue.MaxEvents = st.QueueCapacity
 	p.Queue.MaxBytes = st.QueueBytes
