@@ -326,3 +326,66 @@ func BenchmarkInputIndexRender(b *testing.B) {
 		_ = x.Render(ts.Add(time.Duration(i) * time.Millisecond))
 	}
 }
+
+// TestIndexDateAsBeats: %{+pattern} is Beats' date pattern
+// (libbeat/common/dtfmt, Joda-like), not Go's layout: the cases of Beats'
+// dtfmt TestFormat (UTC), as render writes them (the action line then
+// lower-cases the name, as Beats does). Here
+// only yyyy, yy, MM, dd, HH, mm and ss were known, so the common
+// %{+YYYY.MM.dd} wrote "yyyy.03.01" and weekly indices (xxxx.ww) their
+// letters.
+func TestIndexDateAsBeats(t *testing.T) {
+	f := func(at time.Time, pattern, want string) {
+		t.Helper()
+		cfg := DefaultConfig()
+		cfg.Index = "x-%{+" + pattern + "}"
+		out, err := New(cfg, nil, nil)
+		if err != nil {
+			t.Errorf("New(index %q): %v", cfg.Index, err)
+			return
+		}
+		e := event.New(at, 1)
+		if got, why := out.index.render(nil, e); string(got) != "x-"+want || why != "" {
+			t.Errorf("index %q at %v = %q (%s), want %q", cfg.Index, at, got, why, "x-"+want)
+		}
+	}
+	d := func(y, m, dd int) time.Time { return time.Date(y, time.Month(m), dd, 0, 0, 0, 0, time.UTC) }
+	tm := func(h, m, s, ms int) time.Time { return time.Date(2000, 1, 1, h, m, s, ms*1e6, time.UTC) }
+	f(d(6, 8, 1), "y.M.d", "6.8.1")
+	f(d(2006, 8, 1), "y.M.d", "2006.8.1")
+	f(d(2006, 8, 1), "yy.MM.dd", "06.08.01")
+	f(d(6, 8, 1), "yy.MM.dd", "06.08.01")
+	f(d(2006, 8, 1), "yyy.MMM.dd", "2006.Aug.01")
+	f(d(2006, 8, 1), "yyyy.MMMM.d", "2006.August.1")
+	f(d(2006, 8, 1), "yyyyyy.MM.ddd", "002006.08.001")
+	f(d(2006, 8, 1), "YYYY.MM.dd", "2006.08.01")
+	f(d(2006, 8, 1), "YY.MM.dd", "06.08.01")
+	f(d(2015, 1, 1), "xx.ww.e", "15.01.4")
+	f(d(2014, 12, 31), "xx.ww.e", "15.01.3")
+	f(d(2015, 1, 1), "xx.w.E", "15.1.Thu")
+	f(d(2014, 12, 31), "xx.w.EEEE", "15.1.Wednesday")
+	f(d(2014, 12, 31), "xxxx.ww", "2015.01")
+	f(d(2015, 1, 1), "xxxx.w.EEEE", "2015.1.Thursday")
+	f(d(2006, 8, 1), "D.DDD", "213.213")
+	f(tm(8, 5, 24, 0), "K.m.s-a", "8.5.24-AM")
+	f(tm(20, 5, 24, 0), "KK.mm.ss-aa", "08.05.24-PM")
+	f(tm(8, 5, 24, 0), "h.m.s", "9.5.24") // Beats' clock hours: hour+1
+	f(tm(20, 5, 24, 0), "hh.mm.ss", "09.05.24")
+	f(tm(20, 5, 24, 0), "H.m.s", "20.5.24")
+	f(tm(20, 5, 24, 0), "kk.mm.ss", "21.05.24")
+	f(tm(1, 2, 3, 123), "S", "1")
+	f(tm(1, 2, 3, 123), "SS", "12")
+	f(tm(1, 2, 3, 123), "SSS", "123")
+	f(tm(1, 2, 3, 123), "SSSS", "1230")
+	f(d(2017, 1, 2), "yyyy-MM-dd'T'HH.mm", "2017-01-02T00.00")
+	f(d(2017, 1, 2), "'plain' '' 'text'", "plain ' text")
+	f(d(2017, 1, 2), "'plain '' text'", "plain ' text")
+	f(d(2017, 1, 2), "=+_!", "=+_!")
+	for _, bad := range []string{"G", "C", "Z", "'open"} {
+		cfg := DefaultConfig()
+		cfg.Index = "x-%{+" + bad + "}"
+		if _, err := New(cfg, nil, nil); err == nil {
+			t.Errorf("New(index %q) accepted, want an error (as Beats' dtfmt)", cfg.Index)
+		}
+	}
+}
