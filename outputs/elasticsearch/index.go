@@ -18,8 +18,8 @@ type indexSel []indexPart
 
 type indexPart struct {
 	lit   string
-	field string // %{[a.b]} or %{[a][b]}
-	date  string // Go layout of %{+yyyy.MM.dd}
+	field string     // %{[a.b]} or %{[a][b]}
+	date  dateFormat // %{+yyyy.MM.dd}
 	// %{[a.b]:default}: written when the field is missing, empty or not
 	// text (Beats' format strings); without one (required) such an event
 	// has no index.
@@ -48,7 +48,13 @@ func parseIndex(s string) (indexSel, error) {
 		expr := s[i+2 : i+j]
 		s = s[i+j+1:]
 		if strings.HasPrefix(expr, "+") {
-			out = append(out, indexPart{date: jodaToGo(expr[1:])})
+			d, err := parseDate(expr[1:])
+			if err != nil {
+				return nil, err
+			}
+			if len(d) > 0 { // %{+} writes nothing, as in Beats
+				out = append(out, indexPart{date: d})
+			}
 			continue
 		}
 		if strings.HasPrefix(expr, "[") {
@@ -106,11 +112,6 @@ func parseFieldExpr(expr string) (indexPart, bool) {
 	return p, true
 }
 
-func jodaToGo(f string) string {
-	r := strings.NewReplacer("yyyy", "2006", "yy", "06", "MM", "01", "dd", "02", "HH", "15", "mm", "04", "ss", "05")
-	return r.Replace(f)
-}
-
 // render appends the index of e, as Beats' format strings write it:
 // field values lower-cased (as Beats does: Elasticsearch index names are
 // lower-case), an empty or missing value of %{[field]:default} as the
@@ -134,8 +135,8 @@ func (s indexSel) render(dst []byte, e *event.Event) ([]byte, string) {
 				text = p.def
 			}
 			dst = appendLower(dst, text)
-		case p.date != "":
-			dst = e.Timestamp.UTC().AppendFormat(dst, p.date)
+		case p.date != nil:
+			dst = p.date.append(dst, e.Timestamp)
 		default:
 			dst = append(dst, p.lit...)
 		}
@@ -381,7 +382,7 @@ func NewInputIndex(format string, static map[string]string) (*InputIndex, error)
 	// Merge literals, so that a name without a date is one string.
 	var merged indexSel
 	for _, p := range out {
-		if n := len(merged); n > 0 && p.date == "" && merged[n-1].date == "" {
+		if n := len(merged); n > 0 && p.date == nil && merged[n-1].date == nil {
 			merged[n-1].lit += p.lit
 			continue
 		}
@@ -391,17 +392,16 @@ func NewInputIndex(format string, static map[string]string) (*InputIndex, error)
 		return nil, err
 	}
 	x := &InputIndex{sel: merged, perSecond: true}
-	if len(merged) == 1 && merged[0].date == "" {
+	if len(merged) == 1 && merged[0].date == nil {
 		x.fixed = merged[0].lit
 		if why := checkIndexName([]byte(x.fixed)); why != "" {
 			return nil, fmt.Errorf("%q: %s", x.fixed, why)
 		}
 	}
 	for _, p := range merged {
-		// A layout that writes a fraction of a second (Go's ".000")
-		// is rendered for every event.
-		t := time.Unix(1e9, 0)
-		if p.date != "" && t.Format(p.date) != t.Add(time.Second-1).Format(p.date) {
+		// A pattern with fractions of a second is rendered for every
+		// event.
+		if p.date.subSecond() {
 			x.perSecond = false
 		}
 	}
@@ -424,8 +424,8 @@ func (x *InputIndex) Render(t time.Time) string {
 	var buf [64]byte
 	b := buf[:0]
 	for _, p := range x.sel {
-		if p.date != "" {
-			b = t.UTC().AppendFormat(b, p.date)
+		if p.date != nil {
+			b = p.date.append(b, t)
 		} else {
 			b = append(b, p.lit...)
 		}

@@ -389,3 +389,18 @@ func TestIndexDateAsBeats(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDateFormat: any %{+pattern} either is refused or renders any time
+// without a panic.
+func FuzzDateFormat(f *testing.F) {
+	for _, s := range []string{"yyyy.MM.dd", "YYYY.MM.dd", "xxxx.ww.e", "'a''b'", "''", "'", "EEEE MMMM SSSSS", "yyyyyyyyyyyyyyyyyyyyyyy", "é'é"} {
+		f.Add(s, int64(1e9))
+	}
+	f.Fuzz(func(t *testing.T, pattern string, sec int64) {
+		d, err := parseDate(pattern)
+		if err != nil {
+			return
+		}
+		_ = d.append(nil, time.Unix(sec%(1<<40), 0))
+	})
+}
