@@ -16,8 +16,8 @@ import (
 // (EEEE the full name), D day of year, M month (MMM and MMMM its name), d
 // day, a AM/PM, K and h hours of the half day, H and k of the day (h and
 // k count from 1 as Beats does), m, s, S fractions; z the offset), any
-// other character is itself, and 'text' is text (” a quote). G, C and Z
-// are refused, as Beats refuses them.
+// other character is itself, and 'text' is text (two single quotes
+// write one). G, C and Z are refused, as Beats refuses them.
 type dateFormat []dateOp
 
 type dateOp struct {
