@@ -103,3 +103,28 @@ func FuzzHandMatchers(f *testing.F) {
 		}
 	})
 }
+
+// TestHandKeysNoTopLevelBar: no key of handMatchers has a '|' outside
+// groups and classes, so no alternation prints as one and newTokMatcher
+// does not print alternations to look them up.
+func TestHandKeysNoTopLevelBar(t *testing.T) {
+	for key := range handMatchers {
+		depth, class := 0, false
+		for i := 0; i < len(key); i++ {
+			switch c := key[i]; {
+			case c == '\\':
+				i++
+			case class:
+				class = c != ']'
+			case c == '[':
+				class = true
+			case c == '(':
+				depth++
+			case c == ')':
+				depth--
+			case c == '|' && depth == 0:
+				t.Errorf("handMatchers key %q has a '|' at the top level: newTokMatcher must print alternations", key)
+			}
+		}
+	}
+}
