@@ -82,10 +82,16 @@ for machine in as-is busy; do
 			busypids+=($!)
 		done
 	fi
-	for _ in $(seq 1 "$rounds"); do
-		run "$machine" default
-		run "$machine" nolimit GOMEMLIMIT=off
-		run "$machine" gogc100 GOGC=100
+	for i in $(seq 1 "$rounds"); do
+		# The order rotates from round to round: running first, second or
+		# third is no bias.
+		for j in 0 1 2; do
+			case $(((i + j) % 3)) in
+			0) run "$machine" default ;;
+			1) run "$machine" nolimit GOMEMLIMIT=off ;;
+			2) run "$machine" gogc100 GOGC=100 ;;
+			esac
+		done
 	done
 done
 for p in "${busypids[@]}"; do kill "$p" 2>/dev/null || true; done
