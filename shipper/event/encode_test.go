@@ -480,3 +480,40 @@ func FuzzAppendInt(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEncoderKeySets: one Encoder, documents whose key sets vary (keys
+// left out, repeated, in other orders, prefixes of one another, sets that
+// end where another goes on; no key twice, as Put and Add keep them), as
+// a source's optional fields make them:
+// every document is what AppendJSON writes, whichever plan its key set
+// finds in the tree (issue 17: the plans are found by a walk along the
+// keys).
+func FuzzEncoderKeySets(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 255, 0, 1, 2, 255, 0, 1, 2, 3, 4, 255, 0, 1, 255, 3, 2, 1, 0})
+	f.Add([]byte{5, 255, 255, 5, 5, 255, 6, 7, 8, 9, 255, 6, 7, 8})
+	f.Fuzz(func(t *testing.T, picks []byte) {
+		keys := []string{"message", "a.b", "a.c", "b", "c.d.e", "c.f", "z", "a", "@timestamp", "y.y"}
+		var enc Encoder
+		fs := Fields{}
+		n := 0
+		check := func() {
+			e := &Event{Timestamp: time.Unix(int64(n), 0), Fields: fs}
+			want := string(AppendJSON(nil, e.Clone()))
+			if got := string(enc.Append(nil, e)); got != want {
+				t.Fatalf("document %d, keys %v: Encoder.Append = %s, want %s", n, e.Fields, got, want)
+			}
+			n++
+		}
+		for _, p := range picks {
+			if p == 255 { // the document ends: write it, start the next
+				check()
+				fs = Fields{}
+				continue
+			}
+			if k := keys[int(p)%len(keys)]; !fs.HasKey(k) { // Add's promise: a new key
+				fs = append(fs, Field{Key: k, Value: int64(p) + int64(n)})
+			}
+		}
+		check()
+	})
+}

@@ -12,12 +12,13 @@ import (
 // worked out once, not per event. Not safe for concurrent use; an output
 // keeps one per worker.
 type Encoder struct {
-	// Key sets by a hash of their keys: a source's documents differ in
-	// their optional fields (a squid line with or without user.name,
-	// mime type, destination, …: a few dozen combinations).
-	plans map[uint64][]*keyOrder
-	n     int
-	last  *keyOrder // the plan of the previous document: tried first
+	// The plans of the key sets seen, in a tree of their keys in field
+	// order: a source's documents differ in their optional fields (a squid
+	// line with or without user.name, mime type, destination, …: a few
+	// dozen combinations, which follow no order), and one walk along the
+	// keys finds the plan, a pointer comparison per key.
+	root     keyNode
+	n, nodes int // plans and nodes in the tree
 	// The last @timestamp's date and time of day, to the second, as
 	// written ("2006-01-02T15:04:05"): a source's documents mostly share
 	// the second, and formatting it is a third of a timestamp's cost.
@@ -36,19 +37,72 @@ type Encoder struct {
 // without the cache).
 const maxPlans = 256
 
-// keysHash hashes the keys' lengths: cheap (the keys' bytes are not
-// read), and the key sets it confuses are told apart by sameKeys (a
-// source's key sets differ in optional fields, which change the lengths).
-func keysHash(f Fields) uint64 {
-	h := uint64(len(f))
-	for i := range f {
-		h = h*31 + uint64(len(f[i].Key))
+// maxPlanNodes bounds the tree's nodes (key sets of many keys that share
+// little).
+const maxPlanNodes = 8192
+
+// keyNode is a position in the tree of key sets: the keys of the path
+// from the root lead to it; plan is the plan of the key set that ends
+// here, if one does.
+type keyNode struct {
+	key  string
+	next *keyNode   // the first child: most nodes have one
+	alts []*keyNode // the other children
+	plan *keyOrder
+}
+
+// child returns the node after n for key k, or nil.
+func (n *keyNode) child(k string) *keyNode {
+	if c := n.next; c != nil && sameString(c.key, k) {
+		return c
 	}
-	return h
+	for _, c := range n.alts {
+		if sameString(c.key, k) {
+			return c
+		}
+	}
+	return nil
+}
+
+// find returns the plan of f's key set, or nil.
+func (enc *Encoder) find(f Fields) *keyOrder {
+	n := &enc.root
+	for i := range f {
+		k := f[i].Key
+		// The first child's key, the same memory (keys are mostly
+		// constants): no call.
+		if c := n.next; c != nil && len(c.key) == len(k) && unsafe.StringData(c.key) == unsafe.StringData(k) {
+			n = c
+			continue
+		}
+		if n = n.child(k); n == nil {
+			return nil
+		}
+	}
+	return n.plan
+}
+
+// insert records k as the plan of f's key set.
+func (enc *Encoder) insert(f Fields, k *keyOrder) {
+	n := &enc.root
+	for i := range f {
+		c := n.child(f[i].Key)
+		if c == nil {
+			c = &keyNode{key: f[i].Key}
+			if n.next == nil {
+				n.next = c
+			} else {
+				n.alts = append(n.alts, c)
+			}
+			enc.nodes++
+		}
+		n = c
+	}
+	n.plan = k
+	enc.n++
 }
 
 type keyOrder struct {
-	keys  []string
 	order []uint8
 	// The document's bytes around the values, for this key set: steps[n]
 	// writes frag (commas, closing and opening objects, the key) and then
@@ -110,51 +164,27 @@ func sameString(a, b string) bool {
 	return len(a) == len(b) && (unsafe.StringData(a) == unsafe.StringData(b) || a == b)
 }
 
-// sameKeys reports whether f has the keys of k, in the same order.
-func (k *keyOrder) sameKeys(f Fields) bool {
-	if len(f) != len(k.keys) {
-		return false
-	}
-	keys := k.keys[:len(f)]
-	for i := range f {
-		if !sameString(f[i].Key, keys[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 // Append appends the document of e to dst.
 func (enc *Encoder) Append(dst []byte, e *Event) []byte {
 	f := e.Fields
 	if len(f) > 255 {
 		return AppendJSON(dst, e)
 	}
-	if k := enc.last; k != nil && k.sameKeys(f) {
+	if k := enc.find(f); k != nil {
 		return k.appendPlanned(enc, dst, e)
 	}
-	h := keysHash(f)
-	for _, k := range enc.plans[h] {
-		if k.sameKeys(f) {
-			enc.last = k
-			return k.appendPlanned(enc, dst, e)
-		}
+	if enc.n >= maxPlans || enc.nodes >= maxPlanNodes {
+		enc.root, enc.n, enc.nodes = keyNode{}, 0, 0
 	}
-	if enc.plans == nil || enc.n >= maxPlans {
-		enc.plans, enc.n = make(map[uint64][]*keyOrder), 0
-	}
-	k := &keyOrder{keys: make([]string, len(f)), msg: -1}
+	k := &keyOrder{msg: -1}
 	for i := range f {
-		k.keys[i] = f[i].Key
 		if f[i].Key == "message" {
 			k.msg = i
 		}
 	}
 	k.order = sortOrder(nil, f)
 	k.plan(f)
-	enc.plans[h] = append(enc.plans[h], k)
-	enc.n++
-	enc.last = k
+	enc.insert(f, k)
 	return k.appendPlanned(enc, dst, e)
 }
 
