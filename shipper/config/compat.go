@@ -58,6 +58,8 @@ var Compat = []CompatEntry{
 	{"queue.mem.flush.min_events", Same, ""},
 	{"queue.mem.flush.timeout", Same, ""},
 	{"queue.disk", Different, "`max_size` (default 32MiB, flash), `segment_size`, `sync_interval`, `path`; Filebeat's `read_ahead`, `write_ahead`, `retry_interval` are not read"},
+	{"output.elasticsearch.index", Different, "a format string as in Beats (`%{[field]}`, `%{[field]:default}`, Beats' date patterns `%{+yyyy.MM.dd}`), every name lower-cased as Beats does (literals, field values, an event's own index); default `shipper-%{[event.dataset]:generic}` (Filebeat: `filebeat-%{[agent.version]}-%{+yyyy.MM.dd}`); an event whose `%{[field]}` has no value goes to the dead-letter file (in Beats Elasticsearch refuses it); see [elasticsearch](outputs/elasticsearch)"},
+	{"output.elasticsearch.indices", NotSupported, "not implemented: one `index` format string; route with a processor that sets the field it names"},
 	{"output.*.enabled", Same, "exactly one enabled output; `-E output.console.enabled=false -E output.file.enabled=true` switches outputs"},
 	{"path.home", Same, "`--path.home`"},
 	{"path.config", Same, "`--path.config`: the directory of a relative `-c` file"},
