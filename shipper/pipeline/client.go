@@ -188,13 +188,21 @@ type staticSet struct {
 	// fast: at most 64 keys, no two alike, none under "tags." (which a
 	// merge of tags could remove): the keys an event already has are
 	// then found in one pass over the event, through filter.
-	fast   bool
-	tags   bool      // fields has "tags"
-	filter [4]uint64 // bit keyBucket(k) is set for every key but "tags"
-	// bit min(len(k), 63) is set for every key but "tags": most of an
-	// event's keys are told apart by their length alone, without a load
-	// of their bytes
-	lens uint64
+	fast bool
+	tags bool // fields has "tags"
+	// byLen[min(len(k), 63)] has bit keyBit(k) set for every key but
+	// "tags": an event's keys are told apart from the static ones by
+	// their length and first byte, one load and a test (issue 17: the
+	// length alone let most of a squid event's keys through to a hash).
+	byLen [64]uint64
+}
+
+// keyBit is k's bit in staticSet.byLen[min(len(k), 63)].
+func keyBit(k string) uint64 {
+	if len(k) == 0 {
+		return 1
+	}
+	return 1 << (k[0] & 63)
 }
 
 func newStaticSet(f event.Fields) staticSet {
@@ -209,20 +217,9 @@ func newStaticSet(f event.Fields) staticSet {
 			s.tags = true
 			continue
 		}
-		b := keyBucket(x.Key)
-		s.filter[b>>6] |= 1 << (b & 63)
-		s.lens |= 1 << min(len(x.Key), 63)
+		s.byLen[min(len(x.Key), 63)] |= keyBit(x.Key)
 	}
 	return s
-}
-
-// keyBucket hashes a key's length and end bytes to 0..255.
-func keyBucket(k string) uint {
-	b := uint(len(k))
-	if len(k) > 0 {
-		b = b*31 + uint(k[0])*7 + uint(k[len(k)-1])
-	}
-	return b & 255
 }
 
 // add adds the static fields to e: those e does not have yet, and the
@@ -236,10 +233,7 @@ func (s *staticSet) add(e *event.Event) {
 	var have uint64 // bit j: e has the key of fields[j]
 	for _, f := range e.Fields {
 		k := f.Key
-		if s.lens&(1<<min(len(k), 63)) == 0 {
-			continue
-		}
-		if b := keyBucket(k); s.filter[b>>6]&(1<<(b&63)) == 0 {
+		if m := s.byLen[min(len(k), 63)]; m == 0 || m&keyBit(k) == 0 {
 			continue
 		}
 		for j := range s.fields {

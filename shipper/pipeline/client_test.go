@@ -17,7 +17,9 @@ import (
 // path), more than 64 of them.
 func TestStaticSetAddsWhatLookupsAdd(t *testing.T) {
 	keys := []string{"input.type", "agent.name", "agent.id", "host.name", "ecs.version", "tags", "tags.x",
-		"fields.env", "message", "event.kind", "a", "a.b", "host", "ecs.versioN", "source.ip"}
+		"fields.env", "message", "event.kind", "a", "a.b", "host", "ecs.versioN", "source.ip", "",
+		"fields.a_key_longer_than_sixty_three_bytes_which_all_share_one_length_slot_1",
+		"fields.a_key_longer_than_sixty_three_bytes_which_all_share_one_length_slot_22"}
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewPCG(seed, 17))
