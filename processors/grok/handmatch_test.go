@@ -128,3 +128,16 @@ func TestHandKeysNoTopLevelBar(t *testing.T) {
 		}
 	}
 }
+
+// TestHandTrees: every key of handMatchers parses to a tree that prints as
+// the key, so handKey finds each by structure without printing the node.
+func TestHandTrees(t *testing.T) {
+	if len(handTrees) != len(handMatchers) {
+		for key := range handMatchers {
+			re, err := syntax.Parse(key, syntax.Perl)
+			if err != nil || re.String() != key {
+				t.Errorf("handMatchers key %q parses to %v (%v), which prints otherwise", key, re, err)
+			}
+		}
+	}
+}

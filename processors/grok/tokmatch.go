@@ -70,12 +70,36 @@ func (m *tokMatcher) cost() int {
 	return 3 // a regexp
 }
 
-// handKey is re printed, or "" for an alternation (see newTokMatcher).
+// handKey is re printed, or "" for an alternation (see newTokMatcher). A
+// node equal to a key's own parse prints as the key: that is found without
+// printing it (String was most of compiling SQUID_NATIVE: IPV6 twice).
 func handKey(re *syntax.Regexp) string {
+	for _, h := range handTrees {
+		if re.Equal(h.re) {
+			return h.key
+		}
+	}
 	if re.Op == syntax.OpAlternate {
 		return ""
 	}
 	return re.String()
+}
+
+// handTrees are the keys of handMatchers parsed, those that print as
+// themselves (all of them, TestHandTrees).
+var handTrees = func() []handTree {
+	var out []handTree
+	for key := range handMatchers {
+		if re, err := syntax.Parse(key, syntax.Perl); err == nil && re.String() == key {
+			out = append(out, handTree{re, key})
+		}
+	}
+	return out
+}()
+
+type handTree struct {
+	re  *syntax.Regexp
+	key string
 }
 
 // newTokMatcher builds a matcher for re, which has no captures.
