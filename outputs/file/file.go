@@ -180,12 +180,6 @@ func (o *Output) open() error {
 // documents are encoded during the call.
 func (*Output) EventsNotRetained() {}
 
-// DocumentsAtPublish tells the pipeline that the output writes the
-// documents of event.Encoder, one a line, and nothing else of an event:
-// the pipeline encodes them as events are published (Batch.Doc), and the
-// output writes runs of them from where they lie.
-func (*Output) DocumentsAtPublish() {}
-
 // Publish appends the batch and makes it durable before acknowledging it.
 // After a failure (a full disk) the pipeline sends the batch again, and
 // it is written once the disk has room.
@@ -208,15 +202,7 @@ func (o *Output) Publish(_ context.Context, b *pipeline.Batch) error {
 func (o *Output) publish(b *pipeline.Batch) error {
 	limit := int64(o.cfg.RotateEveryKB) * 1024
 	o.buf = o.buf[:0] // what a failed Publish left is sent again
-	for i := 0; i < b.Len(); {
-		if doc := b.Doc(i); doc != nil {
-			next, err := o.appendDocs(b, i, doc, limit)
-			if err != nil {
-				return err
-			}
-			i = next
-			continue
-		}
+	for i := range b.Len() {
 		start := len(o.buf)
 		o.buf = o.enc.Append(o.buf, b.Event(i))
 		o.buf = append(o.buf, '\n')
@@ -241,7 +227,6 @@ func (o *Output) publish(b *pipeline.Batch) error {
 			}
 			o.buf = o.buf[:0]
 		}
-		i++
 	}
 	if err := o.write(o.buf); err != nil {
 		return err
@@ -253,59 +238,6 @@ func (o *Output) publish(b *pipeline.Batch) error {
 		}
 	}
 	return nil
-}
-
-// directMin is the length from which a run of documents the pipeline
-// encoded one after the other is written from where it lies instead of
-// being copied into buf: one write(2) more, one copy of its bytes less.
-const directMin = 32 << 10
-
-// appendDocs writes the document of event i, encoded by the pipeline
-// (doc), and those that follow it in memory, up to the rotation limit. It
-// returns the index of the next event.
-func (o *Output) appendDocs(b *pipeline.Batch, i int, doc []byte, limit int64) (int, error) {
-	if o.size > 0 && o.size+int64(len(doc)) > limit {
-		// The documents before this one end the current file.
-		if err := o.write(o.buf); err != nil {
-			return i, err
-		}
-		o.buf = o.buf[:0]
-		if err := o.rotate(); err != nil {
-			return i, err
-		}
-	}
-	j, size := i+1, int64(len(doc))
-	for j < b.Len() && b.Follows(j) {
-		n := int64(len(b.Doc(j)))
-		if o.size+size+n > limit {
-			break
-		}
-		size += n
-		j++
-	}
-	run := b.Docs(i, j)
-	if len(run) >= directMin {
-		if err := o.write(o.buf); err != nil {
-			return i, err
-		}
-		o.buf = o.buf[:0]
-		if err := o.write(run); err != nil {
-			return i, err
-		}
-	} else {
-		o.buf = append(o.buf, run...)
-	}
-	o.size += size
-	if o.docs[0] >= 0 {
-		o.docs[0] += int64(j - i)
-	}
-	if len(o.buf) >= int(o.cfg.BufferSize) {
-		if err := o.write(o.buf); err != nil {
-			return i, err
-		}
-		o.buf = o.buf[:0]
-	}
-	return j, nil
 }
 
 // write writes p to the current file.

@@ -54,7 +54,6 @@ type client struct {
 	privs      []any
 	direct     bool // the disk queue's reader: straight to the memory queue
 	static     staticSet
-	encs       docEncoders // with a DocumentsAtPublish output
 }
 
 // Connect returns a Client for one input.
@@ -135,22 +134,8 @@ func (c *client) Publish(ctx context.Context, e *event.Event) error {
 		event.Release(e) // encoded into the queue: nothing refers to it
 		return nil
 	}
-	it := item{ev: e, c: c, priv: e.Private, outcome: outcome}
-	if c.p.docs && outcome == Pending {
-		// The output takes the document: encode it now, while the
-		// event is in this core's cache, and recycle the event here
-		// once it is queued.
-		c.p.encode(c, &it)
-		it.ev = nil
-	}
-	if err := c.p.enqueue(ctx, it); err != nil {
-		if it.ck != nil {
-			c.p.releaseDocs([]item{it})
-		}
+	if err := c.p.enqueue(ctx, item{ev: e, c: c, outcome: outcome}); err != nil {
 		return err
-	}
-	if it.ck != nil {
-		event.Release(e)
 	}
 	c.published.Inc()
 	return nil
@@ -164,7 +149,7 @@ func (c *client) acked(items []item) {
 	}
 	privs := c.privs[:0]
 	for i := range items {
-		privs = append(privs, items[i].priv)
+		privs = append(privs, items[i].ev.Private)
 	}
 	c.cfg.ACK(privs)
 	clear(privs)

@@ -34,11 +34,6 @@
 //     lines: after the acknowledgement, and only with an output and a
 //     dead-letter writer that keep no event past Publish (EventsNotRetained);
 //     with queue.disk as soon as Publish encoded the event into the queue.
-//     With an output that writes documents only (DocumentsAtPublish,
-//     docs.go: output.file), Publish encodes the document itself, queues
-//     the bytes with the event's Private value, and the event goes back
-//     to its pool at once; the document's memory is reused once it is
-//     acknowledged. Such an output never dead-letters.
 //
 // A crash therefore loses nothing: an event whose cursor was committed was
 // indexed; anything after the committed cursor is read again on restart, and

@@ -91,8 +91,6 @@ type Pipeline struct {
 	idle     atomic.Int32  // workers waiting for a batch
 
 	recycle bool       // the output and dead-letter writer keep no event: release them when acknowledged
-	docs    bool       // the output takes documents encoded at Publish (DocumentsAtPublish)
-	chunks  sync.Pool  // free *docChunk
 	dq      *diskQueue // nil: memory queue only
 	metrics *monitoring.Registry
 
@@ -139,9 +137,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 	_, outOK := out.(EventsNotRetained)
 	_, dlOK := set.DeadLetter.(EventsNotRetained)
 	published, finished := m.Counter("pipeline.events.published"), m.Counter("pipeline.events.final")
-	_, docs := out.(DocumentsAtPublish)
 	return &Pipeline{
-		docs:         docs,
 		recycle:      outOK && (set.DeadLetter == nil || dlOK),
 		set:          set,
 		out:          out,
@@ -400,16 +396,6 @@ func (p *Pipeline) send(b *Batch) bool {
 			case Duplicate:
 				p.duplicates.Inc()
 			case DeadLettered:
-				if it.ev == nil {
-					// A DocumentsAtPublish output must not dead-letter: the
-					// event is gone, only its document is left. Never
-					// dropped: retried, and said loudly.
-					p.log.Error("the output dead-lettered an event it took as a document (a bug); the event is retried",
-						"reason", it.reason)
-					it.outcome = Retry
-					next = append(next, j)
-					continue
-				}
 				if p.set.DeadLetter == nil {
 					it.outcome = Retry
 					it.reason = "no dead-letter file: " + it.reason
@@ -513,13 +499,8 @@ func (p *Pipeline) acknowledge(b *Batch) {
 	}
 	if p.recycle {
 		for i := range items {
-			if e := items[i].ev; e != nil {
-				event.Release(e)
-			}
+			event.Release(items[i].ev)
 		}
-	}
-	if p.docs {
-		p.releaseDocs(items)
 	}
 	n := len(items)
 	p.q.free(items)

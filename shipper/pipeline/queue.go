@@ -67,11 +67,7 @@ func signal(c chan struct{}) {
 func (p *Pipeline) enqueue(ctx context.Context, it item) error {
 	q := &p.q
 	if q.maxBytes > 0 {
-		if it.ck != nil {
-			it.size = docSize(len(it.doc))
-		} else {
-			it.size = eventSize(it.ev)
-		}
+		it.size = eventSize(it.ev)
 	}
 	waited := false
 	for {
@@ -183,16 +179,6 @@ func eventSize(e *event.Event) int32 {
 	}
 	return int32(min(n, math.MaxInt32))
 }
-
-// docOverhead is what an item holding a document encoded at Publish
-// costs beside the document's bytes (the item, its share of the batch
-// slices and of a chunk's unused end).
-const docOverhead = 128
-
-// docSize is the memory an item holding a document of n bytes holds for
-// queue.mem.bytes: the event went back to its pool, only the document
-// (exactly its bytes) is held until it is acknowledged.
-func docSize(n int) int32 { return int32(min(n+docOverhead, math.MaxInt32)) }
 
 // valueSize is a value's estimated size beyond its Field: the bytes of its
 // strings, and headers for the lists and maps (decoded JSON).

@@ -52,28 +52,11 @@ func heapInUse() uint64 {
 // the bound, not by 2048 × 100 KiB. Once the output answers, the blocked
 // Publish resumes and every event is acknowledged once, in order
 // (issue 17: large events must not blow the resident size past
-// memory_limit). The same with an output that takes documents encoded
-// at Publish: the queue then holds the documents, counted exactly.
+// memory_limit).
 func TestQueueBytesBoundsLargeEventsWhileOutputBlocked(t *testing.T) {
-	t.Run("events", func(t *testing.T) {
-		out := blockedOutput{release: make(chan struct{})}
-		testQueueBytesBounds(t, out, out.release)
-	})
-	t.Run("documents", func(t *testing.T) {
-		out := blockedDocOutput{blockedOutput{release: make(chan struct{})}}
-		testQueueBytesBounds(t, out, out.release)
-	})
-}
-
-// blockedDocOutput is blockedOutput taking documents encoded at Publish.
-type blockedDocOutput struct{ blockedOutput }
-
-func (blockedDocOutput) DocumentsAtPublish() {}
-func (blockedDocOutput) EventsNotRetained()  {}
-
-func testQueueBytesBounds(t *testing.T, out Output, release chan struct{}) {
 	const size, n, bound = 100 << 10, 200, 1 << 20
 	m := monitoring.NewRegistry()
+	out := blockedOutput{release: make(chan struct{})}
 	p := New(Settings{QueueEvents: 2048, QueueBytes: bound, BatchSize: 1600, FlushTimeout: time.Millisecond}, out, slog.New(slog.DiscardHandler), m)
 	var mu sync.Mutex
 	var acked []any
@@ -114,7 +97,7 @@ func testQueueBytesBounds(t *testing.T, out Output, release chan struct{}) {
 		t.Errorf("pipeline.queue.filled.bytes = %d with %d events of %d bytes queued", b, got, size)
 	}
 
-	close(release)
+	close(out.release)
 	wg.Wait()
 	if err := p.Drain(context.Background()); err != nil {
 		t.Fatal(err)
