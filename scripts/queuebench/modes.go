@@ -179,7 +179,7 @@ func runBolt(dir string, n, rate int, syncEvery time.Duration, noFreelistSync, t
 				var k [8]byte
 				binary.BigEndian.PutUint64(k[:], read)
 				for key, v := c.Seek(k[:]); key != nil && binary.BigEndian.Uint64(key) < limit; key, v = c.Next() {
-					if _, err := decodeEventRecord(v); err != nil {
+					if _, err := pipeline.DecodeEventRecord(v); err != nil {
 						return err
 					}
 					read = binary.BigEndian.Uint64(key) + 1
@@ -231,7 +231,7 @@ func runBolt(dir string, n, rate int, syncEvery time.Duration, noFreelistSync, t
 
 	var buf []byte
 	err = pace(n, rate, func(i int) error {
-		buf = appendEventRecord(buf[:0], squidEvent(i))
+		buf = pipeline.AppendEventRecord(buf[:0], squidEvent(i))
 		v := append([]byte(nil), buf...)
 		mu.Lock()
 		pending = append(pending, v)
@@ -310,7 +310,7 @@ func runFile(dir string, n, rate int, syncEvery time.Duration) (map[string]int64
 	var buf []byte
 	var hdr [8]byte
 	err = pace(n, rate, func(i int) error {
-		buf = appendEventRecord(buf[:0], squidEvent(i))
+		buf = pipeline.AppendEventRecord(buf[:0], squidEvent(i))
 		binary.LittleEndian.PutUint32(hdr[:4], uint32(len(buf)))
 		binary.LittleEndian.PutUint32(hdr[4:], crc32.Checksum(buf, crcTable))
 		mu.Lock()
@@ -340,7 +340,7 @@ func recordSizes(n int) (record, doc float64) {
 	var rs, ds int
 	for i := range n {
 		e := squidEvent(i)
-		rb = appendEventRecord(rb[:0], e)
+		rb = pipeline.AppendEventRecord(rb[:0], e)
 		db = event.AppendJSON(db[:0], e)
 		rs += len(rb)
 		ds += len(db)

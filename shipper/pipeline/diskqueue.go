@@ -257,7 +257,7 @@ func (q *diskQueue) append(ctx context.Context, e *event.Event, c *client, outco
 		q.pending = append(q.pending, pendingAck{c, e.Private})
 		return nil
 	}
-	rec := appendEventRecord(q.buf[:0], e)
+	rec := AppendEventRecord(q.buf[:0], e)
 	q.buf = rec
 	need := int64(len(rec) + 8)
 	private := false // rec is q.buf, shared with other appends
@@ -557,7 +557,7 @@ func (q *diskQueue) readSegment(ctx context.Context, seg *segment, pos position,
 			break
 		}
 		pos.Offset += int64(n) + 8
-		e, err := decodeEventRecord(rec)
+		e, err := DecodeEventRecord(rec)
 		if err != nil {
 			q.corrupt.Inc()
 			q.log.Warn("disk queue: undecodable record skipped", "segment", seg.path, "offset", pos.Offset, "error", err)

@@ -121,7 +121,7 @@ func TestEventRecordRoundTripAnyTime(t *testing.T) {
 	for _, ts := range times {
 		e := event.New(ts, 2)
 		e.Fields.Add("t", ts)
-		got, err := decodeEventRecord(appendEventRecord(nil, e))
+		got, err := DecodeEventRecord(AppendEventRecord(nil, e))
 		if err != nil {
 			t.Errorf("%v: %v", ts, err)
 			continue
@@ -139,7 +139,7 @@ func TestEventRecordRoundTripAnyTime(t *testing.T) {
 	// Records written by an earlier version (Unix nanoseconds, RFC 3339
 	// time fields) are still read.
 	old := []byte(`[1795594303206000001,"i","id","",` + `"t","t","2026-01-02T03:04:05.000000006Z","message","s","x"]`)
-	e, err := decodeEventRecord(old)
+	e, err := DecodeEventRecord(old)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func TestEventRecordRoundTrip(t *testing.T) {
 	e.Fields.Add("t", time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC))
 	e.Fields.Add("geo", event.GeoPoint{Lat: 1.5, Lon: -2.25})
 	e.Fields.Add("m", map[string]any{"k": []any{1.0, "v"}})
-	got, err := decodeEventRecord(appendEventRecord(nil, e))
+	got, err := DecodeEventRecord(AppendEventRecord(nil, e))
 	if err != nil {
 		t.Fatal(err)
 	}
