@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	vj "github.com/vjeantet/grok"
 
+	"github.com/shipper-project/shipper/internal/squidgen"
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
@@ -49,7 +50,7 @@ func allSamples(t testing.TB, generated int) []string {
 	for _, f := range names {
 		lines = append(lines, readLines(t, filepath.Join("..", "..", "patterns", "testdata", f))...)
 	}
-	return append(lines, squidLines(generated, 7)...)
+	return append(lines, squidgen.Lines(generated, 7)...)
 }
 
 // TestDifferential: for every bundled pattern and every sample and

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipper-project/shipper/internal/squidgen"
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
@@ -13,7 +14,7 @@ import (
 //
 //	go test -run '^$' -bench Squid -benchmem ./processors/grok/
 func BenchmarkSquid(b *testing.B) {
-	lines := squidLines(100_000, 42)
+	lines := squidgen.Lines(100_000, 42)
 	var size int64
 	for _, l := range lines {
 		size += int64(len(l))
