@@ -13,6 +13,7 @@ import (
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/internal/cfgvalue"
 	"github.com/shipper-project/shipper/processors/internal/eventpath"
+	"github.com/shipper-project/shipper/processors/internal/numeric"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
 )
@@ -357,34 +358,16 @@ func To(typ Type, v any) (any, error) {
 	return v, nil
 }
 
+// toInt64 is numeric.Int64 plus floats, truncated toward zero (Beats'
+// convert accepts a float where an integer is wanted).
 func toInt64(v any) (int64, bool) {
 	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint64:
-		return int64(x), true
 	case float32:
 		return int64(x), true
 	case float64:
 		return int64(x), true
 	}
-	return 0, false
+	return numeric.Int64(v)
 }
 
 func toFloat64(v any) (float64, bool) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/internal/eventpath"
+	"github.com/shipper-project/shipper/processors/internal/numeric"
 	"github.com/shipper-project/shipper/shipper/config"
 	"github.com/shipper-project/shipper/shipper/event"
 )
@@ -226,32 +227,11 @@ func (p *Processor) parseLayout(v any, layout string) (time.Time, error) {
 
 // toInt and toFloat are Beats' common.TryToInt / TryToFloat64.
 func toInt(v any) (int64, bool) {
-	switch x := v.(type) {
-	case int:
-		return int64(x), true
-	case int8:
-		return int64(x), true
-	case int16:
-		return int64(x), true
-	case int32:
-		return int64(x), true
-	case int64:
-		return x, true
-	case uint:
-		return int64(x), true
-	case uint8:
-		return int64(x), true
-	case uint16:
-		return int64(x), true
-	case uint32:
-		return int64(x), true
-	case uint64:
-		return int64(x), true
-	case string:
-		n, err := strconv.ParseInt(x, 10, strconv.IntSize)
+	if s, ok := v.(string); ok {
+		n, err := strconv.ParseInt(s, 10, strconv.IntSize)
 		return n, err == nil
 	}
-	return 0, false
+	return numeric.Int64(v)
 }
 
 func toFloat(v any) (float64, bool) {
