@@ -4,7 +4,6 @@ package flowcap_test
 
 import (
 	"os"
-	"strconv"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -23,7 +22,7 @@ func TestSoftflowdCapture(t *testing.T) {
 	for _, version := range []string{"5", "9", "10"} {
 		t.Run("v"+version, func(t *testing.T) {
 			path := flowcaptest.Softflowd(t, version)
-			want := flowcaptest.Want(version)
+			want := flowtest.Want(version)
 			f, err := os.Open(path)
 			if err != nil {
 				t.Fatal(err)
@@ -36,10 +35,7 @@ func TestSoftflowdCapture(t *testing.T) {
 				if flowtest.Get(e, "netflow.type") != "netflow_flow" {
 					return nil
 				}
-				proto, _ := strconv.Atoi(flowtest.Get(e, "network.iana_number").(string))
-				sport, _ := flowtest.Get(e, "source.port").(uint64)
-				dport, _ := flowtest.Get(e, "destination.port").(uint64)
-				k := flowtest.FlowKey(flowtest.Get(e, "source.ip").(string), flowtest.Get(e, "destination.ip").(string), uint8(proto), sport, dport)
+				k := flowtest.EventKey(e)
 				c := got[k]
 				c.Packets += flowtest.Get(e, "source.packets").(uint64)
 				c.Bytes += flowtest.Get(e, "source.bytes").(uint64)

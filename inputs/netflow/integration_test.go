@@ -3,8 +3,6 @@
 package netflow
 
 import (
-	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +21,7 @@ import (
 )
 
 // startInput runs a netflow input on a free local port.
-func startInput(t *testing.T, cfg Config) (*Input, *flowtest.Collector, *monitoring.Registry, string) {
+func startInput(t *testing.T, cfg Config) (*flowtest.Collector, *monitoring.Registry, string) {
 	t.Helper()
 	cfg.Host = "127.0.0.1:0"
 	m := monitoring.NewRegistry()
@@ -31,40 +29,8 @@ func startInput(t *testing.T, cfg Config) (*Input, *flowtest.Collector, *monitor
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := &flowtest.Collector{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- in.Run(ctx, col) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	addr, err := in.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in, col, m, addr
-}
-
-// expected returns the scenario's flows a NetFlow version can carry.
-func expected(version string) map[string]flowtest.Counts {
-	want := map[string]flowtest.Counts{}
-	for _, f := range flowtest.Scenario() {
-		if version == "5" && f.Src.Is6() {
-			continue // v5 has no IPv6
-		}
-		want[f.Key()] = flowtest.Counts{Packets: uint64(f.Packets), Bytes: f.IPBytes()}
-	}
-	return want
-}
-
-func totalPackets(m map[string]flowtest.Counts) (n uint64) {
-	for _, c := range m {
-		n += c.Packets
-	}
-	return n
+	col, addr := flowtest.Start(t, in)
+	return col, m, addr
 }
 
 // TestSoftflowdExports replays the scenario through softflowd as NetFlow
@@ -79,13 +45,13 @@ func TestSoftflowdExports(t *testing.T) {
 	}
 	for _, version := range []string{"5", "9", "10"} {
 		t.Run("v"+version, func(t *testing.T) {
-			_, col, m, addr := startInput(t, DefaultConfig())
+			col, m, addr := startInput(t, DefaultConfig())
 			extra := []string{"-a"} // flow times from the capture, against an uptime that fits
 			if version != "5" {
 				extra = append(extra, "-6")
 			}
 			flowtest.Softflowd(t, pcap, addr, version, extra...)
-			want := expected(version)
+			want := flowtest.Want(version)
 			flows := m.Counter("input.nf.flows")
 			flowtest.WaitFor(t, "every flow", 30*time.Second, flows.Load, func() bool { return flows.Load() >= int64(len(want)) })
 
@@ -100,10 +66,7 @@ func TestSoftflowdExports(t *testing.T) {
 				if flowtest.Get(ev, "event.dataset") != "netflow.log" {
 					t.Errorf("event.dataset = %v", flowtest.Get(ev, "event.dataset"))
 				}
-				proto, _ := strconv.Atoi(flowtest.Get(ev, "network.iana_number").(string))
-				sport, _ := flowtest.Get(ev, "source.port").(uint64)
-				dport, _ := flowtest.Get(ev, "destination.port").(uint64)
-				k := flowtest.FlowKey(flowtest.Get(ev, "source.ip").(string), flowtest.Get(ev, "destination.ip").(string), uint8(proto), sport, dport)
+				k := flowtest.EventKey(ev)
 				c := got[k]
 				c.Packets += flowtest.Get(ev, "source.packets").(uint64)
 				c.Bytes += flowtest.Get(ev, "source.bytes").(uint64)
@@ -133,12 +96,7 @@ func TestSoftflowdExports(t *testing.T) {
 func nfdumpFlows(t *testing.T, pcap, version string, want map[string]flowtest.Counts) map[string]flowtest.Counts {
 	flowtest.Need(t, "nfcapd", "nfdump")
 	dir := flowtest.TempDir(t)
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	pc.Close()
+	port := flowtest.FreeUDPPort(t)
 	cmd := exec.Command("nfcapd", "-w", dir, "-b", "127.0.0.1", "-p", strconv.Itoa(port), "-t", "2")
 	logf, err := os.Create(filepath.Join(dir, "nfcapd.log"))
 	if err != nil {
@@ -165,13 +123,9 @@ func nfdumpFlows(t *testing.T, pcap, version string, want map[string]flowtest.Co
 			return 0
 		}
 		got = parseNfdump(t, flowtest.Run(t, "nfdump", "-R", dir, "-q", "-N", "-o", "fmt:%sa|%da|%sp|%dp|%pr|%pkt|%byt"))
-		var n uint64
-		for _, c := range got {
-			n += c.Packets
-		}
-		return int64(n)
+		return int64(flowtest.TotalPackets(got))
 	}
-	flowtest.WaitFor(t, "nfcapd to store every flow", 30*time.Second, packets, func() bool { return packets() >= int64(totalPackets(want)) })
+	flowtest.WaitFor(t, "nfcapd to store every flow", 30*time.Second, packets, func() bool { return packets() >= int64(flowtest.TotalPackets(want)) })
 	return got
 }
 

@@ -4,7 +4,6 @@ package netflow
 
 import (
 	"encoding/binary"
-	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,21 +12,6 @@ import (
 	"github.com/shipper-project/shipper/shipper/event"
 	"github.com/shipper-project/shipper/shipper/fields"
 )
-
-// manyFlows is a capture of n one-packet UDP flows: enough for softflowd
-// to send many export datagrams.
-func manyFlows(n int) []flowtest.Flow {
-	st := time.Unix(1700000000, 0)
-	out := make([]flowtest.Flow, n)
-	for i := range out {
-		out[i] = flowtest.Flow{
-			Src: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Dst: netip.MustParseAddr("192.0.2.1"),
-			Proto: 17, SrcPort: uint16(10000 + i), DstPort: 53, Packets: 1, PayloadLen: 40,
-			Start: st.Add(time.Duration(i) * time.Millisecond), Gap: time.Millisecond,
-		}
-	}
-	return out
-}
 
 // hasTemplate reports an export datagram carrying a template set (v9 set
 // ids 0, 1; IPFIX 2, 3).
@@ -63,7 +47,7 @@ func hasTemplate(b []byte) bool {
 func TestExporterStatsShowLostDatagrams(t *testing.T) {
 	dir := flowtest.TempDir(t)
 	pcap := filepath.Join(dir, "many.pcap")
-	capture := manyFlows(600)
+	capture := flowtest.ManyFlows(600)
 	if err := flowtest.WritePcap(pcap, flowtest.Packets(capture)); err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +55,7 @@ func TestExporterStatsShowLostDatagrams(t *testing.T) {
 		t.Run("v"+version, func(t *testing.T) {
 			cfg := DefaultConfig()
 			cfg.ExporterStatsPeriod = 50 * time.Millisecond
-			_, col, m, addr := startInput(t, cfg)
+			col, m, addr := startInput(t, cfg)
 			dataOnly := 0
 			relay := flowtest.NewRelay(t, addr, func(n int, b []byte) bool {
 				if hasTemplate(b) {

@@ -33,20 +33,7 @@ func startInput(t *testing.T, mod ...func(*Config)) (*flowtest.Collector, *monit
 	if err != nil {
 		t.Fatal(err)
 	}
-	col := &flowtest.Collector{}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- in.Run(ctx, col) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	addr, err := in.Addr(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	col, addr := flowtest.Start(t, in)
 	return col, m, addr
 }
 
@@ -82,10 +69,7 @@ func TestPmacctdSfprobe(t *testing.T) {
 		if flowtest.Get(ev, "event.dataset") != "sflow.flow" {
 			continue
 		}
-		proto, _ := strconv.Atoi(flowtest.Get(ev, "network.iana_number").(string))
-		sport, _ := flowtest.Get(ev, "source.port").(uint64)
-		dport, _ := flowtest.Get(ev, "destination.port").(uint64)
-		k := flowtest.FlowKey(flowtest.Get(ev, "source.ip").(string), flowtest.Get(ev, "destination.ip").(string), uint8(proto), sport, dport)
+		k := flowtest.EventKey(ev)
 		c := got[k]
 		c.Packets += flowtest.Get(ev, "network.packets").(uint64)
 		c.Bytes += flowtest.Get(ev, "network.bytes").(uint64)
@@ -136,7 +120,7 @@ func sfacctdFlows(t *testing.T, pcap string) map[string]flowtest.Counts {
 	flowtest.Need(t, "sfacctd", "pmacct")
 	flowtest.Need(t, "pmacct", "pmacct")
 	dir := flowtest.TempDir(t)
-	port := freePort(t)
+	port := flowtest.FreeUDPPort(t)
 	pipe := filepath.Join(dir, "imt.pipe")
 	conf := filepath.Join(dir, "sfacctd.conf")
 	os.WriteFile(conf, []byte(strings.Join([]string{
@@ -191,11 +175,7 @@ func sfacctdFlows(t *testing.T, pcap string) map[string]flowtest.Counts {
 			t.Fatalf("pmacct -p %s -s: no answer", pipe)
 		}
 		got = parseSfacctd(table)
-		var n uint64
-		for _, c := range got {
-			n += c.Packets
-		}
-		return int64(n)
+		return int64(flowtest.TotalPackets(got))
 	}
 	flowtest.WaitFor(t, "sfacctd's totals", 30*time.Second, packets, func() bool { return packets() >= 30 })
 	return got

@@ -3,7 +3,6 @@
 package sflow
 
 import (
-	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -21,15 +20,7 @@ import (
 func TestExporterStatsShowLostDatagrams(t *testing.T) {
 	dir := flowtest.TempDir(t)
 	pcap := filepath.Join(dir, "many.pcap")
-	st := time.Unix(1700000000, 0)
-	var capture []flowtest.Flow
-	for i := range 400 {
-		capture = append(capture, flowtest.Flow{
-			Src: netip.AddrFrom4([4]byte{10, 2, byte(i >> 8), byte(i)}), Dst: netip.MustParseAddr("192.0.2.1"),
-			Proto: 17, SrcPort: uint16(10000 + i), DstPort: 53, Packets: 1, PayloadLen: 40,
-			Start: st.Add(time.Duration(i) * time.Millisecond), Gap: time.Millisecond,
-		})
-	}
+	capture := flowtest.ManyFlows(400)
 	if err := flowtest.WritePcap(pcap, flowtest.Packets(capture)); err != nil {
 		t.Fatal(err)
 	}

@@ -127,16 +127,3 @@ func Pmacctd(t testing.TB) string {
 	scenario := Scenario(t)
 	return Capture(t, func(dest string) { flowtest.Pmacctd(t, scenario, dest) })
 }
-
-// Want is the scenario's flows a NetFlow version carries: packets and bytes
-// per flowtest.FlowKey.
-func Want(version string) map[string]flowtest.Counts {
-	want := map[string]flowtest.Counts{}
-	for _, f := range flowtest.Scenario() {
-		if version == "5" && f.Src.Is6() {
-			continue // v5 has no IPv6
-		}
-		want[f.Key()] = flowtest.Counts{Packets: uint64(f.Packets), Bytes: f.IPBytes()}
-	}
-	return want
-}

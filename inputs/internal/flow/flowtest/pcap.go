@@ -1,7 +1,9 @@
 // Package flowtest builds the captures the flow inputs' tests replay
 // through real exporters (softflowd, pmacctd): Ethernet frames with IPv4 or
 // IPv6 and TCP, UDP or ICMP, written as a classic pcap file, with the
-// expected packets and bytes per flow known in advance.
+// expected packets and bytes per flow known in advance; and runs what those
+// tests share: the exporters, an input on a local port (Start), and the
+// flow key of a document (EventKey).
 package flowtest
 
 import (
