@@ -5,9 +5,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/shipper-project/shipper/inputs/internal/sysstat"
 	"github.com/shipper-project/shipper/shipper/config"
 )
 
@@ -56,4 +59,35 @@ func lookup(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// CheckREADMEConfig checks a sysstat input's README (STYLE.md §7.2): its two
+// input blocks, the command mode then the paths mode, decode over
+// defaults(), and differ from the defaults only by the command or the paths
+// they set; the zone is the system's.
+func CheckREADMEConfig(t *testing.T, readme string, defaults func() sysstat.Config, command, paths []string) {
+	t.Helper()
+	secs := READMEInputs(t, readme)
+	if len(secs) != 2 {
+		t.Fatalf("%d input blocks in %s, want 2 (command, paths)", len(secs), readme)
+	}
+	for i, sec := range secs {
+		got := defaults()
+		if err := sysstat.Decode(sec, &got); err != nil {
+			t.Fatalf("block %d: %v", i+1, err)
+		}
+		if got.Loc != time.Local {
+			t.Errorf("block %d: zone %v, want the system zone", i+1, got.Loc)
+		}
+		got.Loc = nil // *time.Location is opaque to cmp
+		want := defaults()
+		if i == 0 {
+			want.Command.Command = command
+		} else {
+			want.File.Paths = paths
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("block %d differs from the defaults (-want +got):\n%s", i+1, d)
+		}
+	}
 }

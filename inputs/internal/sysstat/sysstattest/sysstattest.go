@@ -1,6 +1,7 @@
 // Package sysstattest runs line parsers over fixture files for the tests of
 // the sysstat-family inputs: golden NDJSON comparison (rewritten with
-// -update) and field-catalog checks.
+// -update), field-catalog checks, the parsers' fuzz test and the README
+// configuration check.
 package sysstattest
 
 import (
