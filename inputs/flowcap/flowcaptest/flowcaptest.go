@@ -127,3 +127,8 @@ func Pmacctd(t testing.TB) string {
 	scenario := Scenario(t)
 	return Capture(t, func(dest string) { flowtest.Pmacctd(t, scenario, dest) })
 }
+
+// Want is flowtest.Want, for tests outside inputs/ (shipper/cli), which
+// cannot import the internal flowtest: the scenario's flows a NetFlow
+// version carries, packets and bytes per flowtest.FlowKey.
+func Want(version string) map[string]flowtest.Counts { return flowtest.Want(version) }
