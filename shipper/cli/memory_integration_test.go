@@ -11,11 +11,56 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/shipper-project/shipper/outputs/elasticsearch/estest"
 )
+
+// bigLinesEnv is where both tests start: a file of n lines of size bytes
+// each (line i is "i aaa…", the letter changing with i), an Elasticsearch
+// that holds every bulk request until release, and a free port for the
+// shipper's HTTP endpoint.
+type bigLinesEnv struct {
+	dir, logFile string
+	es           *estest.Server
+	port         int
+	release      func() // lets Elasticsearch answer; once, and at the end of the test at the latest
+}
+
+func newBigLinesEnv(t *testing.T, n, size int) *bigLinesEnv {
+	t.Helper()
+	held := make(chan struct{})
+	env := &bigLinesEnv{dir: t.TempDir(), release: sync.OnceFunc(func() { close(held) })}
+	env.es = estest.New(t, func(int, []estest.Doc) estest.Reply { <-held; return estest.Reply{} })
+	t.Cleanup(env.release) // before the server closes: its Close waits for the held requests
+	var lines bytes.Buffer
+	for i := range n {
+		fmt.Fprintf(&lines, "%d %s\n", i, bytes.Repeat([]byte{'a' + byte(i%26)}, size))
+	}
+	env.logFile = filepath.Join(env.dir, "big.log")
+	os.WriteFile(env.logFile, lines.Bytes(), 0o600)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.port = l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return env
+}
+
+// stats decodes the shipper's /stats into v; false while it does not
+// answer.
+func (e *bigLinesEnv) stats(v any) bool {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", e.port))
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(v)
+	return true
+}
 
 // queue.mem.bytes from the file reaches the running shipper: with lines of
 // 100 KiB and Elasticsearch holding every bulk request, the queue stops
@@ -24,28 +69,8 @@ import (
 // (issue 17).
 func TestRunBoundsTheQueueInBytes(t *testing.T) {
 	const size, n, bound = 100 << 10, 60, 1 << 20
-	release := make(chan struct{})
-	es := estest.New(t, func(int, []estest.Doc) estest.Reply { <-release; return estest.Reply{} })
-	released := false
-	defer func() {
-		if !released {
-			close(release)
-		}
-	}()
-	dir := t.TempDir()
-	var lines bytes.Buffer
-	for i := range n {
-		fmt.Fprintf(&lines, "%d %s\n", i, bytes.Repeat([]byte{'a' + byte(i%26)}, size))
-	}
-	logFile := filepath.Join(dir, "big.log")
-	os.WriteFile(logFile, lines.Bytes(), 0o600)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfgFile := filepath.Join(dir, "shipper.yml")
+	env := newBigLinesEnv(t, n, size)
+	cfgFile := filepath.Join(env.dir, "shipper.yml")
 	os.WriteFile(cfgFile, []byte(fmt.Sprintf(`path.data: %q
 shipper.inputs:
   - {type: filestream, id: big, paths: [%q]}
@@ -54,18 +79,15 @@ setup.template.enabled: false
 setup.ilm.enabled: false
 http: {enabled: true, host: 127.0.0.1, port: %d}
 queue.mem.bytes: %d
-`, filepath.Join(dir, "data"), logFile, es.URL, port, bound)), 0o600)
+`, filepath.Join(env.dir, "data"), env.logFile, env.es.URL, env.port, bound)), 0o600)
 
 	p := startShipper(t, false, "run", "-c", cfgFile)
 	var c map[string]int64
 	counters := func() bool {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", port))
-		if err != nil {
+		var s struct{ Counters map[string]int64 }
+		if !env.stats(&s) {
 			return p.exited()
 		}
-		defer resp.Body.Close()
-		var s struct{ Counters map[string]int64 }
-		json.NewDecoder(resp.Body).Decode(&s)
 		c = s.Counters
 		return c["pipeline.queue.filled.bytes"] >= bound || c["pipeline.queue.filled"] >= n
 	}
@@ -77,12 +99,11 @@ queue.mem.bytes: %d
 		t.Errorf("with queue.mem.bytes %d and lines of %d bytes the queue holds %d events (%d bytes), want at most %d",
 			bound, size, got, c["pipeline.queue.filled.bytes"], max)
 	}
-	close(release)
-	released = true
-	p.waitFor("every line indexed", func() bool { return len(es.Stored()) == n || p.exited() })
+	env.release()
+	p.waitFor("every line indexed", func() bool { return len(env.es.Stored()) == n || p.exited() })
 	p.signal(syscall.SIGTERM)
 	p.waitExit(0)
-	if got := len(es.Stored()); got != n {
+	if got := len(env.es.Stored()); got != n {
 		t.Errorf("%d lines indexed, want %d", got, n)
 	}
 }
@@ -94,28 +115,8 @@ queue.mem.bytes: %d
 // Elasticsearch answers every line is indexed.
 func TestReloadWhileQueueFullInBytes(t *testing.T) {
 	const size, n, bound = 100 << 10, 60, 1 << 20
-	release := make(chan struct{})
-	es := estest.New(t, func(int, []estest.Doc) estest.Reply { <-release; return estest.Reply{} })
-	released := false
-	defer func() {
-		if !released {
-			close(release)
-		}
-	}()
-	dir := t.TempDir()
-	var lines bytes.Buffer
-	for i := range n {
-		fmt.Fprintf(&lines, "%d %s\n", i, bytes.Repeat([]byte{'a' + byte(i%26)}, size))
-	}
-	logFile := filepath.Join(dir, "big.log")
-	os.WriteFile(logFile, lines.Bytes(), 0o600)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cfgFile := filepath.Join(dir, "shipper.yml")
+	env := newBigLinesEnv(t, n, size)
+	cfgFile := filepath.Join(env.dir, "shipper.yml")
 	writeCfg := func(bound int) {
 		os.WriteFile(cfgFile+".tmp", []byte(fmt.Sprintf(`path.data: %q
 shipper.inputs:
@@ -126,7 +127,7 @@ setup.ilm.enabled: false
 http: {enabled: true, host: 127.0.0.1, port: %d}
 queue.mem.bytes: %d
 shipper.shutdown_timeout: 1s
-`, filepath.Join(dir, "data"), logFile, es.URL, port, bound)), 0o600)
+`, filepath.Join(env.dir, "data"), env.logFile, env.es.URL, env.port, bound)), 0o600)
 		os.Rename(cfgFile+".tmp", cfgFile)
 	}
 	writeCfg(bound)
@@ -135,13 +136,10 @@ shipper.shutdown_timeout: 1s
 	var c map[string]int64
 	counters := func(full int64) func() bool {
 		return func() bool {
-			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", port))
-			if err != nil {
+			var s struct{ Counters map[string]int64 }
+			if !env.stats(&s) {
 				return p.exited()
 			}
-			defer resp.Body.Close()
-			var s struct{ Counters map[string]int64 }
-			json.NewDecoder(resp.Body).Decode(&s)
 			c = s.Counters
 			return c["pipeline.queue.filled.bytes"] >= full || c["pipeline.queue.filled"] >= n || p.exited()
 		}
@@ -166,25 +164,21 @@ shipper.shutdown_timeout: 1s
 	if got, max := c["pipeline.queue.filled.bytes"], int64(2*bound+size+4096); got > max {
 		t.Errorf("after the reload to queue.mem.bytes %d /stats shows %d queued bytes, want at most %d", 2*bound, got, max)
 	}
-	close(release)
-	released = true
-	p.waitFor("every line indexed", func() bool { return len(es.Stored()) >= n || p.exited() })
+	env.release()
+	p.waitFor("every line indexed", func() bool { return len(env.es.Stored()) >= n || p.exited() })
 	// Nothing is in flight any more: /stats must not show the events the
 	// reload's stop left behind (read again since) as active.
 	var active int64 = -1
 	p.waitFor("the last acknowledgement", func() bool {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats", port))
-		if err != nil {
-			return p.exited()
-		}
-		defer resp.Body.Close()
 		var s struct {
 			Pipeline struct {
 				Events struct{ Active int64 }
 				Queue  struct{ Filled int64 }
 			}
 		}
-		json.NewDecoder(resp.Body).Decode(&s)
+		if !env.stats(&s) {
+			return p.exited()
+		}
 		active = s.Pipeline.Events.Active
 		return s.Pipeline.Queue.Filled == 0 || p.exited()
 	})
@@ -200,7 +194,7 @@ shipper.shutdown_timeout: 1s
 		t.Errorf("%d stops with events not acknowledged, want 1 (the reload's); output:\n%s", got, p.log())
 	}
 	seen := map[string]bool{}
-	for _, d := range es.Docs() {
+	for _, d := range env.es.Docs() {
 		var doc struct{ Message string }
 		json.Unmarshal(d.Source, &doc)
 		seen[doc.Message] = true
