@@ -122,15 +122,15 @@ func TestDefaultConfig(t *testing.T) {
 	}
 }
 
-// TestDefaultConfigMemoryKeys: the packaged file shows memory_limit,
-// gc_percent and the queue's bounds, commented, with their defaults:
+// TestDefaultConfigMemoryKeys: the packaged file shows max_procs,
+// memory_limit, gc_percent and the queue's bounds, commented, with their defaults:
 // uncommented, they load and equal config.Defaults().
 func TestDefaultConfigMemoryKeys(t *testing.T) {
 	b, err := os.ReadFile("shipper.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := []string{"memory_limit", "gc_percent", "queue.mem.events", "queue.mem.bytes"}
+	keys := []string{"max_procs", "memory_limit", "gc_percent", "queue.mem.events", "queue.mem.bytes"}
 	var lines []string
 	found := map[string]bool{}
 	for _, l := range strings.Split(string(b), "\n") {
@@ -152,6 +152,9 @@ func TestDefaultConfigMemoryKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := config.Defaults()
+	if cfg.MaxProcs != d.MaxProcs {
+		t.Errorf("shipper.yml's commented max_procs %d; the default is %d", cfg.MaxProcs, d.MaxProcs)
+	}
 	if cfg.MemoryLimit != d.MemoryLimit || cfg.GCPercent != d.GCPercent || cfg.Queue.Mem.Events != d.Queue.Mem.Events || cfg.Queue.Mem.Bytes != d.Queue.Mem.Bytes {
 		t.Errorf("shipper.yml's commented values: memory_limit %d, gc_percent %d, queue.mem.events %d, queue.mem.bytes %d; the defaults are %d, %d, %d, %d",
 			cfg.MemoryLimit, cfg.GCPercent, cfg.Queue.Mem.Events, cfg.Queue.Mem.Bytes, d.MemoryLimit, d.GCPercent, d.Queue.Mem.Events, d.Queue.Mem.Bytes)

@@ -78,9 +78,13 @@ if want sizes; then
 fi
 
 if want cpu; then
-	echo "CPU per event, squid native access.log → file (scripts/bench/cpu-per-event.sh -n $n -r $pairs):"
+	echo "CPU per event, squid native access.log → file, and the shipper on every core (max_procs: 0) beside it (scripts/bench/cpu-per-event.sh -n $n -r $pairs -C 'max_procs: 0'):"
 	echo
-	scripts/bench/cpu-per-event.sh -n "$n" -r "$pairs" | sed -n '/^| peer/,$p'
+	scripts/bench/cpu-per-event.sh -n "$n" -r "$pairs" -C 'max_procs: 0' | sed -n '/^| peer/,$p'
+	echo
+	echo "The same with two busy loops on the cores (sh -c 'while :; do :; done'), as on a router at work (scripts/bench/cpu-per-event.sh -B -n $n -r $pairs -C 'max_procs: 0'):"
+	echo
+	scripts/bench/cpu-per-event.sh -B -n "$n" -r "$pairs" -C 'max_procs: 0' | sed -n '/^| peer/,$p'
 	echo
 	if [ "$geo" = 1 ]; then
 		echo "The same with GeoIP (real GeoLite2 City database; scripts/bench/cpu-per-event.sh -g -n $n -r $pairs):"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CPU per event of the shipper's squid input against its floor (issue 17).
 #
-#   scripts/bench/cpu-per-event.sh [-n LINES] [-r PAIRS] [-g] [-x REV] [-B] [-k]
+#   scripts/bench/cpu-per-event.sh [-n LINES] [-r PAIRS] [-g] [-x REV | -C YAML] [-B] [-k]
 #
 #   -n LINES   generated squid native lines (default 300000)
 #   -r PAIRS   interleaved pairs, shipper then floor (default 5, at least 5)
@@ -13,6 +13,9 @@
 #              in every round, A B X A B X …, and print the shipper/REV
 #              ratios of CPU per event and of peak RSS: a change measured
 #              against its baseline in the same run
+#   -C YAML    also run this shipper with YAML added to its configuration
+#              (e.g. 'max_procs: 0') in every round, A B X A B X …, and print
+#              the ratios shipper/variant, as -x does for a revision
 #   -B         busy machine: two busy loops (sh -c 'while :; do :; done')
 #              share the cores during every run (issue 17: the peak RSS
 #              grew when the runs shared the cores with other work)
@@ -30,18 +33,23 @@
 # one summary line per peer (the README's table format).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-n=300000 pairs=5 geo=0 keep=0 rev="" busy=0
-while getopts n:r:gx:Bk o; do
+n=300000 pairs=5 geo=0 keep=0 rev="" busy=0 variant=""
+while getopts n:r:gx:C:Bk o; do
 	case $o in
 	n) n=$OPTARG ;;
 	r) pairs=$OPTARG ;;
 	g) geo=1 ;;
 	x) rev=$OPTARG ;;
+	C) variant=$OPTARG ;;
 	B) busy=1 ;;
 	k) keep=1 ;;
 	*) exit 2 ;;
 	esac
 done
+if [ -n "$rev" ] && [ -n "$variant" ]; then
+	echo "cpu-per-event: -x and -C exclude each other" >&2
+	exit 2
+fi
 if [ "$pairs" -lt 5 ]; then
 	echo "cpu-per-event: -r must be at least 5" >&2
 	exit 2
@@ -94,6 +102,14 @@ logging.level: error
 output.file: {path: "$W/out", filename: shipper.ndjson, rotate_every_kb: 100000000}
 EOF
 chmod 600 "$W/shipper.yml"
+basecfg=$W/shipper.yml
+if [ -n "$variant" ]; then
+	cp "$W/shipper.yml" "$W/variant.yml"
+	printf '%s\n' "$variant" >>"$W/variant.yml"
+	basecfg=$W/variant.yml
+	cp "$W/shipper" "$W/baseline"
+	rev=$variant
+fi
 
 # run NAME CMD…: one timed run; appends "name cpu_s rss_kb wall_s" to $W/runs
 run() {
@@ -140,7 +156,7 @@ for i in $(seq 1 "$pairs"); do
 	fi
 	if [ -n "$rev" ]; then
 		rm -rf "$W/out" "$W/data/registry.json" "$W/data/dead_letter"
-		run baseline "$W/baseline" run --once -c "$W/shipper.yml"
+		run baseline "$W/baseline" run --once -c "$basecfg"
 		got=$(wc -l <"$W/out/shipper.ndjson")
 		if [ "$got" != "$n" ]; then
 			echo "cpu-per-event: the $rev shipper wrote $got documents, want $n" >&2
@@ -154,7 +170,7 @@ label="squid → file"
 [ "$busy" = 1 ] && label="$label, two busy loops on the cores"
 commit=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ -z "$(cd "$ROOT" && git status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
-awk -v n="$n" -v label="$label" -v commit="$commit" -v date="$(date -u +%F)" -v rev="$rev" '
+awk -v n="$n" -v label="$label" -v commit="$commit" -v date="$(date -u +%F)" -v rev="$rev" -v variant="$variant" '
 function median(a, k,   i, j, t) {  # sorts a[1..k] in place
 	for (i = 2; i <= k; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 	return k % 2 ? a[(k+1)/2] : (a[k/2] + a[k/2+1]) / 2
@@ -184,10 +200,11 @@ END {
 	printf "| ratio shipper/floor | | %.2f× (%.2f–%.2f) | |\n", ratio, lo, hi
 	if (rev != "") {
 		for (i = 1; i <= k; i++) { x[i] = u["baseline", i]; y[i] = m["baseline", i]; z[i] = e["baseline", i] }
-		printf "| shipper %s (baseline) | %.0f | %.2f | %.1f |\n", rev, median(z, k), median(x, k), median(y, k)
+		if (variant != "") { bl = "shipper with " rev; rl = "shipper/(" rev ")" } else { bl = "shipper " rev " (baseline)"; rl = "shipper/" rev }
+		printf "| %s | %.0f | %.2f | %.1f |\n", bl, median(z, k), median(x, k), median(y, k)
 		for (i = 1; i <= k; i++) { a[i] = rb[i]; lo = (i == 1 || rb[i] < lo) ? rb[i] : lo; hi = (i == 1 || rb[i] > hi) ? rb[i] : hi }
-		printf "| ratio shipper/%s, CPU | | %.2f× (%.2f–%.2f) | |\n", rev, median(a, k), lo, hi
+		printf "| ratio %s, CPU | | %.2f× (%.2f–%.2f) | |\n", rl, median(a, k), lo, hi
 		for (i = 1; i <= k; i++) { a[i] = mb[i]; lo = (i == 1 || mb[i] < lo) ? mb[i] : lo; hi = (i == 1 || mb[i] > hi) ? mb[i] : hi }
-		printf "| ratio shipper/%s, peak RSS | | | %.2f× (%.2f–%.2f) |\n", rev, median(a, k), lo, hi
+		printf "| ratio %s, peak RSS | | | %.2f× (%.2f–%.2f) |\n", rl, median(a, k), lo, hi
 	}
 }' "$W/runs"

@@ -4,7 +4,7 @@
 # and IPFIX, fed the same datagrams by scripts/bench/flowreplay (issue 16).
 #
 #   scripts/bench/flows-vs-filebeat.sh [-p "v9 ipfix"] [-r PAIRS] [-t SECONDS] [-k FLOWS]
-#                                      [-R RATE] [-C RATE] [-b BYTES] [-F FILEBEAT] [-S] [-q] [-K]
+#                                      [-R RATE] [-C RATE] [-b BYTES] [-E YAML] [-F FILEBEAT] [-S] [-q] [-K]
 #
 #   -p PROTOS  protocols (default "v9 ipfix")
 #   -r PAIRS   interleaved pairs per measured rate (default 3)
@@ -17,6 +17,8 @@
 #              deliver everything and CPU per flow compares like for like)
 #   -b BYTES   read_buffer (SO_RCVBUF) for both peers (default: unset, the
 #              system default, net.core.rmem_default)
+#   -E YAML    added to the shipper's configuration, e.g. 'max_procs: 0'
+#              (every CPU; the default is one)
 #   -F PATH    Filebeat with the netflow input (default $FILEBEAT or
 #              /tmp/bin/filebeat-xpack; build it with
 #              `go build -o /tmp/bin/filebeat-xpack ./x-pack/filebeat` in a
@@ -47,9 +49,9 @@
 # medians and the shipper/filebeat ratios (median and range over pairs).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-protos="v9 ipfix" pairs=3 secs=5 k=30 R=200000 C="" rbuf="" search=1 keep=0 shipperOnly=0
+protos="v9 ipfix" pairs=3 secs=5 k=30 R=200000 C="" rbuf="" search=1 keep=0 shipperOnly=0 extra=""
 FB=${FILEBEAT:-/tmp/bin/filebeat-xpack}
-while getopts p:r:t:k:R:C:b:F:SqK o; do
+while getopts p:r:t:k:R:C:b:E:F:SqK o; do
 	case $o in
 	p) protos=$OPTARG ;;
 	r) pairs=$OPTARG ;;
@@ -58,6 +60,7 @@ while getopts p:r:t:k:R:C:b:F:SqK o; do
 	R) R=$OPTARG ;;
 	C) C=$OPTARG ;;
 	b) rbuf=$OPTARG ;;
+	E) extra=$OPTARG ;;
 	F) FB=$OPTARG ;;
 	S) shipperOnly=1 ;;
 	q) search=0 ;;
@@ -113,6 +116,7 @@ $rb
 path.data: "$W/data"
 logging.level: error
 output.file: {path: "$W/out", filename: shipper.ndjson, rotate_every_kb: 100000000}
+$extra
 EOF
 cat >"$W/filebeat.yml" <<EOF
 filebeat.inputs:
@@ -226,7 +230,7 @@ for proto in $protos; do
 done
 
 echo
-awk -v date="$(date -u +%F)" -v commit="$commit" -v secs="$secs" -v k="$k" -v fbv="$fbversion" -v rbuf="${rbuf:-system default}" -v cpus="$(nproc)" '
+awk -v date="$(date -u +%F)" -v commit="$commit" -v secs="$secs" -v k="$k" -v fbv="$fbversion" -v rbuf="${rbuf:-system default}" -v cpus="$(nproc)" -v procs="$(printf '%s\n' "$extra" | sed -n 's/^max_procs: *\([0-9]*\).*/\1/p')" '
 function median(a, n,   i, j, t) {  # sorts a[1..n] in place
 	for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j+1] = a[j]; a[j+1] = t }
 	return n % 2 ? a[(n+1)/2] : (a[n/2] + a[n/2+1]) / 2
@@ -266,7 +270,8 @@ END {
 	for (j = 1; j <= np; j++) {
 		pr = order[j]
 		if (!(pr in protos)) continue
-		printf "### %s — %d flows per datagram, %d s of traffic per run, read_buffer %s, %d CPUs; %s, commit %s\n\n", (pr == "v9" ? "NetFlow v9" : "IPFIX"), k, secs, rbuf, cpus, date, commit
+		mp = (procs == "") ? "1 (default)" : ((procs == "0") ? "0 (every CPU)" : procs)
+		printf "### %s — %d flows per datagram, %d s of traffic per run, read_buffer %s, %d CPUs, shipper max_procs %s; %s, commit %s\n\n", (pr == "v9" ? "NetFlow v9" : "IPFIX"), k, secs, rbuf, cpus, mp, date, commit
 		print "| peer | flows/s at saturation (" satrate " offered) | CPU µs/flow at saturation | max sustained lossless flows/s | CPU µs/flow at " eqrate[pr] " flows/s (lost) | peak RSS MiB |"
 		print "|---|---|---|---|---|---|"
 		split("shipper filebeat", po, " ")

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -24,6 +25,11 @@ import (
 func TestMain(m *testing.M) {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		os.Setenv("GOMEMLIMIT", "off")
+	}
+	// And GOMAXPROCS: `run` would otherwise put the whole test binary on
+	// one core (max_procs' default). TestMaxProcs clears it again.
+	if os.Getenv("GOMAXPROCS") == "" {
+		os.Setenv("GOMAXPROCS", strconv.Itoa(runtime.GOMAXPROCS(0)))
 	}
 	os.Exit(m.Run())
 }
@@ -150,6 +156,55 @@ func TestGCPercent(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "GOGC from the environment wins over gc_percent") {
 		t.Errorf("GOGC winning is not logged:\n%s", logged.String())
+	}
+}
+
+// max_procs (Beats' key) sets how many threads run Go code: 1 by default
+// (issue 17: one core of a router's, and less CPU per event), 0 Go's own
+// default (every CPU the process may use, as Beats without the key), N N;
+// a reload applies it; GOMAXPROCS in the environment wins and is said to.
+func TestMaxProcs(t *testing.T) {
+	prev := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
+	load := func(extra string) *config.Config {
+		t.Helper()
+		cfg, err := config.LoadBytes([]byte("path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"+extra), "shipper.yml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	runtime.SetDefaultGOMAXPROCS()
+	all := runtime.GOMAXPROCS(0)
+	t.Setenv("GOMAXPROCS", "")
+	for _, c := range []struct {
+		extra string
+		want  int
+	}{
+		{"", 1},
+		{"max_procs: 0\n", all},
+		{"max_procs: 3\n", 3},
+		{"", 1}, // a reload without the key: back to the default
+		{"max_procs: \"2\"\n", 2},
+	} {
+		if got := applyMaxProcs(load(c.extra), slog.New(slog.DiscardHandler)); got != c.want || runtime.GOMAXPROCS(0) != c.want {
+			t.Errorf("%q: max procs %d (in force %d), want %d", c.extra, got, runtime.GOMAXPROCS(0), c.want)
+		}
+	}
+
+	t.Setenv("GOMAXPROCS", "2")
+	runtime.GOMAXPROCS(2) // as the runtime read it at start
+	var logged bytes.Buffer
+	if got := applyMaxProcs(load("max_procs: 3\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 2 || runtime.GOMAXPROCS(0) != 2 {
+		t.Errorf("with GOMAXPROCS=2 and max_procs: 3, max procs %d (in force %d), want GOMAXPROCS's 2", got, runtime.GOMAXPROCS(0))
+	}
+	if !strings.Contains(logged.String(), "GOMAXPROCS from the environment wins over max_procs") {
+		t.Errorf("GOMAXPROCS winning is not logged:\n%s", logged.String())
+	}
+	logged.Reset()
+	applyMaxProcs(load(""), slog.New(slog.NewTextHandler(&logged, nil)))
+	if logged.Len() != 0 || runtime.GOMAXPROCS(0) != 2 {
+		t.Errorf("with GOMAXPROCS=2 and no max_procs: in force %d, logged %q; want 2, nothing logged", runtime.GOMAXPROCS(0), logged.String())
 	}
 }
 

@@ -144,9 +144,6 @@ func startUp(c *common, once bool, stderr io.Writer) (*config.Config, *slog.Logg
 		printErr(stderr, "config error: ", err)
 		return nil, nil, nil, nil, ExitUsage
 	}
-	if cfg.MaxProcs > 0 { // Beats' max_procs
-		runtime.GOMAXPROCS(cfg.MaxProcs)
-	}
 	recent := monitoring.NewRecentLog(20)
 	log := c.logger(cfg, stderr)
 	log = slog.New(recent.Handler(log.Handler()))

@@ -55,7 +55,11 @@ type Config struct {
 	Fields          map[string]any `yaml:"fields"`
 	FieldsUnderRoot bool           `yaml:"fields_under_root"`
 	Processors      []Section      `yaml:"processors"`
-	MaxProcs        int            `yaml:"max_procs"`
+	// MaxProcs is Beats' max_procs: how many threads run Go code at
+	// once (GOMAXPROCS). Default DefaultMaxProcs, 1 (Beats: every CPU);
+	// 0: Go's default, every CPU the process may use. GOMAXPROCS in the
+	// environment wins.
+	MaxProcs int `yaml:"max_procs"`
 	// MemoryLimit is the Go runtime's soft memory limit
 	// (runtime/debug.SetMemoryLimit): the heap, goroutine stacks and the
 	// runtime's own structures, not the binary's pages. The collector runs
@@ -141,6 +145,11 @@ type DiskQueue struct {
 	SyncInterval time.Duration `yaml:"sync_interval"`
 }
 
+// DefaultMaxProcs is max_procs' default: one core, on a router whose
+// other cores are for its own work; on one core the squid benchmark costs
+// less CPU per event than on two (cli.applyMaxProcs; README, CPU).
+const DefaultMaxProcs = 1
+
 // DefaultMemoryLimit is memory_limit's default: with the binary's own
 // pages (about 11 MiB) the process stays under 32 MiB resident on the squid
 // benchmark, also on a busy machine (29 MiB; 33–35 without). 20 MiB gave
@@ -158,8 +167,14 @@ const MinMemoryLimit = 8 * MiB
 // the CPU per event (200k squid lines: 1.73 → 1.30 CPU-s, RSS 26 → 31 MiB).
 const DefaultGCPercent = 200
 
+// DefaultQueueEvents is queue.mem.events' default (Filebeat: 3200): a
+// router's RAM, and on one core a queue of 1024 squid events cost less
+// CPU per event than one of 2048: the events are encoded while they are
+// still in the core's cache (README, CPU).
+const DefaultQueueEvents = 1024
+
 // DefaultQueueBytes is queue.mem.bytes' default: above what
-// queue.mem.events' 2048 squid events are estimated at (3.0 KB each, 6.2 MB
+// queue.mem.events' 1024 squid events are estimated at (3.0 KB each, 3.1 MB
 // in all), so the bound changes nothing for ordinary lines, and stops
 // large ones (multiline, big JSON, long URLs) at 8 MiB, within memory_limit.
 const DefaultQueueBytes = 8 * MiB
@@ -174,7 +189,8 @@ func Defaults() Config {
 	c.Shipper.Registry.Flush = time.Second
 	c.MemoryLimit = DefaultMemoryLimit
 	c.GCPercent = DefaultGCPercent
-	c.Queue.Mem.Events = 2048
+	c.MaxProcs = DefaultMaxProcs
+	c.Queue.Mem.Events = DefaultQueueEvents
 	c.Queue.Mem.Bytes = DefaultQueueBytes
 	c.Queue.Mem.Flush.Timeout = time.Second
 	c.Path.Data = "data"
@@ -374,7 +390,7 @@ func (c *Config) validate(root Section) error {
 		errs = append(errs, root.Errorf("shipper.registry.flush", "must be >= 0, got %s", c.Shipper.Registry.Flush))
 	}
 	if c.MaxProcs < 0 {
-		errs = append(errs, root.Errorf("max_procs", "must be >= 0, got %d", c.MaxProcs))
+		errs = append(errs, root.Errorf("max_procs", "must be >= 0 (0: every CPU), got %d", c.MaxProcs))
 	}
 	if c.MemoryLimit != 0 && c.MemoryLimit < MinMemoryLimit {
 		errs = append(errs, root.Errorf("memory_limit", "must be 0 (no limit) or at least %dMiB, got %d bytes", MinMemoryLimit/MiB, c.MemoryLimit))
