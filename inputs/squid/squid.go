@@ -106,6 +106,7 @@ func (in *Input) Run(ctx context.Context, out pipeline.Client) error {
 type Parser struct {
 	g            *grok.Grok
 	picks        *grok.Picks // the timestamp, and the captures mapECS reads
+	native       bool        // the patterns are the default: matchNative first
 	keepOriginal bool
 	geo          []*geoip.Processor // private/special addresses are skipped
 }
@@ -116,7 +117,8 @@ func NewParser(cfg Config) (*Parser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile squid patterns: %w", err)
 	}
-	return &Parser{g: g, picks: g.Picks("timestamp", pickNames[:]...), keepOriginal: cfg.KeepOriginal}, nil
+	native := len(cfg.Patterns) == 1 && cfg.Patterns[0] == nativePattern
+	return &Parser{g: g, picks: g.Picks("timestamp", pickNames[:]...), native: native, keepOriginal: cfg.KeepOriginal}, nil
 }
 
 // Parse implements filestream.Parser; a line that does not match is kept
@@ -154,10 +156,16 @@ func (p *Parser) parse(line []byte, e *event.Event, vals grok.Values) (bool, err
 		e.Fields.Add("event.original", vals.String(msg))
 	}
 	var picks [len(pickNames)]any
-	i, ts := p.g.MatchPicks(msg, &e.Fields, &vals, p.picks, picks[:])
-	if i < 0 {
-		e.Tag("_grokparsefailure")
-		return true, nil
+	ts, ok := "", false
+	if p.native {
+		ts, ok = matchNative(msg, &e.Fields, &vals, &picks)
+	}
+	if !ok {
+		var i int
+		if i, ts = p.g.MatchPicks(msg, &e.Fields, &vals, p.picks, picks[:]); i < 0 {
+			e.Tag("_grokparsefailure")
+			return true, nil
+		}
 	}
 	setTimestamp(e, ts)
 	mapECS(e, &picks, &vals)
