@@ -36,6 +36,10 @@ type Env struct {
 	Metrics *monitoring.Registry
 	// Name prefixes the processor's counters, e.g. "processor.grok.0".
 	Name string
+	// DataPath is path.data, where a processor may keep what spares work
+	// at the next start (geoip: the SHA-256 of the databases whose check
+	// passed); empty: nothing is kept.
+	DataPath string
 }
 
 // Factory builds a processor from its config section (the body under its

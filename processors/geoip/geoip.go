@@ -87,7 +87,8 @@ type Config struct {
 	// DataPath is path.data, where the SHA-256 of the database files whose
 	// structure check passed are kept (stamp.go), so that a restart does
 	// not check an unchanged file again. Not a config key: the inputs set
-	// it; empty, every file is checked at every open.
+	// it, and processors.Env's DataPath for a processor in a processors
+	// list; empty, every file is checked at every open.
 	DataPath string `yaml:"-"`
 }
 
@@ -192,6 +193,7 @@ func factory(sec config.Section, env processors.Env) (processors.Processor, erro
 	if err := sec.Decode(&cfg); err != nil {
 		return nil, err
 	}
+	cfg.DataPath = env.DataPath // a processor in a processors list: path.data's stamps too
 	p, err := New(cfg, env)
 	if oe, ok := err.(*openError); ok {
 		return nil, sec.Errorf(oe.key, "%v", oe.err)

@@ -3,10 +3,13 @@ package geoip
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -156,7 +159,13 @@ func (s *stamps) record(sum [sha256.Size]byte, size int64, path string) {
 		b.WriteByte('\n')
 	}
 	if err := writeFileAtomic(s.path, b.Bytes()); err != nil {
-		s.log.Warn("geoip: cannot record the verified database; it will be checked again at the next start",
+		level := slog.LevelWarn
+		if errors.Is(err, fs.ErrNotExist) {
+			// path.data not made yet: a global processor is built
+			// before it on the first start. Nothing is wrong.
+			level = slog.LevelDebug
+		}
+		s.log.Log(context.Background(), level, "geoip: cannot record the verified database; it will be checked again at the next start",
 			"path", path, "stamp_file", s.path, "error", err)
 	}
 }

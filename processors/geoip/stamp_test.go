@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/shipper-project/shipper/processors"
 	"github.com/shipper-project/shipper/processors/geoip/geoiptest"
+	"github.com/shipper-project/shipper/shipper/config"
 )
 
 // stampEnv is a testEnv whose processors keep their stamps in a path.data.
@@ -306,5 +309,57 @@ func TestStampForSides(t *testing.T) {
 	defer Close(ps)
 	if !ps[1].dbs.city.stamped {
 		t.Errorf("second ForSides checked the file again")
+	}
+}
+
+// A geoip processor in a processors list (global or an input's) keeps its
+// stamps in the path.data the runner passes in processors.Env, as the
+// inputs' do: a restart does not check the database again. Before
+// path.data exists (the global processors are built before it is made on
+// the first start) nothing is recorded and nothing is warned.
+func TestStampProcessorsList(t *testing.T) {
+	env, cfg, stampPath := stampEnv(t)
+	build := func(dataPath string) *Processor {
+		t.Helper()
+		root, err := config.Parse([]byte("processors:\n  - geoip: {field: destination.ip, database: "+env.city+"}\n"), "shipper.yml", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pe := env.penv()
+		pe.DataPath = dataPath
+		ps, err := processors.Build([]config.Section{{Node: root.Content[1].Content[0], File: "shipper.yml", Path: "processors[0]"}}, pe)
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("Build: %v, %d processors", err, len(ps))
+		}
+		p := ps[0].(*Processor)
+		t.Cleanup(func() { p.Close() })
+		return p
+	}
+	cityStamped := func(p *Processor) bool {
+		p.dbs.mu.RLock()
+		defer p.dbs.mu.RUnlock()
+		return p.dbs.city.stamped
+	}
+	if cityStamped(build(cfg.DataPath)) {
+		t.Errorf("first build: opened on a stamp")
+	}
+	if _, err := os.Stat(stampPath); err != nil {
+		t.Fatalf("no stamp file after the first build: %v", err)
+	}
+	if !cityStamped(build(cfg.DataPath)) {
+		t.Errorf("second build: the database was checked again")
+	}
+	before := len(env.logs.String())
+	missing := filepath.Join(env.dir, "not-yet")
+	if cityStamped(build(missing)) {
+		t.Errorf("with a path.data not made yet: opened on a stamp")
+	}
+	for _, l := range strings.Split(env.logs.String()[before:], "\n") {
+		if strings.Contains(l, "cannot record") && !strings.Contains(l, "level=DEBUG") {
+			t.Errorf("a path.data not made yet was warned about: %s", l)
+		}
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("the processor made path.data: %v", err)
 	}
 }

@@ -158,7 +158,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 
 	// Build processors and inputs before touching path.data, so that
 	// `test config` style errors come first.
-	global, err := processors.Build(cfg.Processors, processors.Env{Log: log, Metrics: m, Name: "processor.global"})
+	global, err := processors.Build(cfg.Processors, processors.Env{Log: log, Metrics: m, Name: "processor.global", DataPath: dataDir})
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -270,7 +270,7 @@ func New(cfg *config.Config, opts Options, log *slog.Logger) (_ *Runner, err err
 			common.Processors[j].File = sec.File
 			common.Processors[j].Path = fmt.Sprintf("%s.processors[%d]", sec.Path, j)
 		}
-		procs, err := processors.Build(common.Processors, processors.Env{Log: ilog, Metrics: m, Name: name + ".processor"})
+		procs, err := processors.Build(common.Processors, processors.Env{Log: ilog, Metrics: m, Name: name + ".processor", DataPath: dataDir})
 		if err != nil {
 			errs = append(errs, err)
 			continue
