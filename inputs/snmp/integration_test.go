@@ -82,7 +82,8 @@ sysLocation   shipper-integration-test
 		t.Fatal(err)
 	}
 	defer g.Conn.Close()
-	deadline := time.Now().Add(2 * time.Minute) // hang detector: snmpd answers within a second when the machine is idle
+	const hang = 2 * time.Minute // hang detector: snmpd answers within a second when the machine is idle
+	deadline := time.Now().Add(hang)
 	for {
 		select {
 		case err := <-done:
@@ -93,7 +94,7 @@ sysLocation   shipper-integration-test
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("snmpd on port %d did not answer within 15 s\n%s", port, out.String())
+			t.Fatalf("snmpd on port %d did not answer within %s\n%s", port, hang, out.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
