@@ -77,6 +77,9 @@ type Pipeline struct {
 
 	q       memQueue
 	batches chan *Batch
+	// wake (cap 1) tells the batcher a worker became free: a partial
+	// batch it holds may go now rather than at the flush timeout.
+	wake chan struct{}
 	// free holds the item and index slices of acknowledged batches for the
 	// batcher to reuse: a batch of bulk_max_size items is a large object,
 	// zeroed on allocation and scanned by the GC.
@@ -144,6 +147,7 @@ func New(set Settings, out Output, log *slog.Logger, m *monitoring.Registry) *Pi
 		log:          log,
 		q:            newMemQueue(set, m),
 		batches:      make(chan *Batch),
+		wake:         make(chan struct{}, 1),
 		free:         make(chan batchBufs, 4),
 		pending:      map[uint64]*Batch{},
 		progress:     make(chan struct{}, 1),
@@ -305,15 +309,17 @@ func (p *Pipeline) batcher() {
 		if took > 0 && empty {
 			timer.Reset(p.set.FlushTimeout)
 		}
-		if len(buf) >= p.set.BatchSize || full && len(buf) > 0 || took > 0 && rest == 0 && p.set.Workers > 0 && p.idleWorkers() {
+		if len(buf) >= p.set.BatchSize || full && len(buf) > 0 || len(buf) > 0 && rest == 0 && p.set.Workers > 0 && p.idleWorkers() {
 			timer.Stop()
 			if !flush() {
 				return
 			}
 			continue
 		}
-		// Everything queued is in buf: wait for more, or the timer.
+		// Everything queued is in buf: wait for more, a free worker, or
+		// the timer.
 		select {
+		case <-p.wake:
 		case <-p.q.ready:
 		case <-timer.C:
 			if !flush() {
@@ -327,7 +333,10 @@ func (p *Pipeline) batcher() {
 
 // idleWorkers reports whether a worker is waiting for a batch: then a partial
 // batch is sent at once instead of waiting for the flush timeout, which keeps
-// latency low at low rates while high rates still fill whole batches.
+// latency low at low rates while high rates still fill whole batches. A
+// worker that becomes free wakes the batcher (p.wake), so that a partial
+// batch taken while every worker was busy, or before they started, does not
+// wait for the timer.
 func (p *Pipeline) idleWorkers() bool {
 	return p.idle.Load() > 0
 }
@@ -335,6 +344,10 @@ func (p *Pipeline) idleWorkers() bool {
 func (p *Pipeline) worker() {
 	for {
 		p.idle.Add(1)
+		select { // after the count: the batcher sees one or the other
+		case p.wake <- struct{}{}:
+		default:
+		}
 		select {
 		case b := <-p.batches:
 			p.idle.Add(-1)
