@@ -32,12 +32,49 @@ var nativeTok, nativeWord = func() (tok, word [256]bool) {
 	return
 }()
 
+// nativeCaptures are SQUID_NATIVE's captures in grok's order (the order
+// of the fields it adds): the field, whether it is an :int, and its pick
+// (-1: none).
+var nativeCaptures = [...]struct {
+	field string
+	int   bool
+	pick  int
+}{
+	capDur:    {"squid.request.duration", true, pickDuration},
+	capSrc:    {"source.ip", false, pickSource},
+	capAction: {"event.action", false, -1},
+	capStatus: {"http.response.status_code", true, pickStatus},
+	capBytes:  {"http.response.bytes", true, -1},
+	capMethod: {"http.request.method", false, -1},
+	capURL:    {"url.original", false, pickURL},
+	capUser:   {"user.name", false, pickUser},
+	capHier:   {"squid.hierarchy_code", false, -1},
+	capDest:   {"destination.address", false, pickDest},
+	capCtype:  {"squid.content_type", false, -1},
+}
+
+const (
+	capDur = iota
+	capSrc
+	capAction
+	capStatus
+	capBytes
+	capMethod
+	capURL
+	capUser
+	capHier
+	capDest
+	capCtype
+	nCaps
+)
+
 // nativeLine is a line's tokens as offsets into it, before any field is
-// added: a line that fails halfway adds nothing.
+// added: a line that fails halfway adds nothing. A capture that is absent
+// ("-", a 0 status) has an empty span: no token but the timestamp starts
+// at 0.
 type nativeLine struct {
-	ts, dur, src, action, status, bytes, method, url, user, hier, dest, ctype [2]int
-	durV, statusV, bytesV                                                     int64
-	hasSrc, hasStatus, hasMethod, hasUser, hasDest, hasCtype                  bool
+	ts   [2]int
+	caps [nCaps][2]int
 }
 
 // scanNative splits s into nativeLine's tokens, or reports false.
@@ -79,8 +116,7 @@ func scanNative(s string, l *nativeLine) bool {
 	for i < len(s) && s[i] == ' ' {
 		i++
 	}
-	var ok bool
-	if l.dur, l.durV, ok = number(s, &i); !ok || !sep() {
+	if !number(s, &i, &l.caps[capDur]) || !sep() {
 		return false
 	}
 	// (?:-|IP) \s
@@ -88,7 +124,7 @@ func scanNative(s string, l *nativeLine) bool {
 	switch t := s[i:j]; {
 	case t == "-":
 	case canonicalIPv4(t):
-		l.src, l.hasSrc = [2]int{i, j}, true
+		l.caps[capSrc] = [2]int{i, j}
 	default:
 		return false
 	}
@@ -99,14 +135,14 @@ func scanNative(s string, l *nativeLine) bool {
 	if j = token(&nativeWord); j == i || j >= len(s) || s[j] != '/' {
 		return false
 	}
-	l.action, i = [2]int{i, j}, j+1
+	l.caps[capAction], i = [2]int{i, j}, j+1
 	// SQUID_STATUS: POSINT, or 0+ (no field)
 	j = digitsEnd(s, i)
 	switch {
 	case j == i || j-i > 9:
 		return false
 	case s[i] != '0':
-		l.status, l.statusV, l.hasStatus = [2]int{i, j}, digitsValue(s[i:j]), true
+		l.caps[capStatus] = [2]int{i, j}
 	default:
 		for k := i; k < j; k++ {
 			if s[k] != '0' {
@@ -118,7 +154,7 @@ func scanNative(s string, l *nativeLine) bool {
 		return false
 	}
 	// INT \s
-	if l.bytes, l.bytesV, ok = number(s, &i); !ok || !sep() {
+	if !number(s, &i, &l.caps[capBytes]) || !sep() {
 		return false
 	}
 	// (?:-|WORD) \s
@@ -128,7 +164,7 @@ func scanNative(s string, l *nativeLine) bool {
 		if j = token(&nativeWord); j == i {
 			return false
 		}
-		l.method, l.hasMethod, i = [2]int{i, j}, true, j
+		l.caps[capMethod], i = [2]int{i, j}, j
 	}
 	if !sep() {
 		return false
@@ -137,7 +173,7 @@ func scanNative(s string, l *nativeLine) bool {
 	if j = token(&nativeTok); j == i {
 		return false
 	}
-	if l.url, i = [2]int{i, j}, j; !sep() {
+	if l.caps[capURL], i = [2]int{i, j}, j; !sep() {
 		return false
 	}
 	// (?:-|NOTSPACE) \s
@@ -145,7 +181,7 @@ func scanNative(s string, l *nativeLine) bool {
 		return false
 	}
 	if s[i:j] != "-" {
-		l.user, l.hasUser = [2]int{i, j}, true
+		l.caps[capUser] = [2]int{i, j}
 	}
 	if i = j; !sep() {
 		return false
@@ -154,13 +190,13 @@ func scanNative(s string, l *nativeLine) bool {
 	if j = token(&nativeWord); j == i || j >= len(s) || s[j] != '/' {
 		return false
 	}
-	l.hier, i = [2]int{i, j}, j+1
+	l.caps[capHier], i = [2]int{i, j}, j+1
 	// (?:-|IPORHOST) \s
 	j = token(&nativeTok)
 	switch t := s[i:j]; {
 	case t == "-":
 	case canonicalIPv4(t):
-		l.dest, l.hasDest = [2]int{i, j}, true
+		l.caps[capDest] = [2]int{i, j}
 	default:
 		return false // a host name, IPv6: grok's
 	}
@@ -172,7 +208,7 @@ func scanNative(s string, l *nativeLine) bool {
 		return false
 	}
 	if s[i:j] != "-" {
-		l.ctype, l.hasCtype = [2]int{i, j}, true
+		l.caps[capCtype] = [2]int{i, j}
 	}
 	return true
 }
@@ -185,22 +221,15 @@ func digitsEnd(s string, i int) int {
 	return i
 }
 
-// digitsValue is the value of 1 to 18 ASCII digits.
-func digitsValue(s string) int64 {
-	n, _ := grok.Digits(s)
-	return n
-}
-
-// number reads INT at s[*i:] as matchNative takes it: 1 to 18 digits (no
-// sign, nothing Digits cannot hold).
-func number(s string, i *int) ([2]int, int64, bool) {
+// number reads INT at s[*i:] into *at as matchNative takes it: 1 to 18
+// digits (no sign, nothing grok.Digits cannot hold).
+func number(s string, i *int, at *[2]int) bool {
 	j := digitsEnd(s, *i)
 	if j == *i || j-*i > 18 {
-		return [2]int{}, 0, false
+		return false
 	}
-	at := [2]int{*i, j}
-	*i = j
-	return at, digitsValue(s[at[0]:at[1]]), true
+	*at, *i = [2]int{*i, j}, j
+	return true
 }
 
 // matchNative is grok's MatchPicks with %{SQUID_NATIVE} for a line
@@ -212,41 +241,23 @@ func matchNative(s string, dst *event.Fields, vals *grok.Values, picks *[len(pic
 	if !scanNative(s, &l) {
 		return "", false
 	}
-	str := func(at [2]int) any { return vals.String(s[at[0]:at[1]]) }
-	v := vals.Int(l.durV)
-	dst.Add("squid.request.duration", v)
-	picks[pickDuration] = v
-	if l.hasSrc {
-		v = str(l.src)
-		dst.Add("source.ip", v)
-		picks[pickSource] = v
-	}
-	dst.Add("event.action", str(l.action))
-	if l.hasStatus {
-		v = vals.Int(l.statusV)
-		dst.Add("http.response.status_code", v)
-		picks[pickStatus] = v
-	}
-	dst.Add("http.response.bytes", vals.Int(l.bytesV))
-	if l.hasMethod {
-		dst.Add("http.request.method", str(l.method))
-	}
-	v = str(l.url)
-	dst.Add("url.original", v)
-	picks[pickURL] = v
-	if l.hasUser {
-		v = str(l.user)
-		dst.Add("user.name", v)
-		picks[pickUser] = v
-	}
-	dst.Add("squid.hierarchy_code", str(l.hier))
-	if l.hasDest {
-		v = str(l.dest)
-		dst.Add("destination.address", v)
-		picks[pickDest] = v
-	}
-	if l.hasCtype {
-		dst.Add("squid.content_type", str(l.ctype))
+	for k, c := range nativeCaptures {
+		at := l.caps[k]
+		if at[1] == 0 {
+			continue // "-", a 0 status: no field, as with grok
+		}
+		t := s[at[0]:at[1]]
+		var v any
+		if c.int {
+			n, _ := grok.Digits(t) // scanNative took 1 to 18 digits
+			v = vals.Int(n)
+		} else {
+			v = vals.String(t)
+		}
+		dst.Add(c.field, v)
+		if c.pick >= 0 {
+			picks[c.pick] = v
+		}
 	}
 	return s[l.ts[0]:l.ts[1]], true
 }

@@ -10,6 +10,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/shipper-project/shipper/processors/internal/eventpath"
+	"github.com/shipper-project/shipper/processors/internal/numeric"
 	"github.com/shipper-project/shipper/shipper/event"
 )
 
@@ -90,31 +91,10 @@ func parseInt(s string) (uint64, error) {
 }
 
 // extractInt is Beats' ExtractInt: integer types only (not floats, not
-// strings).
+// strings), as the uint64 of their bits.
 func extractInt(v any) (uint64, bool) {
-	switch i := v.(type) {
-	case int:
-		return uint64(i), true
-	case int64:
-		return uint64(i), true
-	case int32:
-		return uint64(i), true
-	case int16:
-		return uint64(i), true
-	case int8:
-		return uint64(i), true
-	case uint:
-		return uint64(i), true
-	case uint64:
-		return i, true
-	case uint32:
-		return uint64(i), true
-	case uint16:
-		return uint64(i), true
-	case uint8:
-		return uint64(i), true
-	}
-	return 0, false
+	n, ok := numeric.Int64(v)
+	return uint64(n), ok
 }
 
 func (c *equals) Check(e *event.Event) bool {
