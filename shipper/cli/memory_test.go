@@ -123,14 +123,6 @@ shipper.inputs:
 func TestGCPercent(t *testing.T) {
 	prev := debug.SetGCPercent(-1)
 	t.Cleanup(func() { debug.SetGCPercent(prev) })
-	load := func(extra string) *config.Config {
-		t.Helper()
-		cfg, err := config.LoadBytes([]byte("path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"+extra), "shipper.yml", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
 	current := func() int { p := debug.SetGCPercent(-1); debug.SetGCPercent(p); return p }
 	t.Setenv("GOGC", "")
 	for _, c := range []struct {
@@ -143,7 +135,7 @@ func TestGCPercent(t *testing.T) {
 		{"gc_percent: 400\n", 400},
 		{"", config.DefaultGCPercent}, // a reload without the key: back to the default
 	} {
-		if got := applyGCPercent(load(c.extra), slog.New(slog.DiscardHandler)); got != c.want || current() != c.want {
+		if got := applyGCPercent(loadSquid(t, c.extra), slog.New(slog.DiscardHandler)); got != c.want || current() != c.want {
 			t.Errorf("%q: gc percent %d (in force %d), want %d", c.extra, got, current(), c.want)
 		}
 	}
@@ -151,7 +143,7 @@ func TestGCPercent(t *testing.T) {
 	t.Setenv("GOGC", "150")
 	debug.SetGCPercent(150) // as the runtime read it at start
 	var logged bytes.Buffer
-	if got := applyGCPercent(load("gc_percent: 50\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 150 || current() != 150 {
+	if got := applyGCPercent(loadSquid(t, "gc_percent: 50\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 150 || current() != 150 {
 		t.Errorf("with GOGC=150 and gc_percent: 50, gc percent %d (in force %d), want GOGC's 150", got, current())
 	}
 	if !strings.Contains(logged.String(), "GOGC from the environment wins over gc_percent") {
@@ -166,14 +158,6 @@ func TestGCPercent(t *testing.T) {
 func TestMaxProcs(t *testing.T) {
 	prev := runtime.GOMAXPROCS(0)
 	t.Cleanup(func() { runtime.GOMAXPROCS(prev) })
-	load := func(extra string) *config.Config {
-		t.Helper()
-		cfg, err := config.LoadBytes([]byte("path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"+extra), "shipper.yml", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
 	runtime.SetDefaultGOMAXPROCS()
 	all := runtime.GOMAXPROCS(0)
 	t.Setenv("GOMAXPROCS", "")
@@ -187,7 +171,7 @@ func TestMaxProcs(t *testing.T) {
 		{"", 1}, // a reload without the key: back to the default
 		{"max_procs: \"2\"\n", 2},
 	} {
-		if got := applyMaxProcs(load(c.extra), slog.New(slog.DiscardHandler)); got != c.want || runtime.GOMAXPROCS(0) != c.want {
+		if got := applyMaxProcs(loadSquid(t, c.extra), slog.New(slog.DiscardHandler)); got != c.want || runtime.GOMAXPROCS(0) != c.want {
 			t.Errorf("%q: max procs %d (in force %d), want %d", c.extra, got, runtime.GOMAXPROCS(0), c.want)
 		}
 	}
@@ -195,14 +179,14 @@ func TestMaxProcs(t *testing.T) {
 	t.Setenv("GOMAXPROCS", "2")
 	runtime.GOMAXPROCS(2) // as the runtime read it at start
 	var logged bytes.Buffer
-	if got := applyMaxProcs(load("max_procs: 3\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 2 || runtime.GOMAXPROCS(0) != 2 {
+	if got := applyMaxProcs(loadSquid(t, "max_procs: 3\n"), slog.New(slog.NewTextHandler(&logged, nil))); got != 2 || runtime.GOMAXPROCS(0) != 2 {
 		t.Errorf("with GOMAXPROCS=2 and max_procs: 3, max procs %d (in force %d), want GOMAXPROCS's 2", got, runtime.GOMAXPROCS(0))
 	}
 	if !strings.Contains(logged.String(), "GOMAXPROCS from the environment wins over max_procs") {
 		t.Errorf("GOMAXPROCS winning is not logged:\n%s", logged.String())
 	}
 	logged.Reset()
-	applyMaxProcs(load(""), slog.New(slog.NewTextHandler(&logged, nil)))
+	applyMaxProcs(loadSquid(t, ""), slog.New(slog.NewTextHandler(&logged, nil)))
 	if logged.Len() != 0 || runtime.GOMAXPROCS(0) != 2 {
 		t.Errorf("with GOMAXPROCS=2 and no max_procs: in force %d, logged %q; want 2, nothing logged", runtime.GOMAXPROCS(0), logged.String())
 	}
@@ -216,7 +200,6 @@ func TestDefaultMemoryLimitCoversQueueBytes(t *testing.T) {
 	prev := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(prev) })
 	t.Setenv("GOMEMLIMIT", "")
-	const base = "path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"
 	for _, c := range []struct {
 		extra string
 		want  int64
@@ -227,11 +210,7 @@ func TestDefaultMemoryLimitCoversQueueBytes(t *testing.T) {
 		{"queue.mem.bytes: 40MiB\n", 24<<20 + 32<<20},
 		{"queue.mem.bytes: 40MiB\nmemory_limit: 30MiB\n", 30 << 20},
 	} {
-		cfg, err := config.LoadBytes([]byte(base+c.extra), "shipper.yml", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := applyMemoryLimit(cfg, slog.New(slog.DiscardHandler)); got != c.want {
+		if got := applyMemoryLimit(loadSquid(t, c.extra), slog.New(slog.DiscardHandler)); got != c.want {
 			t.Errorf("%q: limit %d, want %d", c.extra, got, c.want)
 		}
 	}
@@ -289,4 +268,15 @@ func TestFlowQueueAllowanceLeavesTheCollectorRoom(t *testing.T) {
 		t.Errorf("without the allowance the collector has %d bytes of room; the queue should have taken it all", int64(goal)-int64(live))
 	}
 	runtime.KeepAlive(queue)
+}
+
+// loadSquid loads a configuration of one squid input and the console
+// output, with extra appended.
+func loadSquid(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	cfg, err := config.LoadBytes([]byte("path.data: /tmp/x\noutput.console: {}\nshipper.inputs:\n  - {type: squid, id: a, paths: [x]}\n"+extra), "shipper.yml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

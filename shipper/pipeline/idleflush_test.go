@@ -10,24 +10,6 @@ import (
 	"github.com/shipper-project/shipper/shipper/monitoring"
 )
 
-// stepOutput hands each batch to the test and waits for its release.
-type stepOutput struct {
-	got     chan int
-	release chan struct{}
-}
-
-func (o stepOutput) Publish(ctx context.Context, b *Batch) error {
-	o.got <- b.Len()
-	select {
-	case <-o.release:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	b.AckAll()
-	return nil
-}
-func (stepOutput) Close() error { return nil }
-
 // Events that arrive while the only worker is busy go out as soon as it is
 // free, not a flush.timeout later: a partial batch waits for the timer only
 // while no worker could take it. (They waited up to flush.timeout, 1 s by
@@ -36,7 +18,7 @@ func (stepOutput) Close() error { return nil }
 // times: the race is between two goroutines.
 func TestPartialBatchSentWhenAWorkerFrees(t *testing.T) {
 	m := monitoring.NewRegistry()
-	out := stepOutput{got: make(chan int), release: make(chan struct{})}
+	out := blockedOutput{got: make(chan int), release: make(chan struct{})}
 	// A flush timeout that never fires within the test: only a free worker
 	// can send the second batch.
 	p := New(Settings{QueueEvents: 64, BatchSize: 32, FlushTimeout: time.Hour, Workers: 1}, out, slog.New(slog.DiscardHandler), m)

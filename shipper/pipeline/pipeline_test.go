@@ -80,10 +80,17 @@ func TestACKsArriveInPublishOrder(t *testing.T) {
 	}
 }
 
-// blockedOutput never answers until released.
-type blockedOutput struct{ release chan struct{} }
+// blockedOutput never answers until released; with got, it first hands
+// each batch's length to the test.
+type blockedOutput struct {
+	release chan struct{}
+	got     chan int
+}
 
 func (o blockedOutput) Publish(ctx context.Context, b *Batch) error {
+	if o.got != nil {
+		o.got <- b.Len()
+	}
 	select {
 	case <-o.release:
 	case <-ctx.Done():
