@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -108,6 +109,9 @@ func TestBuildStatsGroupsCounters(t *testing.T) {
 	want := []GeoIPStats{{Name: "input.squid-access.processor.0.geoip", Database: "city", AgeSeconds: 86400}}
 	if diff := cmp.Diff(want, s.GeoIP); diff != "" {
 		t.Errorf("geoip (-want +got):\n%s", diff)
+	}
+	if s.Beat.Runtime.GoMaxProcs != runtime.GOMAXPROCS(0) {
+		t.Errorf("beat.runtime.gomaxprocs = %d, want %d", s.Beat.Runtime.GoMaxProcs, runtime.GOMAXPROCS(0))
 	}
 	if s.Beat.Memstats.HeapAlloc == 0 || s.Beat.Runtime.Goroutines == 0 {
 		t.Errorf("memstats = %+v", s.Beat.Memstats)

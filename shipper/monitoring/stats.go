@@ -59,6 +59,8 @@ type Stats struct {
 		} `json:"cpu"`
 		Runtime struct {
 			Goroutines int `json:"goroutines"`
+			// GoMaxProcs is the max_procs in force (GOMAXPROCS).
+			GoMaxProcs int `json:"gomaxprocs"`
 		} `json:"runtime"`
 	} `json:"beat"`
 	Pipeline struct {
@@ -180,6 +182,7 @@ func buildStats(snap map[string]int64, st Status, now time.Time, r rates) *Stats
 	s.Beat.CPU.User, s.Beat.CPU.System = cpuTimes()
 	s.Beat.CPU.Total = s.Beat.CPU.User + s.Beat.CPU.System
 	s.Beat.Runtime.Goroutines = runtime.NumGoroutine()
+	s.Beat.Runtime.GoMaxProcs = runtime.GOMAXPROCS(0)
 
 	p := &s.Pipeline
 	p.Events.Published = snap["pipeline.events.published"]
