@@ -174,7 +174,7 @@ const DefaultGCPercent = 200
 const DefaultQueueEvents = 1024
 
 // DefaultQueueBytes is queue.mem.bytes' default: above what
-// queue.mem.events' 1024 squid events are estimated at (3.0 KB each, 3.1 MB
+// queue.mem.events' 1024 squid events are estimated at (3.0 KB each, 3.0 MB
 // in all), so the bound changes nothing for ordinary lines, and stops
 // large ones (multiline, big JSON, long URLs) at 8 MiB, within memory_limit.
 const DefaultQueueBytes = 8 * MiB
